@@ -1,0 +1,36 @@
+// zcp: the command-line front of the zcp library. Parses argv with CLI11,
+// runs one subcommand, turns its outcome into an exit code.
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "zcp: zero-copy file transfer for Linux.\n"
+      "Moves file bytes disk -> socket -> disk without copying them through user space\n"
+      "(sendfile, splice). Try `zcp bench --size 1G --runs 3` to see why it matters.\n\n"
+      "Exit codes: 0 ok, 1 the operation failed (the message says why), 2 bad command line.",
+      "zcp"};
+  app.set_version_flag("--version", "zcp 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  std::vector<std::pair<CLI::App*, zcp::cli::Runner>> commands;
+  auto add = [&](zcp::cli::Runner (*adder)(CLI::App&)) {
+    size_t before = app.get_subcommands({}).size();
+    zcp::cli::Runner run = adder(app);
+    commands.emplace_back(app.get_subcommands({}).at(before), std::move(run));
+  };
+  add(zcp::cli::add_bench_command);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? zcp::cli::kExitOk : zcp::cli::kExitUsage;
+  }
+  for (auto& [sub, run] : commands) {
+    if (sub->parsed()) return run();
+  }
+  return zcp::cli::kExitUsage;
+}

@@ -1,0 +1,191 @@
+#include "zcp/socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace zcp {
+
+SocketAddress::SocketAddress(const sockaddr* sa, socklen_t len) {
+  if (len > sizeof(storage_)) len = sizeof(storage_);
+  std::memcpy(&storage_, sa, len);
+  length_ = len;
+}
+
+SocketAddress SocketAddress::loopback_v4(uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return {reinterpret_cast<sockaddr*>(&sin), sizeof(sin)};
+}
+
+SocketAddress SocketAddress::loopback_v6(uint16_t port) {
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_port = htons(port);
+  sin6.sin6_addr = in6addr_loopback;
+  return {reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6)};
+}
+
+uint16_t SocketAddress::port() const {
+  if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+  if (family() == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+  }
+  return 0;
+}
+
+std::string SocketAddress::to_string() const {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (family() == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, host,
+              sizeof(host));
+    return std::string(host) + ":" + std::to_string(port());
+  }
+  if (family() == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, host,
+              sizeof(host));
+    return "[" + std::string(host) + "]:" + std::to_string(port());
+  }
+  return "(unknown address family)";
+}
+
+static Result<uint16_t> parse_port(std::string_view text, std::string_view whole) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > 65535) {
+    return Status::invalid("bad port in '" + std::string(whole) + "'");
+  }
+  return static_cast<uint16_t>(value);
+}
+
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port) {
+  HostPort hp;
+  std::string_view rest;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return Status::invalid("missing ']' in '" + std::string(text) + "'");
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    rest = text.substr(close + 1);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon != std::string_view::npos && text.find(':') != colon) {
+      return Status::invalid("IPv6 address needs brackets: '[" + std::string(text) + "]:PORT'");
+    }
+    hp.host = std::string(text.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
+  }
+  if (hp.host.empty()) return Status::invalid("missing host in '" + std::string(text) + "'");
+  if (rest.empty()) {
+    if (default_port == 0) return Status::invalid("missing port in '" + std::string(text) + "'");
+    hp.port = default_port;
+    return hp;
+  }
+  if (rest.front() != ':') return Status::invalid("bad address '" + std::string(text) + "'");
+  auto port = parse_port(rest.substr(1), text);
+  if (!port) return std::move(port).take_status();
+  hp.port = *port;
+  return hp;
+}
+
+Result<SocketAddress> resolve(const HostPort& hp, int family) {
+  addrinfo hints{};
+  hints.ai_family = family;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_ADDRCONFIG;
+  addrinfo* list = nullptr;
+  std::string port = std::to_string(hp.port);
+  int rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &list);
+  if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
+    hints.ai_flags = 0;  // AI_ADDRCONFIG hides ::1 on hosts with only loopback v6
+    rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &list);
+  }
+  if (rc != 0) {
+    return Status(Code::kSystem, "resolve", gai_strerror(rc)).at(hp.host);
+  }
+  SocketAddress addr(list->ai_addr, list->ai_addrlen);
+  freeaddrinfo(list);
+  return addr;
+}
+
+Result<UniqueFd> listen_tcp(const SocketAddress& addr, const ListenOptions& opts) {
+  int type = SOCK_STREAM | SOCK_CLOEXEC | (opts.nonblocking ? SOCK_NONBLOCK : 0);
+  UniqueFd fd(::socket(addr.family(), type, 0));
+  if (!fd) return Status::from_errno("socket").at(addr.to_string());
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (opts.reuse_port &&
+      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    return Status::from_errno("setsockopt SO_REUSEPORT").at(addr.to_string());
+  }
+  if (addr.family() == AF_INET6) {
+    ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  }
+  if (::bind(fd.get(), addr.get(), addr.length()) != 0) {
+    return Status::from_errno("bind").at(addr.to_string());
+  }
+  if (::listen(fd.get(), opts.backlog) != 0) {
+    return Status::from_errno("listen").at(addr.to_string());
+  }
+  return fd;
+}
+
+Result<UniqueFd> connect_tcp(const SocketAddress& addr) {
+  UniqueFd fd(::socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Status::from_errno("socket").at(addr.to_string());
+  int rc;
+  do {
+    rc = ::connect(fd.get(), addr.get(), addr.length());
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return Status::from_errno("connect").at(addr.to_string());
+  return fd;
+}
+
+Result<UniqueFd> accept_connection(int listen_fd, bool nonblocking, SocketAddress* peer) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  int flags = SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  int fd;
+  do {
+    fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, flags);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return Status::from_errno("accept");
+  if (peer != nullptr) *peer = SocketAddress(reinterpret_cast<sockaddr*>(&ss), len);
+  return UniqueFd(fd);
+}
+
+Result<SocketAddress> local_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return Status::from_errno("getsockname");
+  }
+  return SocketAddress(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+Result<SocketAddress> peer_address(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return Status::from_errno("getpeername");
+  }
+  return SocketAddress(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+Status set_nonblocking(int fd, bool on) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return Status::from_errno("fcntl F_GETFL");
+  flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (::fcntl(fd, F_SETFL, flags) != 0) return Status::from_errno("fcntl F_SETFL");
+  return {};
+}
+
+}  // namespace zcp

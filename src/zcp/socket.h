@@ -1,0 +1,69 @@
+// TCP socket helpers over IPv4 and IPv6: parse "host:port" / "[v6]:port",
+// listen, connect, accept. Every descriptor comes back as a UniqueFd with
+// O_CLOEXEC; errors name the address.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "zcp/fd.h"
+#include "zcp/status.h"
+
+namespace zcp {
+
+// A resolved socket address (IPv4 or IPv6).
+class SocketAddress {
+ public:
+  SocketAddress() = default;
+  SocketAddress(const sockaddr* sa, socklen_t len);
+
+  static SocketAddress loopback_v4(uint16_t port);
+  static SocketAddress loopback_v6(uint16_t port);
+
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
+  socklen_t length() const { return length_; }
+  int family() const { return storage_.ss_family; }
+  uint16_t port() const;
+  // "127.0.0.1:8080" or "[::1]:8080".
+  std::string to_string() const;
+
+ private:
+  sockaddr_storage storage_{};
+  socklen_t length_ = 0;
+};
+
+struct HostPort {
+  std::string host;  // without IPv6 brackets
+  uint16_t port = 0;
+};
+// Splits "host:port", "[v6]:port", or (when `default_port` is non-zero)
+// a bare "host" or "[v6]".
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port = 0);
+
+// Resolves with getaddrinfo; the first address of the asked family wins
+// (AF_UNSPEC: whichever the resolver lists first).
+Result<SocketAddress> resolve(const HostPort& hp, int family = AF_UNSPEC);
+
+struct ListenOptions {
+  int backlog = 1024;
+  bool reuse_port = false;  // several workers share one port (SO_REUSEPORT)
+  bool nonblocking = false;
+};
+Result<UniqueFd> listen_tcp(const SocketAddress& addr, const ListenOptions& opts = {});
+
+// Blocking connect (the socket stays blocking unless made otherwise later).
+Result<UniqueFd> connect_tcp(const SocketAddress& addr);
+
+// accept4 with O_CLOEXEC (and O_NONBLOCK when asked); retries EINTR.
+Result<UniqueFd> accept_connection(int listen_fd, bool nonblocking = false,
+                                   SocketAddress* peer = nullptr);
+
+Result<SocketAddress> local_address(int fd);
+Result<SocketAddress> peer_address(int fd);
+Status set_nonblocking(int fd, bool on = true);
+
+}  // namespace zcp
