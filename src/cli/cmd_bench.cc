@@ -22,6 +22,8 @@ struct BenchFlags {
   bool json = false;
   bool ipv6 = false;
   bool quiet = false;
+  bool pin = false;
+  int timeout = 600;
 };
 
 Result<BenchOptions> to_options(const BenchFlags& f) {
@@ -41,6 +43,8 @@ Result<BenchOptions> to_options(const BenchFlags& f) {
   o.senders = std::move(*senders);
   o.receivers = std::move(*receivers);
   o.ipv6 = f.ipv6;
+  o.pin = f.pin;
+  o.timeout_seconds = f.timeout;
   return o;
 }
 
@@ -105,6 +109,11 @@ Runner add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "print the results as JSON (per-run samples included)");
   cmd->add_flag("-6,--ipv6", flags->ipv6, "use [::1] instead of 127.0.0.1");
+  cmd->add_option("--timeout", flags->timeout, "seconds before one run counts as stalled")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  cmd->add_flag("--pin", flags->pin,
+                "pin the server to one CPU and the client to another (less run-to-run spread)");
   cmd->add_flag("-q,--quiet", flags->quiet, "no per-run progress on stderr");
   return [flags] { return run(*flags); };
 }

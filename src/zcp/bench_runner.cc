@@ -1,6 +1,8 @@
 #include "zcp/bench_runner.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -84,19 +86,59 @@ double cpu_seconds(const rusage& ru) {
   return tv(ru.ru_utime) + tv(ru.ru_stime);
 }
 
-// Waits for a child; its report and CPU time land in `report` and `cpu`.
-Status collect(pid_t pid, int read_fd, const char* who, ChildReport& report, double& cpu) {
-  ssize_t n = ::read(read_fd, &report, sizeof(report));
+// Waits up to `timeout_ms` for a child's report (a run can stall: TCP on
+// loopback with odd buffer sizes has been seen crawling at 11 MB/s), then
+// reaps it; its report and CPU time land in `report` and `cpu`.
+Status collect(pid_t pid, int read_fd, const char* who, int timeout_ms, ChildReport& report,
+               double& cpu) {
+  pollfd pfd{read_fd, POLLIN, 0};
+  int ready;
+  while ((ready = ::poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  ssize_t n = -1;
+  if (ready == 1) {
+    n = ::read(read_fd, &report, sizeof(report));
+  } else {
+    ::kill(pid, SIGKILL);
+  }
   int wstatus = 0;
   rusage ru{};
   while (::wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {
   }
   cpu = cpu_seconds(ru);
+  if (ready == 0) {
+    return Status(Code::kSystem, who, "run timed out after " + std::to_string(timeout_ms / 1000) + " s");
+  }
   if (n != static_cast<ssize_t>(sizeof(report))) {
     return Status(Code::kSystem, who, "process died without a report");
   }
   if (!report.ok) return Status(Code::kSystem, who, report.error);
   return {};
+}
+
+std::string scratch_dir(const BenchOptions& opts) {
+  if (!opts.dir.empty()) return opts.dir;
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+// Pins the calling process to one CPU (modulo the CPUs it may use).
+void pin_to_cpu(int index) {
+  cpu_set_t allowed;
+  if (::sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+  int count = CPU_COUNT(&allowed);
+  if (count < 2) return;
+  int want = index % count;
+  for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    if (seen++ == want) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      ::sched_setaffinity(0, sizeof(one), &one);
+      return;
+    }
+  }
 }
 
 Result<pid_t> spawn(const std::function<void(int)>& body, UniqueFd& read_end) {
@@ -117,18 +159,29 @@ Result<pid_t> spawn(const std::function<void(int)>& body, UniqueFd& read_end) {
   return pid;
 }
 
-Result<RunSample> run_pair_once(const std::string& path, const std::string& dir,
+Result<RunSample> run_pair_once(const BenchOptions& opts, const std::string& path,
                                 const SocketAddress& where, const EngineSpec& send,
                                 const EngineSpec& recv) {
+  const std::string dir = scratch_dir(opts);
   auto listener = listen_tcp(where, {.backlog = 4});
   if (!listener) return std::move(listener).take_status();
   auto addr = local_address(listener->get());
   if (!addr) return std::move(addr).take_status();
   UniqueFd server_report, client_report;
-  auto server = spawn([&](int fd) { serve_once(listener->get(), path, send, fd); }, server_report);
+  auto server = spawn(
+      [&](int fd) {
+        if (opts.pin) pin_to_cpu(0);
+        serve_once(listener->get(), path, send, fd);
+      },
+      server_report);
   if (!server) return std::move(server).take_status();
   listener->reset();  // the child holds it; the client connects into its backlog
-  auto client = spawn([&](int fd) { receive_once(*addr, recv, dir, fd); }, client_report);
+  auto client = spawn(
+      [&](int fd) {
+        if (opts.pin) pin_to_cpu(1);
+        receive_once(*addr, recv, dir, fd);
+      },
+      client_report);
   if (!client) {
     ::kill(*server, SIGKILL);
     ::waitpid(*server, nullptr, 0);
@@ -136,9 +189,10 @@ Result<RunSample> run_pair_once(const std::string& path, const std::string& dir,
   }
   RunSample sample;
   ChildReport sr, cr;
-  Status cs = collect(*client, client_report.get(), "bench client", cr, sample.recv_cpu);
+  const int timeout_ms = opts.timeout_seconds * 1000;
+  Status cs = collect(*client, client_report.get(), "bench client", timeout_ms, cr, sample.recv_cpu);
   if (!cs) ::kill(*server, SIGKILL);  // e.g. the client could not connect
-  Status ss = collect(*server, server_report.get(), "bench server", sr, sample.send_cpu);
+  Status ss = collect(*server, server_report.get(), "bench server", timeout_ms, sr, sample.send_cpu);
   if (!ss) return ss;
   if (!cs) return cs;
   sample.seconds = cr.seconds;
@@ -146,12 +200,6 @@ Result<RunSample> run_pair_once(const std::string& path, const std::string& dir,
   sample.send_stats = sr.stats;
   sample.recv_stats = cr.stats;
   return sample;
-}
-
-std::string scratch_dir(const BenchOptions& opts) {
-  if (!opts.dir.empty()) return opts.dir;
-  const char* tmp = std::getenv("TMPDIR");
-  return tmp && *tmp ? tmp : "/tmp";
 }
 
 Result<std::string> prepare_file(const BenchOptions& opts, uint64_t& size, bool& created) {
@@ -221,7 +269,7 @@ Result<BenchReport> run_bench(const BenchOptions& opts, const RunCallback& on_ru
     for (const auto& s : opts.senders) {
       for (const auto& r : opts.receivers) {
         PairResult& pair = report.pairs[i++];
-        auto sample = run_pair_once(report.file, scratch_dir(opts), where, s, r);
+        auto sample = run_pair_once(opts, report.file, where, s, r);
         if (!sample) {
           status = std::move(sample).take_status().at(pair.sender + " -> " + pair.receiver);
           break;

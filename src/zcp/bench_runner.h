@@ -27,6 +27,8 @@ struct BenchOptions {
   std::vector<EngineSpec> senders;
   std::vector<EngineSpec> receivers;
   bool ipv6 = false;     // [::1] instead of 127.0.0.1
+  bool pin = false;
+  int timeout_seconds = 600;  // a run taking longer is killed and reported      // server on CPU 0, client on CPU 1 (sched_setaffinity)
 };
 
 // One timed run, as seen by the two processes.
