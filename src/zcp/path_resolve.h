@@ -1,0 +1,55 @@
+// Maps a request-target to a file beneath the served root, and opens it so
+// that nothing outside the root can ever be reached: percent-decoding
+// first, then openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative to
+// the root's descriptor, so the kernel refuses `..` escapes and symlinks
+// that leave the root, whatever the string looked like.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "zcp/fd.h"
+#include "zcp/status.h"
+
+namespace zcp {
+
+// The path part of a request-target, decoded. `relative` never starts with
+// '/', has no empty, "." or ".." segments, and is "." for the root.
+struct RequestPath {
+  std::string relative;      // "docs/a b.txt" or "."
+  bool trailing_slash = false;  // "/docs/" (a directory URL)
+  std::string query;         // raw text after '?', without the '?'
+};
+
+// How a path was refused, as the HTTP status to answer with.
+struct PathError {
+  int status = 400;  // 400 malformed, 403 forbidden, 404 not found
+  std::string reason;
+};
+
+// Decodes "/a%20b/c?x=1". Refuses (400): a target not starting with '/'
+// (absolute-form "http://host/p" is accepted and its path used), bad
+// percent escapes, NUL (raw or %00), encoded '/' (%2F) and '\\' (%5C),
+// ".." segments (403), and control characters.
+Result<RequestPath> parse_request_path(std::string_view target, PathError* error);
+
+// True when any segment of `relative` starts with '.' (dotfiles and
+// dot-directories are neither listed nor served unless --dotfiles).
+bool has_dot_segment(std::string_view relative);
+
+// openat2(root_fd, relative, flags | O_CLOEXEC, RESOLVE_BENEATH |
+// RESOLVE_NO_MAGICLINKS). ENOENT/ENOTDIR -> 404, EXDEV/ELOOP/EACCES/EPERM
+// -> 403 (a symlink leaving the root), other errors -> 500. `error` may be
+// null; the Status names the relative path.
+Result<UniqueFd> open_beneath(int root_fd, const std::string& relative, int flags,
+                              PathError* error);
+
+// Percent-encodes a path for use in a URL (keeps '/' and unreserved bytes).
+std::string percent_encode_path(std::string_view path);
+
+// The value of `key` in a query string ("format=json&x=1"), decoded.
+std::string query_param(std::string_view query, std::string_view key);
+
+}  // namespace zcp
