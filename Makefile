@@ -23,17 +23,17 @@ build: deps $(BUILD)/Makefile
 run: build
 	@$(BUILD)/zcp bench --size 1G --runs 3
 
-test: build
+test: build fuzz-smoke
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 bench: build
 	@bench/run_bench.sh
 
 fuzz:
-	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=$(FUZZ_SECONDS) run
+	@fuzz/run.sh $(FUZZ_SECONDS)
 
 fuzz-smoke: deps
-	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk FUZZ_SECONDS=10 run
+	@fuzz/run.sh 10
 
 test-asan: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DZCP_SANITIZE=address,undefined -DZCP_BUILD_BENCH=OFF >/dev/null

@@ -16,5 +16,6 @@ inline constexpr int kExitFailure = 1;  // the operation failed; the message say
 inline constexpr int kExitUsage = 2;    // bad command line
 
 Runner add_bench_command(CLI::App& app);
+Runner add_serve_command(CLI::App& app);
 
 }  // namespace zcp::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     zcp::cli::Runner run = adder(app);
     commands.emplace_back(app.get_subcommands({}).at(before), std::move(run));
   };
+  add(zcp::cli::add_serve_command);
   add(zcp::cli::add_bench_command);
 
   try {

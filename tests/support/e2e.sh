@@ -44,3 +44,72 @@ expect_stderr() {
 }
 
 PY=/usr/bin/python3  # Debian's python, which has matplotlib
+
+# start_server ARGS...: runs `zcp serve --listen 127.0.0.1:0 ARGS...` in the
+# background (stderr to $SCRATCH/server.log) and waits for its startup line;
+# sets SERVER_PID and URL ("http://127.0.0.1:PORT/", or "127.0.0.1:PORT" in
+# raw mode) and ADDR ("127.0.0.1:PORT"). Pass --listen to override.
+start_server() {
+  local listen=(--listen 127.0.0.1:0)
+  for a in "$@"; do [ "$a" = "--listen" ] && listen=(); done
+  "$ZCP" serve "${listen[@]}" "$@" 2>"$SCRATCH/server.log" &
+  SERVER_PID=$!
+  on_exit "{ kill -9 $SERVER_PID; wait $SERVER_PID; } 2>/dev/null"
+  URL=""
+  for _ in $(seq 200); do
+    URL=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$SCRATCH/server.log" | head -1)
+    [ -n "$URL" ] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || fail "server died: $(cat "$SCRATCH/server.log")"
+    sleep 0.05
+  done
+  [ -n "$URL" ] || fail "server did not start: $(cat "$SCRATCH/server.log")"
+  ADDR=${URL#http://}
+  ADDR=${ADDR%/}
+}
+
+# http_status CURL_ARGS...: prints the status code curl saw.
+http_status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# make_tree DIR: the awkward tree every transfer test must reproduce.
+make_tree() {
+  local d=$1
+  mkdir -p "$d/sub/deeper" "$d/empty dir" "$d/naïve ü" "$d/日本語"
+  head -c 1048583 /dev/urandom >"$d/big.bin"
+  : >"$d/empty.txt"
+  echo "hello" >"$d/sub/hello.txt"
+  echo "spaces" >"$d/a file with spaces.txt"
+  echo "ü" >"$d/naïve ü/straße.txt"
+  echo "jp" >"$d/日本語/ファイル.txt"
+  head -c 70000 /dev/urandom >"$d/sub/deeper/odd-size.dat"
+  local long
+  long=$(printf 'n%.0s' $(seq 150))
+  echo long >"$d/sub/$long.txt"
+  chmod 0600 "$d/sub/hello.txt"
+  chmod 0755 "$d/sub/deeper/odd-size.dat"
+}
+
+# raw_http ADDR BYTES: sends BYTES (printf escapes allowed) on one
+# connection, half-closes, prints everything the server sends until it
+# closes (at most 10 s). For requests curl would "fix" on the way.
+raw_http() {
+  $PY - "$1" "$2" <<'PYEOF'
+import socket, sys, warnings
+warnings.simplefilter("ignore")
+host, port = sys.argv[1].rsplit(":", 1)
+host = host.strip("[]")
+data = sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1")
+s = socket.create_connection((host, int(port)), timeout=10)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+out = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+except socket.timeout:
+    pass
+sys.stdout.buffer.write(out)
+PYEOF
+}

@@ -1,0 +1,154 @@
+// zcp serve: the HTTP/1.1 file server (and --raw, the experiment's server).
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "cli/commands.h"
+#include "zcp/server.h"
+
+namespace zcp::cli {
+namespace {
+
+struct ServeFlags {
+  std::string root = ".";
+  std::string listen = "127.0.0.1:8080";
+  int workers = 0;
+  std::string engine = "sendfile";
+  std::string raw;
+  bool dotfiles = false;
+  bool quiet = false;
+  int max_connections = 4096;
+  double header_timeout = 10, idle_timeout = 60, send_timeout = 60, drain_timeout = 10;
+};
+
+std::chrono::milliseconds ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+}
+
+// One write(2) per line, so lines from several workers never interleave.
+void log_line(std::string_view line) {
+  std::string out(line);
+  out += '\n';
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
+}
+
+Result<ServerConfig> to_config(const ServeFlags& f) {
+  ServerConfig c;
+  auto engine = parse_engine_spec(f.engine);
+  if (!engine) return std::move(engine).take_status();
+  c.engine = *engine;
+  c.root = f.root;
+  c.listen = f.listen;
+  c.workers = f.workers;
+  c.raw_file = f.raw;
+  c.dotfiles = f.dotfiles;
+  c.max_connections = f.max_connections;
+  c.header_timeout = ms(f.header_timeout);
+  c.idle_timeout = ms(f.idle_timeout);
+  c.send_timeout = ms(f.send_timeout);
+  c.drain_timeout = ms(f.drain_timeout);
+  if (!f.quiet) c.log = log_line;
+  return c;
+}
+
+// SIGINT/SIGTERM are blocked in every thread and taken here, synchronously:
+// stop() is then an ordinary call, not a signal handler.
+std::thread start_signal_thread(Server& server, std::atomic<bool>& done, bool quiet) {
+  return std::thread([&server, &done, quiet] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    const timespec tick{0, 200 * 1000 * 1000};
+    while (!done) {
+      int sig = ::sigtimedwait(&set, nullptr, &tick);
+      if (sig == SIGINT || sig == SIGTERM) {
+        if (!quiet) log_line("zcp serve: shutting down, finishing transfers in flight");
+        server.stop();
+      }
+    }
+  });
+}
+
+int run(const ServeFlags& flags) {
+  auto config = to_config(flags);
+  if (!config) {
+    fmt::print(stderr, "zcp serve: {}\n", config.status().to_string());
+    return kExitUsage;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before any thread starts
+  ::signal(SIGPIPE, SIG_IGN);
+  auto server = Server::create(*config);
+  if (!server) {
+    fmt::print(stderr, "zcp serve: {}\n", server.status().to_string());
+    return server.status().code() == Code::kInvalid ? kExitUsage : kExitFailure;
+  }
+  std::string what = flags.raw.empty()
+                         ? std::filesystem::absolute(flags.root).lexically_normal().string()
+                         : "raw " + flags.raw;
+  std::string url = flags.raw.empty() ? fmt::format("http://{}/", (*server)->address().to_string())
+                                      : (*server)->address().to_string();
+  log_line(fmt::format("zcp serve: serving {} at {} (engine {})", what, url, config->engine.to_string()));
+  std::atomic<bool> done{false};
+  std::thread signals = start_signal_thread(**server, done, flags.quiet);
+  Status s = (*server)->run();
+  done = true;
+  signals.join();
+  if (!s) {
+    fmt::print(stderr, "zcp serve: {}\n", s.to_string());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Runner add_serve_command(CLI::App& app) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve DIR over HTTP/1.1 (GET, HEAD, Range, ETag/304, directory listings as HTML,\n"
+      "JSON (?format=json) or one tar stream (?format=tar)). File bodies go from the page\n"
+      "cache to the socket with sendfile: no byte is copied through user space.\n"
+      "curl, wget, aria2 and browsers are its clients.\n\n"
+      "Examples: zcp serve ~/public                      (http://127.0.0.1:8080/)\n"
+      "          zcp serve --listen [::1]:9000 --workers 4 .\n"
+      "          curl -s http://127.0.0.1:8080/dir/?format=tar | tar x\n"
+      "          zcp serve --raw big.bin --listen 127.0.0.1:9000   then: nc 127.0.0.1 9000 > copy");
+  cmd->add_option("DIR", f->root, "directory to serve")->capture_default_str()->check(CLI::ExistingDirectory);
+  cmd->add_option("-l,--listen", f->listen, "ADDR:PORT to listen on ([v6]:PORT for IPv6; 0.0.0.0 only if you mean it)")
+      ->capture_default_str();
+  cmd->add_option("-w,--workers", f->workers, "worker threads, each with its own epoll loop (0: one per CPU)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--engine", f->engine, "how file bodies are sent: sendfile, splice, copy[:SIZE], mmap")
+      ->capture_default_str();
+  cmd->add_option("--raw", f->raw, "no HTTP: send FILE whole to every connection, then close")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--dotfiles", f->dotfiles, "serve and list names starting with '.'");
+  cmd->add_option("--max-connections", f->max_connections, "beyond this, new clients get 503 and a close")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--header-timeout", f->header_timeout, "seconds for a client to send a request head")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", f->idle_timeout, "seconds a keep-alive connection may idle")
+      ->capture_default_str();
+  cmd->add_option("--send-timeout", f->send_timeout, "seconds a response may make no progress")
+      ->capture_default_str();
+  cmd->add_option("--drain-timeout", f->drain_timeout, "on SIGINT/SIGTERM, seconds to let transfers finish")
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
+  return [f] { return run(*f); };
+}
+
+}  // namespace zcp::cli

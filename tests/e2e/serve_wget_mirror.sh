@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# wget -r follows the HTML listings and mirrors the tree byte for byte.
+source "$(dirname "$0")/../support/e2e.sh"
+command -v wget >/dev/null || skip "wget not installed"
+mkdir "$SCRATCH/root" "$SCRATCH/mirror"
+make_tree "$SCRATCH/root"
+start_server "$SCRATCH/root"
+(cd "$SCRATCH/mirror" && wget -q -r -np -nH -R 'index.html*' --restrict-file-names=nocontrol "$URL") ||
+  fail "wget -r failed"
+# wget cannot see empty directories (nothing links from them) and keeps
+# listing pages only when asked; compare files, then directories with files.
+diff -r -x 'empty dir' "$SCRATCH/root" "$SCRATCH/mirror" || fail "wget mirror differs"
+echo ok
