@@ -25,9 +25,11 @@ for target in "${targets[@]}"; do
   artifacts=$build/fuzz/artifacts/$name/
   mkdir -p "$corpus" "$artifacts"
   cp "$root/fuzz/corpus/$name"/* "$corpus"/
+  options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+    -artifact_prefix="$artifacts")
+  if [[ -f $root/fuzz/$name.dict ]]; then options+=(-dict="$root/fuzz/$name.dict"); fi
   echo "fuzz: $target for ${seconds}s"
-  if ! "$build/fuzz/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" 2>"$scratch/$name.log"; then
+  if ! "$build/fuzz/$target" "${options[@]}" "$corpus" 2>"$scratch/$name.log"; then
     tail -n 60 "$scratch/$name.log" >&2
     echo "fuzz: $target FAILED; reproducer in $artifacts" >&2
     failed=1

@@ -78,8 +78,8 @@ struct HttpRequestParser::Impl {
   http_parser parser{};
   http_parser_settings settings{};
   State state = State::kNeedMore;
-  size_t head_bytes = 0;     // bytes of this head consumed so far
-  bool field_open = false;   // the last header callback was part of a name
+  size_t head_bytes = 0;    // bytes of this head consumed so far
+  bool field_open = false;  // the last header callback was part of a name
   std::optional<HttpError> refusal;
 
   explicit Impl(HttpRequestParser* owner);
@@ -209,8 +209,7 @@ int HttpRequestParser::Impl::check_framing() {
   return 0;
 }
 
-HttpRequestParser::HttpRequestParser(HttpLimits limits)
-    : impl_(new Impl(this)), limits_(limits) {}
+HttpRequestParser::HttpRequestParser(HttpLimits limits) : impl_(new Impl(this)), limits_(limits) {}
 
 HttpRequestParser::~HttpRequestParser() { delete impl_; }
 
@@ -248,7 +247,8 @@ HttpRequestParser::State HttpRequestParser::feed(std::string_view data, size_t& 
   size_t room = limits_.max_head_bytes - impl.head_bytes;
   std::string_view chunk = data.substr(0, room);
   size_t parsed =
-      chunk.empty() ? 0 : http_parser_execute(&impl.parser, &impl.settings, chunk.data(), chunk.size());
+      chunk.empty() ? 0
+                    : http_parser_execute(&impl.parser, &impl.settings, chunk.data(), chunk.size());
   consumed = parsed;
   impl.head_bytes += parsed;
   if (impl.state == State::kDone) return impl.state;

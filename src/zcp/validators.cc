@@ -1,8 +1,8 @@
 #include "zcp/validators.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace zcp {
 
@@ -69,8 +69,8 @@ bool eat_time(std::string_view& s, DateParts& d) {
 // "Sun, 06 Nov 1994 08:49:37 GMT"
 bool parse_imf_fixdate(std::string_view s, DateParts& d) {
   return eat_name(s, kDays) && eat(s, ", ") && eat_digits(s, 2, d.day) && eat(s, " ") &&
-         eat_name(s, kMonths, &d.month) && eat(s, " ") && eat_digits(s, 4, d.year) &&
-         eat(s, " ") && eat_time(s, d) && eat(s, " GMT") && s.empty();
+         eat_name(s, kMonths, &d.month) && eat(s, " ") && eat_digits(s, 4, d.year) && eat(s, " ") &&
+         eat_time(s, d) && eat(s, " GMT") && s.empty();
 }
 
 // RFC 9110 section 5.6.7: a two-digit year more than 50 years ahead means
@@ -88,8 +88,8 @@ int expand_two_digit_year(int yy) {
 bool parse_rfc850(std::string_view s, DateParts& d) {
   int yy = 0;
   bool ok = eat_name(s, kLongDays) && eat(s, ", ") && eat_digits(s, 2, d.day) && eat(s, "-") &&
-            eat_name(s, kMonths, &d.month) && eat(s, "-") && eat_digits(s, 2, yy) &&
-            eat(s, " ") && eat_time(s, d) && eat(s, " GMT") && s.empty();
+            eat_name(s, kMonths, &d.month) && eat(s, "-") && eat_digits(s, 2, yy) && eat(s, " ") &&
+            eat_time(s, d) && eat(s, " GMT") && s.empty();
   if (ok) d.year = expand_two_digit_year(yy);
   return ok;
 }

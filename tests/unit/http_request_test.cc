@@ -100,8 +100,7 @@ TEST(HttpRequest, PipelinedStopsAfterFirstHead) {
   EXPECT_EQ(feed_all(parser, second, &consumed), State::kDone);
   EXPECT_EQ(consumed, 0U);
   parser.reset();
-  ASSERT_EQ(feed_all(parser, std::string_view(both).substr(first.size()), &consumed),
-            State::kDone);
+  ASSERT_EQ(feed_all(parser, std::string_view(both).substr(first.size()), &consumed), State::kDone);
   EXPECT_EQ(consumed, second.size());
   EXPECT_EQ(parser.request().target, "/two");
   EXPECT_EQ(parser.request().headers.size(), 1U);
@@ -144,8 +143,7 @@ TEST(HttpRequest, Chunked) {
 
 TEST(HttpRequest, AbsoluteFormKeptAsSent) {
   HttpRequestParser parser;
-  ASSERT_EQ(feed_all(parser, "GET http://example.com:8080/a/b?c=d HTTP/1.1\r\n\r\n"),
-            State::kDone);
+  ASSERT_EQ(feed_all(parser, "GET http://example.com:8080/a/b?c=d HTTP/1.1\r\n\r\n"), State::kDone);
   EXPECT_EQ(parser.request().target, "http://example.com:8080/a/b?c=d");
 }
 

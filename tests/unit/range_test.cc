@@ -94,9 +94,7 @@ TEST(Range, Unsatisfiable) {
   EXPECT_TRUE(parse_range("bytes=100-", 100).ranges.empty());
 }
 
-TEST(Range, SuffixOnEmptyFileSendsWholeFile) {
-  EXPECT_EQ(kind("bytes=-5", 0), Kind::kNone);
-}
+TEST(Range, SuffixOnEmptyFileSendsWholeFile) { EXPECT_EQ(kind("bytes=-5", 0), Kind::kNone); }
 
 TEST(Range, LastByte) {
   EXPECT_EQ(pairs(parse_range("bytes=99-", 100)), (Pairs{{99, 99}}));

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make bench`: the full benchmarks behind docs/BENCHMARKS.md. Run on a quiet
+# machine; takes ~10 minutes. Results land in bench/results/<date>/.
+#   1. the experiment: zcp bench, 4 GiB x 20 runs, default engines (+ plot)
+#   2. zcp serve vs nginx: wrk, slowloris, RSS (bench/serve_load.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=bench/results/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+SIZE=${SIZE:-4G}
+RUNS=${RUNS:-20}
+
+echo "== zcp bench --size $SIZE --runs $RUNS" >&2
+build/zcp bench --size "$SIZE" --runs "$RUNS" --json >"$out/bench.json"
+/usr/bin/python3 bench/plot.py "$out/bench.json" "$out/bench.png"
+/usr/bin/python3 - "$out/bench.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("| sender -> receiver | median s | mean | stdev | min | max | GB/s | send CPU s | recv CPU s | speedup |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for p in r["pairs"]:
+    s = p["seconds"]
+    print(f'| {p["sender"]} -> {p["receiver"]} | {s["median"]:.3f} | {s["mean"]:.3f} | {s["stdev"]:.3f} | '
+          f'{s["min"]:.3f} | {s["max"]:.3f} | {p["gbps"]:.2f} | {p["send_cpu"]["median"]:.2f} | '
+          f'{p["recv_cpu"]["median"]:.2f} | {p["speedup"]:.2f}x |')
+PY
+
+if [ -x bench/serve_load.sh ]; then
+  echo "== bench/serve_load.sh" >&2
+  bench/serve_load.sh -o "$out/serve" | tee "$out/serve.md"
+fi
+echo "results in $out" >&2
