@@ -27,6 +27,6 @@ PY
 
 if [ -x bench/serve_load.sh ]; then
   echo "== bench/serve_load.sh" >&2
-  bench/serve_load.sh -o "$out/serve" | tee "$out/serve.md"
+  bench/serve_load.sh -o "$out/serve" ${SERVE_LOAD_ARGS:-} | tee "$out/serve.md"
 fi
 echo "results in $out" >&2

@@ -72,6 +72,7 @@ void Connection::on_readable() {
     }
     in_.append(buf, static_cast<size_t>(n));
     total += static_cast<size_t>(n);
+    if (static_cast<size_t>(n) < sizeof(buf)) break;  // drained: skip the EAGAIN call
   }
   handle_input();
   if (state_ == State::kReadingHead && peer_done_) {
