@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "zcp/byte_size.h"
 #include "zcp/server.h"
 
 namespace zcp::cli {
@@ -25,6 +26,10 @@ struct ServeFlags {
   bool quiet = false;
   int max_connections = 4096;
   double header_timeout = 10, idle_timeout = 60, send_timeout = 60, drain_timeout = 10;
+  bool upload = false;
+  std::string token;
+  std::string max_upload;
+  std::string digest = "off";
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -54,6 +59,15 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.send_timeout = ms(f.send_timeout);
   c.drain_timeout = ms(f.drain_timeout);
   if (!f.quiet) c.log = log_line;
+  c.upload = f.upload;
+  if (f.digest == "lazy") c.digest = ServerConfig::Digest::kLazy;
+  if (f.digest == "startup") c.digest = ServerConfig::Digest::kStartup;
+  c.token = f.token;
+  if (!f.max_upload.empty()) {
+    auto max = parse_byte_size(f.max_upload);
+    if (!max) return std::move(max).take_status();
+    c.max_upload = *max;
+  }
   return c;
 }
 
@@ -147,6 +161,15 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--drain-timeout", f->drain_timeout, "on SIGINT/SIGTERM, seconds to let transfers finish")
       ->capture_default_str();
+  cmd->add_flag("--upload", f->upload,
+                "accept PUT: stored via a temporary file, fsync'd, renamed over the target");
+  cmd->add_option("--token", f->token, "require 'Authorization: Bearer TOKEN' for PUT");
+  cmd->add_option("--max-upload", f->max_upload, "largest PUT body (e.g. 10G); larger gets 413");
+  cmd->add_option("--digest", f->digest,
+                  "send Repr-Digest (sha-256): off, lazy (hashed in the background on first\n"
+                  "request; sent once known), startup (hash everything before serving)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "lazy", "startup"}));
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
   return [f] { return run(*f); };
 }

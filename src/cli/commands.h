@@ -17,5 +17,7 @@ inline constexpr int kExitUsage = 2;    // bad command line
 
 Runner add_bench_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);
+Runner add_get_command(CLI::App& app);
+Runner add_put_command(CLI::App& app);
 
 }  // namespace zcp::cli

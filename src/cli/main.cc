@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(app.get_subcommands({}).at(before), std::move(run));
   };
   add(zcp::cli::add_serve_command);
+  add(zcp::cli::add_get_command);
+  add(zcp::cli::add_put_command);
   add(zcp::cli::add_bench_command);
 
   try {

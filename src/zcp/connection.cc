@@ -40,6 +40,7 @@ Connection::Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& 
 uint32_t Connection::interest() const {
   switch (state_) {
     case State::kReadingHead: return EPOLLIN;
+    case State::kReadingBody: return EPOLLIN;
     case State::kWriting: return EPOLLOUT;
     case State::kClosed: return 0;
   }
@@ -56,6 +57,11 @@ void Connection::begin_head() {
 }
 
 void Connection::on_readable() {
+  if (state_ == State::kReadingBody) {
+    upload_step(upload_->receive(fd_.get()));
+    if (state_ == State::kWriting) on_writable();
+    return;
+  }
   if (state_ != State::kReadingHead) return;
   char buf[kReadChunk];
   for (size_t total = 0; total < kMaxReadPerWakeup;) {
@@ -102,7 +108,42 @@ void Connection::handle_input() {
   }
   const HttpRequest& req = parser_.request();
   request_line_ = printable(req.method + " " + req.target);
+  if (req.method == "PUT") return start_upload(req);
   start_response(handle_request(req, cfg_.handler));
+}
+
+// kReadingHead -> kReadingBody: the body goes to a temporary file; bytes
+// that came with the head are taken first.
+void Connection::start_upload(const HttpRequest& req) {
+  auto begun = Upload::begin(req, cfg_.upload);
+  if (auto* refused = std::get_if<Response>(&begun)) return start_response(std::move(*refused));
+  upload_ = std::move(std::get<std::unique_ptr<Upload>>(begun));
+  started_ = Clock::now();
+  deadline_ = started_ + cfg_.send_timeout;
+  state_ = State::kReadingBody;
+  if (auto expect = req.header("Expect"); expect && *expect == "100-continue") {
+    size_t sent = 0;  // a tiny write on a fresh socket: it fits
+    send_bytes("HTTP/1.1 100 Continue\r\n\r\n", sent, false);
+    if (state_ == State::kClosed) return;
+  }
+  upload_step(upload_->take_buffered(in_));
+}
+
+// kReadingBody -> kWriting once the body is stored or has failed.
+void Connection::upload_step(Upload::Step step) {
+  if (step == Upload::Step::kNeedMore) {
+    deadline_ = Clock::now() + cfg_.send_timeout;
+    return;
+  }
+  Response r = step == Upload::Step::kComplete ? upload_->finish() : upload_->failure_response();
+  bool gone = upload_->peer_closed();
+  upload_.reset();  // an unfinished O_TMPFILE vanishes here
+  if (gone) {
+    fail("client closed mid-upload");
+    return;
+  }
+  state_ = State::kReadingHead;  // start_response reads the request's version
+  start_response(std::move(r));
 }
 
 void Connection::start_response(Response r) {
@@ -241,6 +282,8 @@ void Connection::on_tick(Clock::time_point now) {
   if (state_ == State::kClosed || now < deadline_) return;
   if (state_ == State::kWriting) {
     fail("send timeout");
+  } else if (state_ == State::kReadingBody) {
+    fail("upload stalled");
   } else {
     close();  // idle keep-alive or a head too slow to arrive (slowloris)
   }
@@ -268,6 +311,7 @@ void Connection::close() {
   fd_.reset();
   response_ = Response{};
   engine_.reset();
+  upload_.reset();
 }
 
 void Connection::log_access(std::string_view note) {

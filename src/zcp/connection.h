@@ -1,6 +1,7 @@
 // One client connection of `zcp serve`, as an explicit state machine:
 //
 //   kReadingHead --head parsed--> kWriting --response sent, keep-alive--> kReadingHead
+//        \--PUT accepted--> kReadingBody --body stored or failed--> kWriting
 //        |  \--bad head: error response, then close-->  |
 //        \--EOF, timeout, error--> kClosed <--error, short file, no keep-alive
 //
@@ -22,6 +23,7 @@
 #include "zcp/request_handler.h"
 #include "zcp/send_engine.h"
 #include "zcp/socket.h"
+#include "zcp/upload.h"
 
 namespace zcp {
 
@@ -39,11 +41,12 @@ struct ConnectionConfig {
   uint64_t max_bytes_per_wakeup = 2 << 20;
   std::function<void(std::string_view)> access_log;  // null: no log
   std::string raw_file;  // raw mode: send this file on connect, then close
+  UploadConfig upload;   // PUT
 };
 
 class Connection {
  public:
-  enum class State { kReadingHead, kWriting, kClosed };
+  enum class State { kReadingHead, kReadingBody, kWriting, kClosed };
 
   Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& cfg);
 
@@ -64,6 +67,8 @@ class Connection {
   void handle_input();
   void start_response(Response r);
   void start_raw();
+  void start_upload(const HttpRequest& req);
+  void upload_step(Upload::Step step);
   bool send_bytes(const std::string& data, size_t& sent, bool more);
   bool write_file(Segment& seg, uint64_t& budget);
   bool refill();
@@ -83,6 +88,8 @@ class Connection {
   bool head_started_ = false;  // bytes of the next head have arrived
   bool peer_done_ = false;     // the client half-closed: no more requests will come
   bool draining_ = false;
+
+  std::unique_ptr<Upload> upload_;  // kReadingBody
 
   // The response being written.
   Response response_;

@@ -33,7 +33,8 @@ class CopyReceiver final : public RecvEngine {
         p.eof = true;
         return p;
       }
-      if (!write_all(file_fd, offset + p.moved, static_cast<size_t>(n), p)) return p;
+      uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
+      if (!write_all(file_fd, at, static_cast<size_t>(n), p)) return p;
     }
     return p;
   }
@@ -42,8 +43,10 @@ class CopyReceiver final : public RecvEngine {
   bool write_all(int file_fd, uint64_t at, size_t len, Progress& p) {
     size_t done = 0;
     while (done < len) {
-      ssize_t n = ::pwrite(file_fd, buffer_.data() + done, len - done,
-                           static_cast<off_t>(at + done));
+      ssize_t n = at == kStreamOffset
+                      ? ::write(file_fd, buffer_.data() + done, len - done)
+                      : ::pwrite(file_fd, buffer_.data() + done, len - done,
+                                 static_cast<off_t>(at + done));
       ++stats_.syscalls;
       if (n < 0) {
         if (errno == EINTR) continue;

@@ -19,6 +19,9 @@
 namespace zcp {
 
 inline constexpr uint64_t kUntilEof = std::numeric_limits<uint64_t>::max();
+// As `offset`: write at the file's current position with write()/splice
+// without an offset, for outputs that cannot seek (stdout, FIFOs, ttys).
+inline constexpr uint64_t kStreamOffset = std::numeric_limits<uint64_t>::max();
 
 class RecvEngine {
  public:

@@ -42,7 +42,8 @@ class SpliceReceiver final : public RecvEngine {
         p.eof = true;
         return p;
       }
-      if (!drain(out_fd, offset + p.moved, static_cast<uint64_t>(n), p)) return p;
+      uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
+      if (!drain(out_fd, at, static_cast<uint64_t>(n), p)) return p;
     }
     return p;
   }
@@ -67,7 +68,8 @@ class SpliceReceiver final : public RecvEngine {
     uint64_t done = 0;
     while (done < len) {
       loff_t off = static_cast<loff_t>(at + done);
-      ssize_t n = ::splice(pipe_.read_end.get(), nullptr, out_fd, discard_ ? nullptr : &off,
+      bool seek = !discard_ && at != kStreamOffset;
+      ssize_t n = ::splice(pipe_.read_end.get(), nullptr, out_fd, seek ? &off : nullptr,
                            static_cast<size_t>(len - done), SPLICE_F_MOVE);
       ++stats_.syscalls;
       if (n < 0) {

@@ -101,6 +101,10 @@ Response file_response(const HttpRequest& req, const RequestPath& path, UniqueFd
   }
   r.set("Accept-Ranges", "bytes");
   r.set("Content-Type", cfg.mime->lookup(path.relative));
+  if (cfg.digests) {
+    // The digest of the whole representation (RFC 9530), also on 206.
+    if (auto d = cfg.digests->lookup(fd.get(), st)) r.set("Repr-Digest", repr_digest_value(*d));
+  }
   RangeResult range = requested_range(req, etag, mtime, size);
   uint64_t first = 0, count = size;
   if (range.kind == RangeResult::Kind::kUnsatisfiable) {

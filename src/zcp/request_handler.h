@@ -5,6 +5,7 @@
 
 #include "zcp/http_request.h"
 #include "zcp/http_response.h"
+#include "zcp/digest.h"
 #include "zcp/mime.h"
 
 namespace zcp {
@@ -13,6 +14,7 @@ struct HandlerConfig {
   int root_fd = -1;                 // the served directory (borrowed)
   const MimeTypes* mime = nullptr;  // shared, read-only
   bool dotfiles = false;            // serve and list names starting with '.'
+  DigestCache* digests = nullptr;   // Repr-Digest once known; null: never
 };
 
 // The full response for `req`. HEAD gets GET's headers and no body. Bodies

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "zcp/worker.h"
 
 namespace zcp {
@@ -27,14 +29,22 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   }
   s->mime_ = MimeTypes::load();
   s->config_ = std::move(config);
+  if (s->config_.digest != ServerConfig::Digest::kOff) {
+    s->digests_ = std::make_unique<DigestCache>();
+    if (s->config_.digest == ServerConfig::Digest::kStartup) {
+      if (Status st = s->precompute_digests(); !st) return st;
+    }
+  }
   ConnectionConfig& cc = s->conn_config_;
-  cc.handler = {s->root_.get(), &s->mime_, s->config_.dotfiles};
+  cc.handler = {s->root_.get(), &s->mime_, s->config_.dotfiles, s->digests_.get()};
   cc.engine = s->config_.engine;
   cc.header_timeout = s->config_.header_timeout;
   cc.idle_timeout = s->config_.idle_timeout;
   cc.send_timeout = s->config_.send_timeout;
   cc.access_log = s->config_.log;
   cc.raw_file = s->config_.raw_file;
+  cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
+               s->root_.get()};
 
   auto hp = parse_host_port(s->config_.listen);
   if (!hp) return std::move(hp).take_status();
@@ -68,6 +78,21 @@ Status Server::bind_workers(const SocketAddress& where) {
     auto w = Worker::create(std::move(*fd), conn_config_, connections_, limits);
     if (!w) return std::move(w).take_status();
     workers_.push_back(std::move(*w));
+  }
+  return {};
+}
+
+// --digest startup: hash every regular file under the root before serving,
+// so the first response for each already carries Repr-Digest.
+Status Server::precompute_digests() {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(config_.root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    auto fd = open_file(it->path().string(), O_RDONLY);
+    struct stat st {};
+    if (!fd || ::fstat(fd->get(), &st) != 0) continue;
+    if (Status s = digests_->compute_now(fd->get(), st); !s) return s;
   }
   return {};
 }

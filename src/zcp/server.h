@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "zcp/connection.h"
+#include "zcp/digest.h"
 #include "zcp/mime.h"
 #include "zcp/socket.h"
 
@@ -32,6 +33,10 @@ struct ServerConfig {
   std::chrono::milliseconds send_timeout{60000};
   std::chrono::milliseconds drain_timeout{10000};
   std::function<void(std::string_view)> log;  // access and error lines; null: silent
+  bool upload = false;       // accept PUT
+  std::string token;         // required as "Authorization: Bearer TOKEN" for PUT
+  uint64_t max_upload = 0;   // bytes; 0: no limit
+  enum class Digest { kOff, kLazy, kStartup } digest = Digest::kOff;
 };
 
 class Worker;
@@ -51,10 +56,12 @@ class Server {
  private:
   Server() = default;
   Status bind_workers(const SocketAddress& where);
+  Status precompute_digests();
 
   ServerConfig config_;
   UniqueFd root_;
   MimeTypes mime_;
+  std::unique_ptr<DigestCache> digests_;
   ConnectionConfig conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};

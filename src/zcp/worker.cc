@@ -69,7 +69,9 @@ void Worker::dispatch(uint64_t tag, uint32_t events) {
   Connection& c = *it->second;
   // Errors and hang-ups surface through the next recv/send, so they are
   // handed to whichever handler the state calls for.
-  if (c.state() == Connection::State::kReadingHead && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+  bool reading = c.state() == Connection::State::kReadingHead ||
+                 c.state() == Connection::State::kReadingBody;
+  if (reading && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
     c.on_readable();
   } else if (c.state() == Connection::State::kWriting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
     c.on_writable();
