@@ -133,6 +133,29 @@ TEST_P(RecvEngineTest, FullDiskIsAnError) {
   EXPECT_LE(p.moved, 64U << 10);
 }
 
+// kStreamOffset: outputs that cannot seek (stdout as a pipe) get write()
+// or an offset-less splice, in order.
+TEST_P(RecvEngineTest, StreamsIntoAPipe) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd r(fds[0]), w(fds[1]);
+  std::string data = pattern_bytes(40000);
+  std::string got;
+  std::thread reader([&] {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(r.get(), buf, sizeof(buf))) > 0) got.append(buf, static_cast<size_t>(n));
+  });
+  Progress p = receive(data, w.get(), kStreamOffset, kUntilEof);
+  w.reset();
+  reader.join();
+  EXPECT_TRUE(p.status.is_ok()) << p.status.to_string();
+  EXPECT_EQ(p.moved, data.size());
+  if (!discards()) {
+    EXPECT_TRUE(test::same_bytes(got, data));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, RecvEngineTest,
                          ::testing::Values("copy", "copy:8K", "splice", "splice:64K", "discard",
                                            "discard:1M", "discard-splice"),

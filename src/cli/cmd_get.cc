@@ -1,0 +1,266 @@
+// zcp get: download URLs with the body spliced from the socket to the file.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "zcp/downloader.h"
+#include "zcp/recv_engine.h"
+#include "zcp/tar_extract.h"
+#include "zcp/http_client.h"
+#include "zcp/atomic_file.h"
+
+namespace zcp::cli {
+namespace {
+
+// Exit codes, curl's where curl has one.
+constexpr int kExitBadUrl = 3;
+constexpr int kExitConnect = 7;    // cannot connect, connection lost, timeout
+constexpr int kExitProtocol = 8;   // the server's reply makes no sense
+constexpr int kExitHttp = 22;      // HTTP status >= 400
+constexpr int kExitWrite = 23;     // cannot write the destination (disk full ...)
+constexpr int kExitVerify = 30;    // --verify: sha-256 differs from Repr-Digest
+
+struct GetFlags {
+  std::vector<std::string> args;  // URL... [DEST]
+  std::string output;
+  bool resume = false, fsync = false, verify = false, recursive = false;
+  bool quiet = false, progress = false, json = false;
+  int streams = 0;
+  std::string engine = "splice";
+  std::string raw;
+  double timeout = 30;
+};
+
+int exit_code(GetFailure f) {
+  switch (f) {
+    case GetFailure::kNone: return kExitOk;
+    case GetFailure::kUsage: return kExitUsage;
+    case GetFailure::kConnect: return kExitConnect;
+    case GetFailure::kHttp: return kExitHttp;
+    case GetFailure::kProtocol: return kExitProtocol;
+    case GetFailure::kWrite: return kExitWrite;
+    case GetFailure::kVerify: return kExitVerify;
+  }
+  return kExitFailure;
+}
+
+// DEST: "-" is stdout; an existing directory receives the file inside it;
+// by default the URL's last path segment in the current directory.
+std::string dest_for(const Url& url, const std::string& given) {
+  std::string name = url.file_name();
+  if (name.empty() || name == "." || name == "..") name = "index.html";
+  if (given.empty()) return name;
+  if (given == "-") return given;
+  std::error_code ec;
+  if (std::filesystem::is_directory(given, ec)) return given + "/" + name;
+  return given;
+}
+
+void print_summary(const GetFlags& f, const std::string& what, const GetResult& r) {
+  double rate = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0;
+  if (f.json) {
+    nlohmann::json j = {{"dest", r.dest},       {"bytes", r.bytes},     {"size", r.size},
+                        {"seconds", r.seconds}, {"bytes_per_second", rate},
+                        {"resumed_from", r.resumed_from},            {"streams", r.streams},
+                        {"verified", r.verified}, {"url", what}};
+    fmt::print("{}\n", j.dump());
+  } else if (!f.quiet) {
+    fmt::print(stderr, "zcp get: {} -> {}: {} bytes in {:.2f} s ({}/s){}{}\n", what, r.dest, r.bytes,
+               r.seconds, human_bytes(rate), r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
+               r.verified ? ", sha-256 verified" : "");
+  }
+}
+
+GetOptions base_options(const GetFlags& f, ProgressLine& line) {
+  GetOptions o;
+  o.resume = f.resume;
+  o.fsync = f.fsync;
+  o.verify = f.verify;
+  o.streams = f.streams;
+  o.engine = *parse_engine_spec(f.engine);
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
+  o.progress = [&line](uint64_t done, uint64_t total) { line.update(done, total); };
+  o.notice = [&f, &line](const std::string& msg) {
+    line.finish();
+    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", msg);
+  };
+  return o;
+}
+
+int fail(ProgressLine& line, const std::string& what, const Status& s, GetFailure f) {
+  line.finish();
+  fmt::print(stderr, "zcp get: {}: {}\n", what, s.to_string());
+  return exit_code(f);
+}
+
+int get_one(const GetFlags& f, const std::string& url_text, const std::string& dest_arg) {
+  auto url = parse_url(url_text);
+  if (!url) {
+    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    return kExitBadUrl;
+  }
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(url->file_name().empty() ? url->to_string() : url->file_name(), draw);
+  GetOptions o = base_options(f, line);
+  o.dest = dest_for(*url, dest_arg);
+  GetFailure failure = GetFailure::kNone;
+  auto r = download(*url, o, &failure);
+  if (!r) return fail(line, url->to_string(), r.status(), failure);
+  line.finish();
+  print_summary(f, url->to_string(), *r);
+  return kExitOk;
+}
+
+int get_raw(const GetFlags& f, const std::string& dest) {
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(f.raw, draw);
+  GetOptions o = base_options(f, line);
+  o.dest = dest;
+  GetFailure failure = GetFailure::kNone;
+  auto r = download_raw(f.raw, o, &failure);
+  if (!r) return fail(line, f.raw, r.status(), failure);
+  line.finish();
+  print_summary(f, f.raw, *r);
+  return kExitOk;
+}
+
+// -r: the whole tree as zcp serve's tar stream, file bodies spliced to disk.
+int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std::string& dest_arg) {
+  if (urls.size() != 1) {
+    fmt::print(stderr, "zcp get: -r takes one directory URL\n");
+    return kExitUsage;
+  }
+  auto url = parse_url(urls[0]);
+  if (!url) {
+    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    return kExitBadUrl;
+  }
+  std::string path = url->target.substr(0, url->target.find('?'));
+  std::string name = parse_url(url->to_string().substr(0, url->to_string().size() -
+                                                       (url->target.size() - path.size())))
+                         ->file_name();
+  if (path.back() != '/') path += '/';
+  if (name.empty()) name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
+  std::string dest = !dest_arg.empty() ? dest_arg : (name.empty() ? "." : name);
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec || !std::filesystem::is_directory(dest)) {
+    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", dest, ec.message());
+    return kExitWrite;
+  }
+  Url tar_url = *url;
+  tar_url.target = path + "?format=tar";
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(tar_url.to_string(), draw);
+  auto start = std::chrono::steady_clock::now();
+  auto client = HttpClient::connect(tar_url, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
+  if (!client) return fail(line, tar_url.to_string(), client.status(), GetFailure::kConnect);
+  if (Status st = client->send_head("GET", tar_url.target, {}); !st) {
+    return fail(line, tar_url.to_string(), st, GetFailure::kConnect);
+  }
+  auto head = client->read_head();
+  if (!head) return fail(line, tar_url.to_string(), head.status(), GetFailure::kProtocol);
+  if (head->status != 200) {
+    return fail(line, tar_url.to_string(),
+                Status(Code::kInvalid, "GET", "server answered " + std::to_string(head->status)),
+                GetFailure::kHttp);
+  }
+  BodyReader body = client->body(*head);
+  auto engine = make_recv_engine(*parse_engine_spec(f.engine));
+  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); });
+  if (!stats) {
+    GetFailure kind = stats.status().code() == Code::kInvalid ? GetFailure::kProtocol
+                                                              : GetFailure::kConnect;
+    return fail(line, tar_url.to_string(), stats.status(), kind);
+  }
+  line.finish();
+  GetResult r;
+  r.dest = dest;
+  r.bytes = r.size = stats->bytes;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  print_summary(f, url->to_string(), r);
+  if (!f.quiet && !f.json) {
+    fmt::print(stderr, "zcp get: {} files, {} directories\n", stats->files, stats->directories);
+  }
+  return kExitOk;
+}
+
+int run(GetFlags& f) {
+  ::signal(SIGPIPE, SIG_IGN);
+  if (auto e = parse_engine_spec(f.engine); !e || !make_recv_engine(*e)) {
+    fmt::print(stderr, "zcp get: unknown receive engine '{}' (splice, copy[:SIZE])\n", f.engine);
+    return kExitUsage;
+  }
+  if (!f.raw.empty()) {
+    std::string dest = !f.output.empty() ? f.output : (f.args.empty() ? "" : f.args[0]);
+    if (dest.empty() || f.args.size() > 1) {
+      fmt::print(stderr, "zcp get: --raw HOST:PORT needs exactly one DEST\n");
+      return kExitUsage;
+    }
+    return get_raw(f, dest);
+  }
+  if (f.args.empty()) {
+    fmt::print(stderr, "zcp get: no URL given (try zcp get --help)\n");
+    return kExitUsage;
+  }
+  // One URL and a second argument that is not a URL: that is DEST.
+  std::string dest = f.output;
+  std::vector<std::string> urls = f.args;
+  if (dest.empty() && urls.size() == 2 && urls[1].rfind("http://", 0) != 0) {
+    dest = urls[1];
+    urls.pop_back();
+  }
+  if (f.recursive) return get_tree(f, urls, dest);
+  int worst = kExitOk;
+  for (const auto& u : urls) {
+    int rc = get_one(f, u, dest);
+    if (rc != kExitOk) worst = rc;
+  }
+  return worst;
+}
+
+}  // namespace
+
+Runner add_get_command(CLI::App& app) {
+  auto f = std::make_shared<GetFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "get",
+      "Download URL(s). The body goes socket -> pipe -> file with splice(2): it never\n"
+      "passes through user space. Bytes land in DEST.part, renamed to DEST only when\n"
+      "every byte arrived; a failed transfer keeps DEST.part for -c.\n\n"
+      "Examples: zcp get http://127.0.0.1:8080/big.iso\n"
+      "          zcp get -c http://127.0.0.1:8080/big.iso /data/     (resume into /data/big.iso)\n"
+      "          zcp get -j 4 --verify http://host:8080/big.iso\n"
+      "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
+      "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
+      "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
+      "(also timeouts), 8 nonsensical server reply, 22 HTTP error status, 23 cannot write\n"
+      "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch.");
+  cmd->add_option("ARGS", f->args, "URL... [DEST]: DEST is a file, a directory, or - for stdout");
+  cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");
+  cmd->add_flag("-c,--continue", f->resume, "resume from DEST.part (Range + If-Range)");
+  cmd->add_option("-j,--parallel", f->streams,
+                  "split one file into N ranges on N connections (0: 4 for files >= 256 MiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");
+  cmd->add_flag("--verify", f->verify, "check sha-256 against the server's Repr-Digest");
+  cmd->add_flag("--fsync", f->fsync, "flush to disk before the final rename");
+  cmd->add_option("--engine", f->engine, "receive engine: splice or copy[:SIZE]")->capture_default_str();
+  cmd->add_option("--raw", f->raw, "HOST:PORT: no HTTP, read until EOF (zcp serve --raw)");
+  cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", f->quiet, "no progress, no summary");
+  cmd->add_flag("--progress", f->progress, "draw the progress line even when stderr is not a terminal");
+  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout");
+  return [f] { return run(*f); };
+}
+
+}  // namespace zcp::cli

@@ -1,0 +1,33 @@
+// The progress line of zcp get/put on stderr: bytes, percent, rate, ETA,
+// redrawn in place at most 10 times a second; thread-safe (parallel
+// streams report from their own threads).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace zcp::cli {
+
+class ProgressLine {
+ public:
+  // `enabled`: draw at all (a terminal, or --progress; never with --quiet).
+  ProgressLine(std::string label, bool enabled);
+  void update(uint64_t done, uint64_t total);
+  // Clears the line (before a final summary or an error message).
+  void finish();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  bool drawn_ = false;
+};
+
+// "1.5 GB", "12.0 MB" (decimal units, as rates are usually read).
+std::string human_bytes(double bytes);
+
+}  // namespace zcp::cli

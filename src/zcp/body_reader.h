@@ -1,0 +1,60 @@
+// Reads an HTTP response body from a socket however it is framed
+// (Content-Length, chunked, or until close), and lets the caller choose per
+// piece how the bytes move: into memory (small things: tar headers) or
+// straight into a file at an offset with a RecvEngine (splice: the bytes
+// never enter user space). Bytes that arrived together with the response
+// head sit in a small buffer and are written out first.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "zcp/recv_engine.h"
+#include "zcp/status.h"
+
+namespace zcp {
+
+enum class Framing { kLength, kChunked, kUntilClose };
+
+class BodyReader {
+ public:
+  // `sock_fd` is borrowed and blocking (with SO_RCVTIMEO for --timeout);
+  // `leftover` are body bytes already read past the head.
+  BodyReader(int sock_fd, Framing framing, uint64_t length, std::string leftover);
+
+  // Copies up to `n` bytes into `out` (appends); returns how many (0 at
+  // the end of the body). For headers and other small pieces.
+  Result<size_t> read(std::string& out, size_t n);
+  // Reads exactly `n` bytes into `out` or fails (kPeerClosed when the body
+  // ends first).
+  Status read_exact(std::string& out, size_t n);
+  // Moves exactly `n` body bytes into `file_fd` at `offset` with `engine`
+  // (leftover bytes with pwrite first); kPeerClosed when the body ends
+  // early. `progress(bytes)` is called as bytes land, may be null.
+  Status to_file(int file_fd, uint64_t offset, uint64_t n, RecvEngine& engine,
+                 const std::function<void(uint64_t)>& progress);
+  // Moves the whole rest of the body into `file_fd` from `offset`; returns
+  // the byte count.
+  Result<uint64_t> rest_to_file(int file_fd, uint64_t offset, RecvEngine& engine,
+                                const std::function<void(uint64_t)>& progress);
+  // Whether the body ended cleanly (length reached, last chunk and
+  // trailers read, or EOF for kUntilClose).
+  bool done() const { return done_; }
+
+ private:
+  // Ensures a chunk is open (reads "size\r\n"); false at the last chunk.
+  Result<bool> open_chunk();
+  Result<uint64_t> available();  // body bytes readable before the next framing
+
+  int fd_;
+  Framing framing_;
+  uint64_t remaining_;  // in the body (kLength) or the current chunk (kChunked)
+  std::string buffer_;  // bytes read from the socket, not yet consumed
+  bool in_chunk_ = false;
+  bool done_ = false;
+};
+
+}  // namespace zcp

@@ -1,0 +1,58 @@
+// SHA-256 of files (OpenSSL EVP) and the server's digest cache: digests are
+// computed once per (device, inode, size, mtime) on a background thread, so
+// the first request for a huge file never waits for hashing; responses
+// carry RFC 9530 `Repr-Digest: sha-256=:BASE64:` once the digest is known.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "zcp/fd.h"
+#include "zcp/status.h"
+
+namespace zcp {
+
+// SHA-256 of `length` bytes of `fd` from `offset` (pread, 1 MiB blocks).
+Result<std::string> sha256_file(int fd, uint64_t offset, uint64_t length);
+// The raw 32-byte digest as "sha-256=:BASE64:" (RFC 9530 header value).
+std::string repr_digest_value(const std::string& raw_sha256);
+// Finds "sha-256=:...:" in a Repr-Digest header; the raw 32 bytes.
+std::optional<std::string> parse_repr_digest(std::string_view header);
+
+class DigestCache {
+ public:
+  DigestCache();
+  ~DigestCache();  // stops the background thread
+  DigestCache(const DigestCache&) = delete;
+  DigestCache& operator=(const DigestCache&) = delete;
+
+  // The digest if known for exactly this file state; otherwise queues the
+  // file (a dup of `fd`) for hashing and returns nullopt.
+  std::optional<std::string> lookup(int fd, const struct stat& st);
+  // Hashes now, on the calling thread (for --digest at startup).
+  Status compute_now(int fd, const struct stat& st);
+
+ private:
+  using Key = std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>;  // dev, ino, size, mtime s, ns
+  static Key key_of(const struct stat& st);
+  void run();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<Key, std::string> done_;  // raw digests
+  std::map<Key, bool> queued_;
+  std::deque<std::pair<Key, UniqueFd>> work_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace zcp

@@ -1,0 +1,79 @@
+#include "zcp/uploader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "zcp/http_client.h"
+#include "zcp/send_engine.h"
+
+namespace zcp {
+namespace {
+
+constexpr uint64_t kProgressStep = 8 << 20;  // report every 8 MiB sent
+
+// Sends the whole file; progress between engine calls.
+Status send_body(int file_fd, uint64_t size, int sock_fd, const PutOptions& o) {
+  auto engine = make_send_engine(o.engine);
+  if (!engine) return engine.status();
+  for (uint64_t done = 0; done < size;) {
+    uint64_t want = std::min(kProgressStep, size - done);
+    Progress p = (*engine)->send(file_fd, done, want, sock_fd);
+    done += p.moved;
+    if (o.progress) o.progress(done, size);
+    if (!p.status) return p.status;
+  }
+  return {};
+}
+
+Result<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url, GetFailure* f) {
+  // Even when sending failed (the server refused early and closed), its
+  // answer may be waiting: it says more than EPIPE would.
+  auto head = c.read_head();
+  if (head) return head;
+  *f = sent ? GetFailure::kProtocol : GetFailure::kConnect;
+  return sent ? head.status() : Status(sent).at("PUT " + url.to_string());
+}
+
+}  // namespace
+
+Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& o,
+                              GetFailure* failure) {
+  GetFailure dummy;
+  GetFailure* f = failure ? failure : &dummy;
+  *f = GetFailure::kNone;
+  auto start = std::chrono::steady_clock::now();
+  auto file = open_file(path, O_RDONLY);
+  struct stat st {};
+  if (!file || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    *f = GetFailure::kUsage;
+    return file ? Status::invalid("not a regular file: " + path) : file.status();
+  }
+  auto size = static_cast<uint64_t>(st.st_size);
+  auto client = HttpClient::connect(url, o.timeout);
+  if (!client) {
+    *f = GetFailure::kConnect;
+    return std::move(client).take_status();
+  }
+  std::vector<std::pair<std::string, std::string>> h{{"Content-Length", std::to_string(size)}};
+  if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
+  Status sent = client->send_head("PUT", url.target, h);
+  if (sent) sent = send_body(file->get(), size, client->fd(), o);
+  auto head = answer(*client, sent, url, f);
+  if (!head) return std::move(head).take_status();
+  if (head->status != 201 && head->status != 204 && head->status != 200) {
+    *f = GetFailure::kHttp;
+    return Status(Code::kInvalid, "PUT " + url.to_string(),
+                  "server answered " + std::to_string(head->status));
+  }
+  if (!sent) {
+    *f = GetFailure::kConnect;
+    return sent;
+  }
+  PutResult r;
+  r.status = head->status;
+  r.bytes = size;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace zcp
