@@ -100,7 +100,8 @@ int fail(ProgressLine& line, const std::string& what, const Status& s, GetFailur
   return exit_code(f);
 }
 
-int get_one(const GetFlags& f, const std::string& url_text, const std::string& dest_arg) {
+int get_one(const GetFlags& f, const std::string& url_text, const std::string& dest_arg,
+            ClientPool& pool) {
   auto url = parse_url(url_text);
   if (!url) {
     fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
@@ -110,6 +111,7 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
   ProgressLine line(url->file_name().empty() ? url->to_string() : url->file_name(), draw);
   GetOptions o = base_options(f, line);
   o.dest = dest_for(*url, dest_arg);
+  o.pool = &pool;
   GetFailure failure = GetFailure::kNone;
   auto r = download(*url, o, &failure);
   if (!r) return fail(line, url->to_string(), r.status(), failure);
@@ -219,8 +221,9 @@ int run(GetFlags& f) {
   }
   if (f.recursive) return get_tree(f, urls, dest);
   int worst = kExitOk;
+  ClientPool pool;  // several URLs on one server share a keep-alive connection
   for (const auto& u : urls) {
-    int rc = get_one(f, u, dest);
+    int rc = get_one(f, u, dest, pool);
     if (rc != kExitOk) worst = rc;
   }
   return worst;

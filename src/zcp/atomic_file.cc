@@ -27,6 +27,16 @@ Status fsync_directory(const std::string& dir) {
 
 Result<AtomicFile> AtomicFile::open(const std::string& dest, AtomicFileOptions opts) {
   AtomicFile f;
+  if (dest == "-") {
+    // Standard output: whatever it is (a pipe, a terminal, or a file the
+    // shell opened), it is written as it is, at its current position.
+    UniqueFd out(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3));
+    if (!out) return Status::from_errno("dup").at("standard output");
+    f.dest_ = "(stdout)";
+    f.fd_ = std::move(out);
+    f.direct_ = true;
+    return f;
+  }
   f.dest_ = dest;
   f.fsync_ = opts.fsync;
   struct stat st {};
@@ -43,7 +53,8 @@ Result<AtomicFile> AtomicFile::open(const std::string& dest, AtomicFileOptions o
     return f;
   }
   f.part_ = dest + ".part";
-  auto fd = open_file(f.part_, O_WRONLY | O_CREAT | (opts.resume ? 0 : O_TRUNC), 0666);
+  // O_RDWR: --verify reads back what landed.
+  auto fd = open_file(f.part_, O_RDWR | O_CREAT | (opts.resume ? 0 : O_TRUNC), 0666);
   if (!fd) return std::move(fd).take_status();
   f.fd_ = std::move(*fd);
   if (opts.resume) {

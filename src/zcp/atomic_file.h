@@ -3,7 +3,7 @@
 // commit(), after every byte arrived (and fsync when asked). A failed or
 // interrupted transfer leaves DEST.part for a later resume. When DEST
 // exists and is not a regular file (/dev/null, a FIFO, a terminal), it is
-// written directly and never replaced.
+// written directly and never replaced; so is DEST "-", standard output.
 #pragma once
 
 #include <cstdint>

@@ -64,21 +64,48 @@ bool parse_content_range(std::string_view v, uint64_t& first, uint64_t& size) {
   return num(v.substr(0, dash), first) && num(v.substr(slash + 1), size);
 }
 
-Result<HttpClient> connect_to(const Url& url, const GetOptions& o, GetFailure* f) {
+// A pooled keep-alive connection to the same server when there is one.
+Result<HttpClient> connect_to(const Url& url, const GetOptions& o, GetFailure* f, bool* reused = nullptr) {
+  if (o.pool) {
+    if (auto c = o.pool->take(url)) {
+      if (reused) *reused = true;
+      return std::move(*c);
+    }
+  }
+  if (reused) *reused = false;
   auto c = HttpClient::connect(url, o.timeout);
   if (!c) *f = GetFailure::kConnect;
   return c;
 }
 
-Result<ResponseHead> exchange(HttpClient& c, std::string_view method, const Headers& headers,
-                              GetFailure* f) {
-  if (Status s = c.send_head(method, c.url().target, headers); !s) {
+Result<ResponseHead> exchange(HttpClient& c, std::string_view method, const Url& url,
+                              const Headers& headers, GetFailure* f) {
+  if (Status s = c.send_head(method, url.target, headers); !s) {
     *f = GetFailure::kConnect;
     return s;
   }
   auto head = c.read_head(method == "HEAD");
   if (!head) *f = GetFailure::kProtocol;
   return head;
+}
+
+// Sends the request; a pooled connection the server has meanwhile closed
+// gets one retry on a fresh connection.
+Result<ResponseHead> request(std::optional<HttpClient>& c, std::string_view method, const Url& url,
+                             const Headers& headers, const GetOptions& o, GetFailure* f) {
+  bool reused = false;
+  auto conn = connect_to(url, o, f, &reused);
+  if (!conn) return std::move(conn).take_status();
+  c.emplace(std::move(*conn));
+  auto head = exchange(*c, method, url, headers, f);
+  if (head || !reused) return head;
+  GetOptions fresh = o;
+  fresh.pool = nullptr;
+  auto again = connect_to(url, fresh, f);
+  if (!again) return std::move(again).take_status();
+  c.emplace(std::move(*again));
+  *f = GetFailure::kNone;
+  return exchange(*c, method, url, headers, f);
 }
 
 Status http_error(const Url& url, const ResponseHead& head, GetFailure* f) {
@@ -178,8 +205,6 @@ Result<GetResult> finish(const Url& url, const GetOptions& o, AtomicFile& file,
 Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile& file,
                                 GetFailure* f) {
   auto start = std::chrono::steady_clock::now();
-  auto client = connect_to(url, o, f);
-  if (!client) return std::move(client).take_status();
   uint64_t from = o.resume && !file.direct() ? file.existing_size() : 0;
   Headers h;
   if (from > 0) {
@@ -187,7 +212,8 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
     std::string v = load_validator(file.fd());
     if (!v.empty()) h.emplace_back("If-Range", v);
   }
-  auto head = exchange(*client, "GET", h, f);
+  std::optional<HttpClient> client;
+  auto head = request(client, "GET", url, h, o, f);
   if (!head) return std::move(head).take_status();
   if (head->status == 416 && from > 0) {
     if (o.notice) o.notice("the server's copy changed size: starting over");
@@ -204,6 +230,7 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
   BodyReader body = client->body(*head);
   auto moved = land(body, file, *offset, total, o, f);
   if (!moved) return std::move(moved).take_status();
+  if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   GetResult r;
   r.bytes = *moved;
   r.size = *offset + *moved;
@@ -216,11 +243,13 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
 Status fetch_range(const Url& url, const GetOptions& o, int fd, uint64_t first, uint64_t len,
                    const std::string& validator, std::atomic<uint64_t>& landed, uint64_t total,
                    uint64_t& done, GetFailure* f) {
-  auto client = connect_to(url, o, f);
+  GetOptions own = o;
+  own.pool = nullptr;  // each range on its own connection
+  auto client = connect_to(url, own, f);
   if (!client) return std::move(client).take_status();
   Headers h{{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(first + len - 1)}};
   if (!validator.empty()) h.emplace_back("If-Range", validator);
-  auto head = exchange(*client, "GET", h, f);
+  auto head = exchange(*client, "GET", url, h, f);
   if (!head) return std::move(head).take_status();
   uint64_t got_first = 0, size = 0;
   auto cr = head->header("Content-Range");
@@ -292,10 +321,10 @@ Result<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file
 // HEAD first: parallel only pays for big files on servers that take ranges.
 int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
   if (o.streams == 1 || o.resume) return 1;
-  auto client = connect_to(url, o, f);
-  if (!client) return 1;
-  auto head = exchange(*client, "HEAD", {}, f);
+  std::optional<HttpClient> client;
+  auto head = request(client, "HEAD", url, {}, o, f);
   *f = GetFailure::kNone;  // the GET that follows reports real trouble
+  if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
   if (!head || head->status != 200 || !head->content_length) return 1;
   auto ranges = head->header("Accept-Ranges");
   if (!ranges || *ranges != "bytes") return 1;
@@ -307,6 +336,13 @@ int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFa
 }
 
 }  // namespace
+
+std::optional<HttpClient> ClientPool::take(const Url& url) {
+  if (!idle_ || idle_->url().authority() != url.authority()) return std::nullopt;
+  std::optional<HttpClient> out;
+  out.swap(idle_);
+  return out;
+}
 
 Result<GetResult> download(const Url& url, const GetOptions& o, GetFailure* failure) {
   GetFailure dummy;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "zcp/engine_spec.h"
+#include "zcp/http_client.h"
 #include "zcp/status.h"
 #include "zcp/url.h"
 
@@ -19,6 +20,18 @@ namespace zcp {
 // Why a download failed, for exit codes (like curl's: connection, HTTP,
 // write, verification).
 enum class GetFailure { kNone, kUsage, kConnect, kHttp, kProtocol, kWrite, kVerify };
+
+// Keeps the last idle keep-alive connection, so several URLs on one
+// server in one command share it.
+class ClientPool {
+ public:
+  // The idle connection if it goes to `url`'s server.
+  std::optional<HttpClient> take(const Url& url);
+  void give(HttpClient client) { idle_.emplace(std::move(client)); }
+
+ private:
+  std::optional<HttpClient> idle_;
+};
 
 struct GetOptions {
   std::string dest;  // a file path, or "-" for stdout
@@ -32,6 +45,7 @@ struct GetOptions {
   // threads when parallel, so it must be thread-safe.
   std::function<void(uint64_t, uint64_t)> progress;
   std::function<void(const std::string&)> notice;  // "server's file changed: starting over"
+  ClientPool* pool = nullptr;  // reuse keep-alive connections across calls
 };
 
 struct GetResult {

@@ -185,7 +185,8 @@ Status parse_pax(std::string_view records, Overrides& o) {
     }
     std::string_view record = records.substr(space + 1, len - space - 2);
     size_t eq = record.find('=');
-    if (eq == std::string_view::npos || !apply_pax(record.substr(0, eq), record.substr(eq + 1), o)) {
+    if (eq == std::string_view::npos ||
+        !apply_pax(record.substr(0, eq), record.substr(eq + 1), o)) {
       return Status::invalid("malformed pax record");
     }
     records.remove_prefix(len);
@@ -222,7 +223,9 @@ enum class Kind { kFile, kDirectory, kSkip };
 
 Kind kind_of(const Member& m) {
   switch (m.type) {
-    case '0': case '\0': case '7':  // '7': contiguous file, a regular file elsewhere
+    case '0':
+    case '\0':
+    case '7':  // '7': contiguous file, a regular file elsewhere
       // Pre-POSIX archives mark directories with a trailing '/' only.
       return !m.name.empty() && m.name.back() == '/' ? Kind::kDirectory : Kind::kFile;
     case '5':
@@ -444,7 +447,10 @@ Status Extractor::extract_file(const Member& m, const std::vector<std::string>& 
 // the padding to the next block, then the member's mode and mtime.
 Status Extractor::write_file(int fd, const Member& m, const std::string& path) {
   if (m.size > 0) {
-    if (Status s = body_.to_file(fd, 0, m.size, engine_, progress_); !s) return s;
+    // to_file counts this file's bytes; the caller sees the archive's.
+    std::function<void(uint64_t)> report;
+    if (progress_) report = [this, base = stats_.bytes](uint64_t n) { progress_(base + n); };
+    if (Status s = body_.to_file(fd, 0, m.size, engine_, report); !s) return s;
     offset_ += m.size;
   }
   if (Status s = skip_padding(m.size); !s) return s;

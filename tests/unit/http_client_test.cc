@@ -323,10 +323,13 @@ TEST_F(HttpClientTest, ConnectionCloseIsNotKeptAlive) {
 }
 
 TEST_F(HttpClientTest, MalformedHeadsAreInvalid) {
-  for (std::string response :
-       {"HTTP/1.1 abc\r\n\r\n", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nX: " + std::string(70000, 'a') + "\r\n\r\n"}) {
+  std::vector<std::string> responses = {
+      "HTTP/1.1 abc\r\n\r\n",
+      "SSH-2.0-OpenSSH\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nX: " + std::string(70000, 'a') + "\r\n\r\n"};
+  for (const std::string& response : responses) {
     CannedServer server;
     server.start({response});
     auto client = HttpClient::connect(server.url(), kTimeout);

@@ -59,7 +59,7 @@ struct Feed {
 
 struct Extracted {
   Result<ExtractStats> result = Status::invalid("not run");
-  uint64_t progress = 0;  // bytes reported to the progress callback
+  uint64_t progress = 0;  // the last progress report: file bytes so far
 };
 
 // A thread writes `archive` into one end of a loopback connection and
@@ -69,8 +69,8 @@ Extracted extract_bytes(const std::string& archive, const std::string& dest, Fee
   const size_t leftover = std::min(feed.leftover, archive.size());
   std::thread writer([&] {
     for (size_t done = leftover; done < archive.size();) {
-      ssize_t n = ::send(pair.server.get(), archive.data() + done, archive.size() - done,
-                         MSG_NOSIGNAL);
+      ssize_t n =
+          ::send(pair.server.get(), archive.data() + done, archive.size() - done, MSG_NOSIGNAL);
       if (n <= 0) break;  // the reader gave up (a hostile archive)
       done += static_cast<size_t>(n);
     }
@@ -80,7 +80,10 @@ Extracted extract_bytes(const std::string& archive, const std::string& dest, Fee
   EXPECT_TRUE(engine.is_ok()) << engine.status().to_string();
   BodyReader body(pair.client.get(), feed.framing, archive.size(), archive.substr(0, leftover));
   Extracted out;
-  std::function<void(uint64_t)> progress = [&](uint64_t n) { out.progress += n; };
+  std::function<void(uint64_t)> progress = [&](uint64_t n) {
+    EXPECT_GE(n, out.progress);
+    out.progress = n;
+  };
   out.result = extract_tar(body, dest, **engine, progress);
   pair.client.reset();  // unblocks the writer if extraction stopped early
   writer.join();
@@ -163,7 +166,8 @@ void expect_same_tree(const std::string& src, const std::string& out) {
   EXPECT_EQ(diff.code, 0) << diff.output;
   for (const auto& e : fs::recursive_directory_iterator(src)) {
     const std::string rel = fs::relative(e.path(), src).string();
-    struct stat want {}, got {};
+    struct stat want {
+    }, got{};
     ASSERT_EQ(::lstat(e.path().c_str(), &want), 0) << rel;
     ASSERT_EQ(::lstat((out + "/" + rel).c_str(), &got), 0) << rel;
     EXPECT_EQ(got.st_mode, want.st_mode) << rel;
@@ -181,8 +185,10 @@ class TarExtractTest : public test::FdLeakCheck {
   // Extracts `archive` into a fresh directory in every way it can arrive
   // and compares it with the source tree.
   void expect_extracts_tree(const std::string& archive, const std::string& subdir = "") {
-    const Feed feeds[] = {{Framing::kUntilClose, 0}, {Framing::kLength, 0},
-                          {Framing::kLength, 700}, {Framing::kUntilClose, 3000}};
+    const Feed feeds[] = {{Framing::kUntilClose, 0},
+                          {Framing::kLength, 0},
+                          {Framing::kLength, 700},
+                          {Framing::kUntilClose, 3000}};
     int n = 0;
     for (const Feed& feed : feeds) {
       SCOPED_TRACE("feed " + std::to_string(n));
@@ -267,7 +273,9 @@ std::string raw_header(const std::string& name, uint64_t size, char type,
   put(148, std::string(8, ' '));
   b[156] = type;
   put(157, link.substr(0, 100));
-  put(257, std::string("ustar\0" "00", 8));
+  put(257, std::string("ustar\0"
+                       "00",
+                       8));
   uint64_t sum = 0;
   for (char c : b) sum += static_cast<unsigned char>(c);
   put(148, octal(sum + static_cast<uint64_t>(checksum_delta), 6) + std::string(1, '\0'));
@@ -280,9 +288,7 @@ std::string member(const std::string& name, const std::string& body, char type =
   return raw_header(name, body.size(), type, link) + body + tar_padding(body.size());
 }
 
-std::string pax_member(const std::string& records) {
-  return member("PaxHeaders/x", records, 'x');
-}
+std::string pax_member(const std::string& records) { return member("PaxHeaders/x", records, 'x'); }
 
 TEST_F(TarExtractTest, PaxRecordsOverrideTheHeader) {
   std::string records = pax_record("path", "dir/from pax.txt") +
@@ -352,8 +358,8 @@ class HostileTarTest : public test::FdLeakCheck {
   // Extracts; afterwards nothing new exists outside DEST and no .part is left.
   Extracted extract(const std::string& archive, Feed feed = {}) {
     Extracted x = extract_bytes(archive, dest_, feed);
-    EXPECT_EQ(outside_dest(), (std::set<std::string>{"wrap", "wrap/dest", "outside",
-                                                     "outside/target"}));
+    EXPECT_EQ(outside_dest(),
+              (std::set<std::string>{"wrap", "wrap/dest", "outside", "outside/target"}));
     EXPECT_EQ(test::read_file(outside_ + "/target"), "untouched");
     for (const auto& e : fs::recursive_directory_iterator(dest_)) {
       EXPECT_NE(e.path().extension().string(), ".part") << e.path().string();
@@ -390,23 +396,23 @@ TEST_F(HostileTarTest, DotDotDirectory) {
 }
 
 TEST_F(HostileTarTest, PaxPathWithDotDot) {
-  std::string archive = pax_member(pax_record("path", "../../x")) + member("innocent", "evil\n") +
-                        tar_end_blocks();
+  std::string archive =
+      pax_member(pax_record("path", "../../x")) + member("innocent", "evil\n") + tar_end_blocks();
   expect_refused(archive, "../../x");
   EXPECT_FALSE(fs::exists(dest_ + "/innocent"));
 }
 
 TEST_F(HostileTarTest, EmptyNameAndNulInPaxPath) {
   expect_refused(member("", "x") + tar_end_blocks(), "empty name");
-  std::string nul = pax_member(pax_record("path", std::string("a\0b", 3))) + member("x", "x") +
-                    tar_end_blocks();
+  std::string nul =
+      pax_member(pax_record("path", std::string("a\0b", 3))) + member("x", "x") + tar_end_blocks();
   expect_refused(nul, "NUL");
 }
 
 TEST_F(HostileTarTest, SymlinkEntryThenFileThroughIt) {
   // Symlinks are skipped, so "link/evil" either fails or lands in DEST.
-  std::string archive = member("link", "", '2', outside_) + member("link/evil", "evil\n") +
-                        tar_end_blocks();
+  std::string archive =
+      member("link", "", '2', outside_) + member("link/evil", "evil\n") + tar_end_blocks();
   Extracted x = extract(archive);
   if (x.result.is_ok()) {
     EXPECT_EQ(test::read_file(dest_ + "/link/evil"), "evil\n");
