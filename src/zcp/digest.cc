@@ -1,3 +1,4 @@
+#include "zcp/http_text.h"
 #include "zcp/digest.h"
 
 #include <fcntl.h>
@@ -149,11 +150,6 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  const size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
 
 // Splits an RFC 8941 dictionary at its top-level commas: a quoted string
 // (another algorithm's parameter, say) may hold a comma of its own.

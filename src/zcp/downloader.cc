@@ -161,7 +161,13 @@ Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint6
     if (o.progress) o.progress(offset + n, total);
   };
   auto moved = body.rest_to_file(file.fd(), file.direct() ? kStreamOffset : offset, *engine, cb);
-  if (!moved) *f = classify(moved.status());
+  if (!moved) {
+    *f = classify(moved.status());
+    // Name the file that could not be written ("splice pipe->file X: No space ...").
+    if (*f == GetFailure::kWrite) {
+      return Status(moved.status()).at(file.direct() ? file.dest() : file.part_path());
+    }
+  }
   return moved;
 }
 

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace zcp {
@@ -25,6 +27,20 @@ Result<UniqueFd> open_file(const std::string& path, int flags, unsigned mode) {
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return Status::from_errno("open").at(path);
   return UniqueFd(fd);
+}
+
+Result<UniqueFd> openat_beneath(int dir_fd, const std::string& path, int flags, unsigned mode) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  // openat2 refuses a mode unless the call can create a file.
+  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof(how));
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return Status::from_errno("openat2").at(path);
+  return UniqueFd(static_cast<int>(fd));
 }
 
 Result<Pipe> make_pipe(size_t size) {

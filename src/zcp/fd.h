@@ -38,6 +38,12 @@ class UniqueFd {
 // open(2) with O_CLOEXEC added; the error names the path.
 Result<UniqueFd> open_file(const std::string& path, int flags, unsigned mode = 0644);
 
+// openat2(dir_fd, path, flags | O_CLOEXEC, RESOLVE_BENEATH |
+// RESOLVE_NO_MAGICLINKS): the kernel refuses (EXDEV, ELOOP) any path that
+// "..", an absolute name or a symlink would lead outside `dir_fd`. glibc
+// 2.36 has no wrapper. `mode` applies when creating.
+Result<UniqueFd> openat_beneath(int dir_fd, const std::string& path, int flags, unsigned mode = 0644);
+
 // A pipe for splice(2), both ends O_CLOEXEC, grown to `size` bytes when the
 // kernel allows (F_SETPIPE_SZ; unprivileged users are capped by
 // /proc/sys/fs/pipe-max-size, and a smaller pipe still works).

@@ -1,3 +1,4 @@
+#include "zcp/http_text.h"
 #include "zcp/http_client.h"
 
 #include <http_parser.h>
@@ -24,22 +25,6 @@ constexpr size_t kMaxHeaders = 200;
 constexpr size_t kHeadRecv = 16 * 1024;
 constexpr std::string_view kUserAgent = "zcp/0.1";
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Optional whitespace (RFC 9110 section 5.6.3) around a field value.
-std::string trim_ows(const std::string& s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string::npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
 
 std::optional<uint64_t> parse_decimal(std::string_view text) {
   uint64_t value = 0;
@@ -218,7 +203,7 @@ int HeadParser::on_header_value(http_parser* p, const char* at, size_t len) {
 int HeadParser::finish_head() {
   head.status = parser.status_code;
   if (parser.http_major != 1) return refuse("not an HTTP/1.x response");
-  for (auto& entry : head.headers) entry.second = trim_ows(entry.second);
+  for (auto& entry : head.headers) entry.second = std::string(trim_ows(entry.second));
   if (int rc = check_framing(); rc != 0) return rc;
   bodiless = head_request || !has_body(head.status);
   // With a body, the flags are final here; bodiless, they are once the

@@ -1,3 +1,4 @@
+#include "zcp/http_text.h"
 #include "zcp/http_request.h"
 
 #include <http_parser.h>
@@ -9,24 +10,6 @@ namespace zcp {
 
 namespace {
 
-// RFC 9110 field names are case-insensitive; ASCII folding is all HTTP needs.
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Optional whitespace (RFC 9110 section 5.6.3) around a field value.
-std::string trim_ows(const std::string& s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string::npos) return {};
-  size_t end = s.find_last_not_of(" \t");
-  return s.substr(begin, end - begin + 1);
-}
 
 std::optional<uint64_t> parse_decimal(std::string_view text) {
   uint64_t value = 0;
@@ -178,7 +161,7 @@ int HttpRequestParser::Impl::finish_head() {
   req.keep_alive = http_should_keep_alive(&parser) != 0;
   for (auto& [name, value] : req.headers) {
     if (!is_token(name)) return refuse(400, "invalid header name");
-    value = trim_ows(value);
+    value = std::string(trim_ows(value));
   }
   if (int rc = check_framing(); rc != 0) return rc;
   return 1;

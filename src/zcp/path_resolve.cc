@@ -1,8 +1,6 @@
 #include "zcp/path_resolve.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -170,21 +168,11 @@ bool has_dot_segment(std::string_view relative) {
 
 Result<UniqueFd> open_beneath(int root_fd, const std::string& relative, int flags,
                               PathError* error) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  // openat2 refuses a mode unless the call can create a file.
-  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = 0644;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof(how));
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    Status status = Status::from_errno("openat2").at(relative);
-    if (error) *error = PathError{status_for_errno(status.error_number()), status.to_string()};
-    return status;
+  auto fd = openat_beneath(root_fd, relative, flags);
+  if (!fd && error) {
+    *error = PathError{status_for_errno(fd.status().error_number()), fd.status().to_string()};
   }
-  return UniqueFd(static_cast<int>(fd));
+  return fd;
 }
 
 std::string percent_encode_path(std::string_view path) {

@@ -1,3 +1,4 @@
+#include "zcp/http_text.h"
 #include "zcp/range.h"
 
 #include <algorithm>
@@ -15,11 +16,6 @@ struct RangeSpec {
   std::optional<uint64_t> last;
 };
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // Digits only: from_chars alone would accept nothing else, but it reports
 // overflow as an error instead of wrapping, which is what we rely on.

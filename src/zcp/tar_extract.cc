@@ -1,9 +1,7 @@
 #include "zcp/tar_extract.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -237,21 +235,14 @@ Kind kind_of(const Member& m) {
 
 // --- the file system side ----------------------------------------------------
 
-// openat2(2) relative to `root_fd`, refusing a path that a symlink (or "..")
-// leads outside the root. glibc 2.36 has no wrapper.
+// Opens beneath DEST; a path that a symlink or ".." leads outside DEST is
+// an error of the archive, not of the disk.
 Result<UniqueFd> open_beneath(int root_fd, const std::string& path, uint64_t flags) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how));
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0 && errno == EXDEV) {
+  auto fd = openat_beneath(root_fd, path, static_cast<int>(flags));
+  if (!fd && fd.status().error_number() == EXDEV) {
     return Status(Code::kInvalid, "openat2", "leads outside the destination").at(path);
   }
-  if (fd < 0) return Status::from_errno("openat2").at(path);
-  return UniqueFd(static_cast<int>(fd));
+  return fd;
 }
 
 Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::string& path) {

@@ -2,9 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,18 +14,8 @@
 namespace zcp {
 namespace {
 
-// openat2(2) relative to `root_fd`, failing (EXDEV) when the path or a
-// symlink on it leads outside the root. glibc 2.36 has no wrapper.
 Result<UniqueFd> open_beneath(int root_fd, const std::string& path, uint64_t flags) {
-  open_how how{};
-  how.flags = flags | O_CLOEXEC;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how));
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return Status::from_errno("openat2").at(path);
-  return UniqueFd(static_cast<int>(fd));
+  return openat_beneath(root_fd, path, static_cast<int>(flags));
 }
 
 // Errors that leave one entry out of the archive instead of ending it: a

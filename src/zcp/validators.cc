@@ -1,3 +1,4 @@
+#include "zcp/http_text.h"
 #include "zcp/validators.h"
 
 #include <fmt/format.h>
@@ -15,11 +16,6 @@ constexpr std::string_view kLongDays[] = {"Sunday",   "Monday", "Tuesday", "Wedn
 constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // --- a tiny scanner over the date grammar: each eat_* consumes on success.
 

@@ -7,4 +7,6 @@ echo v6 >"$SCRATCH/root/f.txt"
 start_server --listen '[::1]:0' "$SCRATCH/root"
 case "$URL" in http://\[::1\]:*) ;; *) fail "URL is $URL" ;; esac
 curl -sfg "${URL}f.txt" | grep -q v6 || fail "GET over IPv6 failed"
+"$ZCP" get -q "${URL}f.txt" "$SCRATCH/got.txt" || fail "zcp get over IPv6 failed"
+grep -q v6 "$SCRATCH/got.txt" || fail "zcp get over IPv6: wrong bytes"
 echo ok
