@@ -107,6 +107,9 @@ int status_for_errno(int err) {
     case EACCES:
     case EPERM:
       return 403;
+    case EMFILE:  // out of descriptors: a passing overload, not a server bug
+    case ENFILE:
+      return 503;
     default:
       return 500;
   }

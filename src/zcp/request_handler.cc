@@ -141,7 +141,11 @@ Response route(const HttpRequest& req, const HandlerConfig& cfg) {
   if (!cfg.dotfiles && has_dot_segment(path->relative)) return error_response(404);
   // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below.
   auto fd = open_beneath(cfg.root_fd, path->relative, O_RDONLY | O_NONBLOCK, &perr);
-  if (!fd) return error_response(perr.status);
+  if (!fd) {
+    Response r = error_response(perr.status);
+    if (perr.status == 503) r.set("Retry-After", "1");
+    return r;
+  }
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return error_response(500);
   if (S_ISDIR(st.st_mode)) return directory_response(req, *path, fd->get(), cfg);

@@ -1,6 +1,7 @@
 #include "zcp/server.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -54,6 +55,17 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   return s;
 }
 
+// Each connection holds its socket and an open file (and a pipe with the
+// splice engine): cap the connection count so accepting never runs the
+// process out of descriptors; beyond the cap clients get a clean 503.
+static int connection_cap(int wanted, const EngineSpec& engine) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return wanted;
+  int per_conn = engine.name == "splice" ? 4 : 2;
+  auto cap = static_cast<int>((static_cast<int64_t>(rl.rlim_cur) - 32) / per_conn);
+  return std::max(1, std::min(wanted, cap));
+}
+
 // Every worker gets its own socket on one address; with port 0 the first
 // bind picks the port and the others follow it.
 Status Server::bind_workers(const SocketAddress& where) {
@@ -74,7 +86,8 @@ Status Server::bind_workers(const SocketAddress& where) {
       if (!bound) return std::move(bound).take_status();
       addr = address_ = *bound;
     }
-    Worker::Limits limits{config_.max_connections, config_.drain_timeout};
+    Worker::Limits limits{connection_cap(config_.max_connections, config_.engine),
+                          config_.drain_timeout};
     auto w = Worker::create(std::move(*fd), conn_config_, connections_, limits);
     if (!w) return std::move(w).take_status();
     workers_.push_back(std::move(*w));

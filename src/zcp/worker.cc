@@ -38,9 +38,7 @@ Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionC
       waker_(std::move(waker)),
       cfg_(cfg),
       connections_(connections),
-      limits_(limits) {
-  if (auto fd = open_file("/dev/null", O_RDONLY)) reserve_fd_ = std::move(*fd);
-}
+      limits_(limits) {}
 
 Status Worker::run() {
   Clock::time_point next_tick = Clock::now() + kTickInterval;
@@ -50,6 +48,7 @@ Status Worker::run() {
     auto events = loop_.wait(static_cast<int>(kTickInterval.count()));
     if (!events) return std::move(events).take_status();
     for (const auto& ev : *events) dispatch(ev.tag, ev.events);
+    resume_accepting();
     if (Clock::now() >= next_tick) {
       tick();
       next_tick = Clock::now() + kTickInterval;
@@ -100,15 +99,7 @@ void Worker::accept_new() {
     auto fd = accept_connection(listener_.get(), true, &peer);
     if (!fd) {
       int err = fd.status().error_number();
-      if (err == EMFILE || err == ENFILE) {
-        // Out of descriptors: the pending connection would keep the
-        // level-triggered listener ready forever. Free the reserve, take the
-        // connection and close it, so the client gets a clean close.
-        reserve_fd_.reset();
-        if (auto victim = accept_connection(listener_.get(), true)) refuse(std::move(*victim));
-        if (auto fd2 = open_file("/dev/null", O_RDONLY)) reserve_fd_ = std::move(*fd2);
-        if (cfg_.access_log) cfg_.access_log("out of file descriptors: refused a connection");
-      }
+      if (err == EMFILE || err == ENFILE) pause_accepting();
       return;  // EAGAIN: no more pending
     }
     if (connections_.load() >= limits_.max_connections) {
@@ -124,6 +115,22 @@ void Worker::accept_new() {
     conns_.emplace(id, std::move(conn));
     sync_interest(id, c);
   }
+}
+
+// The connections waiting in the backlog are taken once descriptors free
+// up (connections close, or time out); 100 ms keeps the retry cheap.
+void Worker::pause_accepting() {
+  if (accept_paused_ || !listener_) return;
+  loop_.remove(listener_.get());
+  accept_paused_ = true;
+  accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+  if (cfg_.access_log) cfg_.access_log("out of file descriptors: accepting again in 100 ms");
+}
+
+void Worker::resume_accepting() {
+  if (!accept_paused_ || Clock::now() < accept_paused_until_) return;
+  accept_paused_ = false;
+  if (listener_) loop_.add(listener_.get(), EPOLLIN, kListenerTag);
 }
 
 // A clean refusal: one small 503, then close (the socket buffer takes it).
@@ -144,7 +151,7 @@ void Worker::begin_drain() {
   draining_ = true;
   drain_deadline_ = Clock::now() + limits_.drain_timeout;
   if (listener_) {
-    loop_.remove(listener_.get());
+    if (!accept_paused_) loop_.remove(listener_.get());
     listener_.reset();
   }
   for (auto& [id, c] : conns_) {

@@ -30,6 +30,8 @@ class Worker {
   Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionConfig& cfg,
          std::atomic<int>& connections, Limits limits);
   void accept_new();
+  void pause_accepting();
+  void resume_accepting();
   void refuse(UniqueFd fd);
   void dispatch(uint64_t tag, uint32_t events);
   void sync_interest(uint64_t id, Connection& c);
@@ -40,7 +42,10 @@ class Worker {
   UniqueFd listener_;
   EventLoop loop_;
   Waker waker_;
-  UniqueFd reserve_fd_;  // given up to accept() when out of descriptors
+  // Out of descriptors, the level-triggered listener would wake us forever:
+  // it leaves the epoll set until then (nginx does the same).
+  Clock::time_point accept_paused_until_{};
+  bool accept_paused_ = false;
   const ConnectionConfig& cfg_;
   std::atomic<int>& connections_;
   Limits limits_;

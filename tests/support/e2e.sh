@@ -52,7 +52,8 @@ PY=/usr/bin/python3  # Debian's python, which has matplotlib
 start_server() {
   local listen=(--listen 127.0.0.1:0)
   for a in "$@"; do [ "$a" = "--listen" ] && listen=(); done
-  "$ZCP" serve "${listen[@]}" "$@" 2>"$SCRATCH/server.log" &
+: >"$SCRATCH/server.log"  # exists before the loop below reads it
+  "$ZCP" serve "${listen[@]}" "$@" 2>>"$SCRATCH/server.log" &
   SERVER_PID=$!
   on_exit "{ kill -9 $SERVER_PID; wait $SERVER_PID; } 2>/dev/null"
   URL=""
