@@ -139,11 +139,14 @@ void Connection::upload_step(Upload::Step step) {
   bool gone = upload_->peer_closed();
   upload_.reset();  // an unfinished O_TMPFILE vanishes here
   if (gone) {
+    response_.status = 499;  // nginx's "client closed request": nothing was answered
     fail("client closed mid-upload");
     return;
   }
   state_ = State::kReadingHead;  // start_response reads the request's version
+  Clock::time_point upload_started = started_;
   start_response(std::move(r));
+  started_ = upload_started;  // the access log times the whole request, body included
 }
 
 void Connection::start_response(Response r) {
