@@ -177,11 +177,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   BodyReader body = client->body(*head);
   auto engine = make_recv_engine(*parse_engine_spec(f.engine));
   auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); });
-  if (!stats) {
-    GetFailure kind = stats.status().code() == Code::kInvalid ? GetFailure::kProtocol
-                                                              : GetFailure::kConnect;
-    return fail(line, tar_url.to_string(), stats.status(), kind);
-  }
+  if (!stats) return fail(line, tar_url.to_string(), stats.status(), classify_failure(stats.status()));
   line.finish();
   GetResult r;
   r.dest = dest;

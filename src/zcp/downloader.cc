@@ -1,5 +1,6 @@
 #include "zcp/downloader.h"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ Result<ResponseHead> exchange(HttpClient& c, std::string_view method, const Url&
     return s;
   }
   auto head = c.read_head(method == "HEAD");
-  if (!head) *f = GetFailure::kProtocol;
+  if (!head) *f = classify_failure(head.status());  // a timeout is 7, nonsense is 8
   return head;
 }
 
@@ -144,14 +145,23 @@ std::optional<std::string> digest_of(const ResponseHead& head) {
   return d ? parse_repr_digest(*d) : std::nullopt;
 }
 
-GetFailure classify(const Status& s) {
+}  // namespace
+
+GetFailure classify_failure(const Status& s) {
   int e = s.error_number();
-  if (e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO || e == EFBIG ||
-      s.op().find("->file") != std::string::npos || s.op() == "pwrite" || s.op() == "write") {
+  bool local_errno = e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO || e == EFBIG ||
+                     e == ELOOP || e == EACCES || e == EPERM || e == ENOTDIR || e == EISDIR ||
+                     e == EEXIST || e == ENAMETOOLONG;
+  if (local_errno || s.op().find("->file") != std::string::npos || s.op() == "pwrite" ||
+      s.op() == "write") {
     return GetFailure::kWrite;
   }
   return s.code() == Code::kInvalid ? GetFailure::kProtocol : GetFailure::kConnect;
 }
+
+namespace {
+
+GetFailure classify(const Status& s) { return classify_failure(s); }
 
 // Lands the rest of `body` at `offset` (or streams it), reporting progress.
 Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint64_t total,
@@ -345,6 +355,14 @@ int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFa
 
 std::optional<HttpClient> ClientPool::take(const Url& url) {
   if (!idle_ || idle_->url().authority() != url.authority()) return std::nullopt;
+  // An idle connection has nothing to say. Bytes (a server that sent more
+  // than it announced) or EOF mean it cannot carry another request: anything
+  // read from it would be taken for the next response.
+  pollfd pfd{idle_->fd(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) != 0) {
+    idle_.reset();
+    return std::nullopt;
+  }
   std::optional<HttpClient> out;
   out.swap(idle_);
   return out;

@@ -58,6 +58,11 @@ struct GetResult {
   double seconds = 0;
 };
 
+// Which kind of failure a Status is: a local write (disk full, permissions,
+// a planted symlink) is kWrite, nonsense from the server kProtocol,
+// everything else on the network (refused, reset, timed out) kConnect.
+GetFailure classify_failure(const Status& s);
+
 inline constexpr uint64_t kParallelThreshold = 256ULL << 20;
 
 Result<GetResult> download(const Url& url, const GetOptions& opts, GetFailure* failure);
