@@ -144,12 +144,10 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
     fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
     return kExitBadUrl;
   }
+  // The directory's own name ("/a/photos/" -> "photos") is the default DEST.
   std::string path = url->target.substr(0, url->target.find('?'));
-  std::string name = parse_url(url->to_string().substr(0, url->to_string().size() -
-                                                       (url->target.size() - path.size())))
-                         ->file_name();
   if (path.back() != '/') path += '/';
-  if (name.empty()) name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
+  std::string name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
   std::string dest = !dest_arg.empty() ? dest_arg : (name.empty() ? "." : name);
   std::error_code ec;
   std::filesystem::create_directories(dest, ec);
