@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -68,6 +69,39 @@ UniqueFd open_or_die(const std::string& path, int flags) {
   auto fd = open_file(path, flags);
   EXPECT_TRUE(fd.is_ok()) << fd.status().to_string();
   return fd ? std::move(*fd) : UniqueFd();
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
+  int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+RunningServer::RunningServer(ServerConfig config) {
+  auto s = Server::create(std::move(config));
+  EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+  if (!s) return;
+  server_ = std::move(*s);
+  thread_ = std::thread([this] { run_status_ = server_->run(); });
+}
+
+RunningServer::~RunningServer() {
+  if (!server_) return;
+  server_->stop();
+  thread_.join();
+  EXPECT_TRUE(run_status_.is_ok()) << run_status_.to_string();
 }
 
 std::string engine_param_name(const ::testing::TestParamInfo<const char*>& info) {

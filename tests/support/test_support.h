@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "zcp/fd.h"
+#include "zcp/server.h"
 #include "zcp/socket.h"
 
 namespace zcp::test {
@@ -59,6 +60,15 @@ class SmallTmpfs {
   std::string why_;
 };
 
+// Runs `command` with /bin/sh; its stdout and stderr, and its exit code.
+struct CommandResult {
+  int code = -1;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+// 'text' quoted for the shell, whatever it contains.
+std::string shell_quote(const std::string& text);
+
 // Reads from `fd` until EOF (or error) on another thread.
 class Drainer {
  public:
@@ -74,6 +84,23 @@ class Drainer {
 
 // "copy:1M" -> "copy_1M": engine specs as gtest parameter names.
 std::string engine_param_name(const ::testing::TestParamInfo<const char*>& info);
+
+// A zcp::Server running on its own thread; stopped and joined (and its
+// run() checked) on destruction.
+class RunningServer {
+ public:
+  explicit RunningServer(ServerConfig config);
+  ~RunningServer();
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+  bool ok() const { return server_ != nullptr; }
+  const SocketAddress& address() const { return server_->address(); }
+
+ private:
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  Status run_status_;
+};
 
 // Fails the test when it ends with more descriptors open than it began.
 class FdLeakCheck : public ::testing::Test {

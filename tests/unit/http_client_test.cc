@@ -93,18 +93,11 @@ class HttpClientServerTest : public test::FdLeakCheck {
     cfg.root = dir_.path();
     cfg.listen = listen;
     cfg.workers = 1;
-    auto s = Server::create(std::move(cfg));
-    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { run_status_ = server_->run(); });
+    server_ = std::make_unique<test::RunningServer>(std::move(cfg));
+    ASSERT_TRUE(server_->ok());
   }
   void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-      EXPECT_TRUE(run_status_.is_ok()) << run_status_.to_string();
-      server_.reset();
-    }
+    server_.reset();  // stops and joins before the descriptor count
     test::FdLeakCheck::TearDown();
   }
   Url url(const std::string& path) {
@@ -119,9 +112,7 @@ class HttpClientServerTest : public test::FdLeakCheck {
   }
 
   test::TempDir dir_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  Status run_status_;
+  std::unique_ptr<test::RunningServer> server_;
 };
 
 TEST_F(HttpClientServerTest, GetsAFileSplicedToDisk) {

@@ -23,18 +23,11 @@ class ServerTest : public test::FdLeakCheck {
   void start(ServerConfig cfg) {
     cfg.listen = "127.0.0.1:0";
     cfg.workers = 2;
-    auto s = Server::create(std::move(cfg));
-    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
-    server_ = std::move(*s);
-    thread_ = std::thread([this] { run_status_ = server_->run(); });
+    server_ = std::make_unique<test::RunningServer>(std::move(cfg));
+    ASSERT_TRUE(server_->ok());
   }
   void TearDown() override {
-    if (server_) {
-      server_->stop();
-      thread_.join();
-      EXPECT_TRUE(run_status_.is_ok()) << run_status_.to_string();
-      server_.reset();
-    }
+    server_.reset();  // stops and joins before the descriptor count
     test::FdLeakCheck::TearDown();
   }
   // Sends `request` raw and reads until the server closes.
@@ -48,9 +41,7 @@ class ServerTest : public test::FdLeakCheck {
   }
 
   test::TempDir dir_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  Status run_status_;
+  std::unique_ptr<test::RunningServer> server_;
 };
 
 TEST_F(ServerTest, ServesAFileExactly) {
@@ -117,8 +108,6 @@ TEST_F(ServerTest, EveryEngineServesTheSameBytes) {
     size_t body = got.find("\r\n\r\n");
     ASSERT_NE(body, std::string::npos) << engine;
     EXPECT_TRUE(test::same_bytes(got.substr(body + 4), data)) << engine;
-    server_->stop();
-    thread_.join();
     server_.reset();
   }
 }

@@ -27,28 +27,9 @@ namespace fs = std::filesystem;
 
 // --- running commands --------------------------------------------------------
 
-struct Command {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Command run(const std::string& command) {
-  Command r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) r.output.append(buf, n);
-  int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using Command = test::CommandResult;
+Command run(const std::string& command) { return test::run_command(command); }
+std::string quote(const std::string& s) { return test::shell_quote(s); }
 
 // --- feeding an archive through a socket -------------------------------------
 
