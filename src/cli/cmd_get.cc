@@ -166,7 +166,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
     return fail(line, tar_url.to_string(), st, GetFailure::kConnect);
   }
   auto head = client->read_head();
-  if (!head) return fail(line, tar_url.to_string(), head.status(), GetFailure::kProtocol);
+  if (!head) return fail(line, tar_url.to_string(), head.status(), classify_failure(head.status()));
   if (head->status != 200) {
     return fail(line, tar_url.to_string(),
                 Status(Code::kInvalid, "GET", "server answered " + std::to_string(head->status)),
@@ -218,7 +218,7 @@ int run(GetFlags& f) {
   ClientPool pool;  // several URLs on one server share a keep-alive connection
   for (const auto& u : urls) {
     int rc = get_one(f, u, dest, pool);
-    if (rc != kExitOk) worst = rc;
+    if (worst == kExitOk) worst = rc;  // the first failure's code
   }
   return worst;
 }
@@ -238,7 +238,7 @@ Runner add_get_command(CLI::App& app) {
       "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
-      "(also timeouts), 8 nonsensical server reply, 22 HTTP error status, 23 cannot write\n"
+      "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, a redirect ...), 23 cannot write\n"
       "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch.");
   cmd->add_option("ARGS", f->args, "URL... [DEST]: DEST is a file, a directory, or - for stdout");
   cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");

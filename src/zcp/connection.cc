@@ -121,10 +121,14 @@ void Connection::start_upload(const HttpRequest& req) {
   started_ = Clock::now();
   deadline_ = started_ + cfg_.send_timeout;
   state_ = State::kReadingBody;
-  if (auto expect = req.header("Expect"); expect && *expect == "100-continue") {
-    size_t sent = 0;  // a tiny write on a fresh socket: it fits
-    send_bytes("HTTP/1.1 100 Continue\r\n\r\n", sent, false);
-    if (state_ == State::kClosed) return;
+  bool http11 = req.version_major == 1 && req.version_minor >= 1;  // 1.0 knows no 100 (RFC 9110 15.2)
+  if (auto expect = req.header("Expect"); http11 && expect && *expect == "100-continue") {
+    const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+    size_t sent = 0;
+    if (!send_bytes(cont, sent, false)) {
+      if (state_ != State::kClosed) fail("cannot send 100 Continue");  // a fragment would break framing
+      return;
+    }
   }
   upload_step(upload_->take_buffered(in_));
 }
@@ -294,7 +298,7 @@ void Connection::on_tick(Clock::time_point now) {
 
 void Connection::start_draining() {
   draining_ = true;
-  if (state_ == State::kReadingHead && in_.empty()) close();
+  if (state_ == State::kReadingHead && !head_started_) close();  // idle between requests
 }
 
 void Connection::fail(std::string_view note) {

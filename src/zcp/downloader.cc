@@ -184,10 +184,14 @@ Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint6
 // Decides where a (possibly resumed) response starts; false: start over.
 Result<uint64_t> resume_offset(const ResponseHead& head, uint64_t from, AtomicFile& file,
                                const GetOptions& o, GetFailure* f) {
-  if (head.status == 206 && from > 0) {
+  if (head.status == 206) {
+    // Only the rest of the file will do: a range that starts elsewhere, stops
+    // short of the end, or answers a request without Range would land a
+    // fragment under the final name.
     uint64_t first = 0, size = 0;
     auto cr = head.header("Content-Range");
-    if (!cr || !parse_content_range(*cr, first, size) || first != from) {
+    if (from == 0 || !cr || !parse_content_range(*cr, first, size) || first != from ||
+        !head.content_length || first + *head.content_length != size) {
       *f = GetFailure::kProtocol;
       return Status(Code::kInvalid, "resume", "the server sent the wrong range (" +
                                                   std::string(cr.value_or("none")) + ")");
@@ -270,7 +274,7 @@ Status fetch_range(const Url& url, const GetOptions& o, int fd, uint64_t first, 
   uint64_t got_first = 0, size = 0;
   auto cr = head->header("Content-Range");
   if (head->status != 206 || !cr || !parse_content_range(*cr, got_first, size) ||
-      got_first != first || head->content_length != len) {
+      got_first != first || head->content_length != len || size != total) {
     *f = GetFailure::kProtocol;
     return Status(Code::kInvalid, "GET " + url.to_string(),
                   "range " + std::to_string(first) + "+" + std::to_string(len) +

@@ -15,9 +15,18 @@ namespace {
 
 using Refusal = std::variant<std::unique_ptr<Upload>, Response>;
 
+constexpr uint64_t kMaxPerWakeup = 2 << 20;
+
 Response refuse(int status, std::string_view why) {
   Response r = error_response(status, why);
   r.close = true;  // the body was not read: its bytes would parse as a request
+  return r;
+}
+
+// Out of descriptors: a passing overload, worth a retry.
+Response busy() {
+  Response r = refuse(503, "out of file descriptors");
+  r.set("Retry-After", "1");
   return r;
 }
 
@@ -64,13 +73,17 @@ Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
   std::unique_ptr<Upload> up(new Upload());
   up->name_ = path->relative.substr(slash == std::string::npos ? 0 : slash + 1);
   auto dir_fd = open_beneath(cfg.root_fd, dir, O_RDONLY | O_DIRECTORY, &perr);
-  if (!dir_fd) return refuse(perr.status == 404 ? 404 : 403, "no such directory");
+  if (!dir_fd) {
+    if (perr.status == 503) return busy();
+    return refuse(perr.status == 404 ? 404 : 403, "no such directory");
+  }
   struct stat st {};
   if (::fstatat(dir_fd->get(), up->name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
       !S_ISREG(st.st_mode)) {
     return refuse(403, "the target exists and is not a regular file");
   }
   int fd = ::openat(dir_fd->get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) return busy();
   if (fd < 0) return refuse(errno == ENOSPC ? 507 : 500, "cannot create a temporary file");
   up->dir_ = std::move(*dir_fd);
   up->file_.reset(fd);
@@ -117,7 +130,10 @@ Upload::Step Upload::take_buffered(std::string& in) {
 
 Upload::Step Upload::receive(int sock_fd) {
   if (received_ == length_) return Step::kComplete;
-  Progress p = engine_->receive(sock_fd, file_.get(), received_, length_ - received_);
+  // Fairness, as on the send side: at most kMaxPerWakeup per call, then the
+  // worker serves the others; level-triggered epoll calls us back.
+  uint64_t want = std::min<uint64_t>(length_ - received_, kMaxPerWakeup);
+  Progress p = engine_->receive(sock_fd, file_.get(), received_, want);
   return account(p);
 }
 
