@@ -102,13 +102,15 @@ void Worker::accept_new() {
       if (err == EMFILE || err == ENFILE) pause_accepting();
       return;  // EAGAIN: no more pending
     }
-    if (connections_.load() >= limits_.max_connections) {
+    // Reserve a slot first: a check and a later increment would let the
+    // workers together overshoot the limit.
+    if (connections_.fetch_add(1) >= limits_.max_connections) {
+      --connections_;
       refuse(std::move(*fd));
       continue;
     }
     int one = 1;  // responses are corked with MSG_MORE; do not let Nagle hold their tails
     ::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    ++connections_;
     uint64_t id = next_id_++;
     auto conn = std::make_unique<Connection>(std::move(*fd), peer, cfg_);
     Connection& c = *conn;
@@ -137,6 +139,11 @@ void Worker::resume_accepting() {
 void Worker::refuse(UniqueFd fd) {
   [[maybe_unused]] ssize_t n = ::send(fd.get(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   ::shutdown(fd.get(), SHUT_WR);
+  // Drop what the client already sent: closing with unread bytes sends an
+  // RST, which can destroy the 503 before the client reads it.
+  char sink[4096];
+  for (int i = 0; i < 4 && ::recv(fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+  }
 }
 
 void Worker::tick() {
