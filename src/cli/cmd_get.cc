@@ -19,14 +19,6 @@
 namespace zcp::cli {
 namespace {
 
-// Exit codes, curl's where curl has one.
-constexpr int kExitBadUrl = 3;
-constexpr int kExitConnect = 7;    // cannot connect, connection lost, timeout
-constexpr int kExitProtocol = 8;   // the server's reply makes no sense
-constexpr int kExitHttp = 22;      // HTTP status >= 400
-constexpr int kExitWrite = 23;     // cannot write the destination (disk full ...)
-constexpr int kExitVerify = 30;    // --verify: sha-256 differs from Repr-Digest
-
 struct GetFlags {
   std::vector<std::string> args;  // URL... [DEST]
   std::string output;
@@ -37,19 +29,6 @@ struct GetFlags {
   std::string raw;
   double timeout = 30;
 };
-
-int exit_code(GetFailure f) {
-  switch (f) {
-    case GetFailure::kNone: return kExitOk;
-    case GetFailure::kUsage: return kExitUsage;
-    case GetFailure::kConnect: return kExitConnect;
-    case GetFailure::kHttp: return kExitHttp;
-    case GetFailure::kProtocol: return kExitProtocol;
-    case GetFailure::kWrite: return kExitWrite;
-    case GetFailure::kVerify: return kExitVerify;
-  }
-  return kExitFailure;
-}
 
 // DEST: "-" is stdout; an existing directory receives the file inside it;
 // by default the URL's last path segment in the current directory.
@@ -97,7 +76,7 @@ GetOptions base_options(const GetFlags& f, ProgressLine& line) {
 int fail(ProgressLine& line, const std::string& what, const Status& s, GetFailure f) {
   line.finish();
   fmt::print(stderr, "zcp get: {}: {}\n", what, s.to_string());
-  return exit_code(f);
+  return transfer_exit_code(f);
 }
 
 int get_one(const GetFlags& f, const std::string& url_text, const std::string& dest_arg,
@@ -224,6 +203,19 @@ int run(GetFlags& f) {
 }
 
 }  // namespace
+
+int transfer_exit_code(GetFailure f) {
+  switch (f) {
+    case GetFailure::kNone: return kExitOk;
+    case GetFailure::kUsage: return kExitUsage;
+    case GetFailure::kConnect: return kExitConnect;
+    case GetFailure::kHttp: return kExitHttp;
+    case GetFailure::kProtocol: return kExitProtocol;
+    case GetFailure::kWrite: return kExitWrite;
+    case GetFailure::kVerify: return kExitVerify;
+  }
+  return kExitFailure;
+}
 
 Runner add_get_command(CLI::App& app) {
   auto f = std::make_shared<GetFlags>();

@@ -19,25 +19,12 @@ struct PutFlags {
   bool quiet = false, progress = false, json = false;
 };
 
-int exit_code(GetFailure f) {
-  switch (f) {
-    case GetFailure::kNone: return kExitOk;
-    case GetFailure::kUsage: return kExitUsage;
-    case GetFailure::kConnect: return 7;
-    case GetFailure::kProtocol: return 8;
-    case GetFailure::kHttp: return 22;
-    case GetFailure::kWrite: return 23;
-    case GetFailure::kVerify: return 30;
-  }
-  return kExitFailure;
-}
-
 int run(const PutFlags& f) {
   ::signal(SIGPIPE, SIG_IGN);
   auto url = parse_url(f.url);
   if (!url) {
     fmt::print(stderr, "zcp put: {}\n", url.status().to_string());
-    return 3;
+    return kExitBadUrl;
   }
   if (url->target.back() == '/') *url = url->child(f.file.substr(f.file.rfind('/') + 1));
   auto engine = parse_engine_spec(f.engine);
@@ -57,7 +44,7 @@ int run(const PutFlags& f) {
   line.finish();
   if (!r) {
     fmt::print(stderr, "zcp put: {} -> {}: {}\n", f.file, url->to_string(), r.status().to_string());
-    return exit_code(failure);
+    return transfer_exit_code(failure);
   }
   double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
   if (f.json) {

@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "zcp/downloader.h"
+
 namespace zcp::cli {
 
 using Runner = std::function<int()>;
@@ -14,6 +16,16 @@ using Runner = std::function<int()>;
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;  // the operation failed; the message says why
 inline constexpr int kExitUsage = 2;    // bad command line
+// zcp get / put add curl's codes where curl has one.
+inline constexpr int kExitBadUrl = 3;
+inline constexpr int kExitConnect = 7;   // cannot connect, connection lost, timeout
+inline constexpr int kExitProtocol = 8;  // the server's reply makes no sense
+inline constexpr int kExitHttp = 22;     // an HTTP status other than 200/206
+inline constexpr int kExitWrite = 23;    // cannot write the destination (disk full ...)
+inline constexpr int kExitVerify = 30;   // --verify: sha-256 differs from Repr-Digest
+
+// The exit code for why a transfer failed.
+int transfer_exit_code(GetFailure failure);
 
 Runner add_bench_command(CLI::App& app);
 Runner add_serve_command(CLI::App& app);

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <charconv>
 
+#include "zcp/socket.h"
+
 namespace zcp {
 namespace {
 
@@ -18,11 +20,6 @@ constexpr size_t kMaxLine = 4096;      // a chunk-size line with extensions, or 
 constexpr int kMaxTrailers = 100;
 constexpr size_t kMaxRead = 1 << 20;  // per read() call into memory
 
-// EAGAIN on a blocking socket means SO_RCVTIMEO (--timeout) expired.
-Status socket_error(const char* op, int err) {
-  if (err == EAGAIN || err == EWOULDBLOCK) return Status(Code::kSystem, op, {}, ETIMEDOUT);
-  return Status::from_errno(op, err);
-}
 
 Status framing_error(std::string why) {
   return Status(Code::kInvalid, "chunked body", std::move(why));
@@ -50,7 +47,7 @@ Result<size_t> recv_append(int fd, std::string& out, size_t n) {
   } while (got < 0 && errno == EINTR);
   int err = errno;
   out.resize(old + (got > 0 ? static_cast<size_t>(got) : 0));
-  if (got < 0) return socket_error("recv", err);
+  if (got < 0) return socket_io_error("recv", err);
   return static_cast<size_t>(got);
 }
 
@@ -232,7 +229,7 @@ Status BodyReader::to_file(int file_fd, uint64_t offset, uint64_t n, RecvEngine&
     consume(framing_, p.moved, remaining_, done_);
     moved += p.moved;
     if (p.moved > 0 && progress) progress(moved);
-    if (p.status.would_block()) return socket_error(p.status.op().c_str(), EAGAIN);
+    if (p.status.would_block()) return socket_io_error(p.status.op().c_str(), EAGAIN);
     if (!p.status) return std::move(p.status);
     if (p.eof) {
       if (framing_ == Framing::kUntilClose) {

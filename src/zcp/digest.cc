@@ -1,4 +1,3 @@
-#include "zcp/http_text.h"
 #include "zcp/digest.h"
 
 #include <fcntl.h>
@@ -11,6 +10,8 @@
 #include <limits>
 #include <memory>
 #include <vector>
+
+#include "zcp/http_text.h"
 
 namespace zcp {
 namespace {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "zcp/atomic_file.h"
 #include "zcp/digest.h"
 #include "zcp/http_client.h"
+#include "zcp/http_text.h"
 #include "zcp/recv_engine.h"
 #include "zcp/socket.h"
 #include "zcp/validators.h"
@@ -58,11 +58,12 @@ bool parse_content_range(std::string_view v, uint64_t& first, uint64_t& size) {
   v.remove_prefix(6);
   size_t dash = v.find('-'), slash = v.find('/');
   if (dash == std::string_view::npos || slash == std::string_view::npos) return false;
-  auto num = [](std::string_view s, uint64_t& out) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-  };
-  return num(v.substr(0, dash), first) && num(v.substr(slash + 1), size);
+  auto f = parse_decimal(v.substr(0, dash));
+  auto n = parse_decimal(v.substr(slash + 1));
+  if (!f || !n) return false;
+  first = *f;
+  size = *n;
+  return true;
 }
 
 // A pooled keep-alive connection to the same server when there is one.

@@ -1,4 +1,3 @@
-#include "zcp/http_text.h"
 #include "zcp/http_client.h"
 
 #include <http_parser.h>
@@ -9,8 +8,8 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <charconv>
 
+#include "zcp/http_text.h"
 #include "zcp/socket.h"
 
 namespace zcp {
@@ -25,20 +24,6 @@ constexpr size_t kMaxHeaders = 200;
 constexpr size_t kHeadRecv = 16 * 1024;
 constexpr std::string_view kUserAgent = "zcp/0.1";
 
-
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  uint64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
-
-// EAGAIN on a blocking socket means SO_RCVTIMEO / SO_SNDTIMEO expired.
-Status io_error(const char* op, int err) {
-  if (err == EAGAIN || err == EWOULDBLOCK) return Status(Code::kSystem, op, {}, ETIMEDOUT);
-  return Status::from_errno(op, err);
-}
 
 // 1xx, 204 and 304 never have a body (RFC 9112 section 6.3).
 bool has_body(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -131,7 +116,7 @@ Status send_all(int fd, std::string_view data) {
     ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return io_error("send", errno);
+      return socket_io_error("send", errno);
     }
     data.remove_prefix(static_cast<size_t>(n));
   }
@@ -268,7 +253,7 @@ Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_reque
     int err = errno;
     pending.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
     if (n < 0 && err == EINTR) continue;
-    if (n < 0) return io_error("recv", err);
+    if (n < 0) return socket_io_error("recv", err);
     if (n == 0) {
       return Status(Code::kPeerClosed, "read response",
                     fed == 0 ? "connection closed before a response"

@@ -1,23 +1,14 @@
-#include "zcp/http_text.h"
 #include "zcp/http_request.h"
 
 #include <http_parser.h>
 
-#include <charconv>
 #include <string>
+
+#include "zcp/http_text.h"
 
 namespace zcp {
 
 namespace {
-
-
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  uint64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 // tchar (RFC 9110 section 5.6.2). http-parser lets spaces into names
 // ("Content-Length : 5"), which RFC 9112 section 5.1 says to refuse: a

@@ -1,9 +1,9 @@
-#include "zcp/http_text.h"
 #include "zcp/range.h"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
+
+#include "zcp/http_text.h"
 
 namespace zcp {
 
@@ -17,15 +17,6 @@ struct RangeSpec {
 };
 
 
-// Digits only: from_chars alone would accept nothing else, but it reports
-// overflow as an error instead of wrapping, which is what we rely on.
-std::optional<uint64_t> parse_number(std::string_view text) {
-  uint64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 // "a-b", "a-" or "-n"; nullopt when malformed (which voids the header).
 std::optional<RangeSpec> parse_spec(std::string_view text) {
@@ -35,14 +26,14 @@ std::optional<RangeSpec> parse_spec(std::string_view text) {
   std::string_view tail = text.substr(dash + 1);
   RangeSpec spec;
   if (head.empty()) {  // suffix range: "-n"
-    spec.last = parse_number(tail);
+    spec.last = parse_decimal(tail);
     if (!spec.last) return std::nullopt;
     return spec;
   }
-  spec.first = parse_number(head);
+  spec.first = parse_decimal(head);
   if (!spec.first) return std::nullopt;
   if (tail.empty()) return spec;
-  spec.last = parse_number(tail);
+  spec.last = parse_decimal(tail);
   if (!spec.last || *spec.last < *spec.first) return std::nullopt;
   return spec;
 }

@@ -180,6 +180,11 @@ Result<SocketAddress> peer_address(int fd) {
   return SocketAddress(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
+Status socket_io_error(const char* op, int err) {
+  if (err == EAGAIN || err == EWOULDBLOCK) return Status(Code::kSystem, op, {}, ETIMEDOUT);
+  return Status::from_errno(op, err);
+}
+
 Status set_nonblocking(int fd, bool on) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return Status::from_errno("fcntl F_GETFL");

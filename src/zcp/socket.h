@@ -66,4 +66,9 @@ Result<SocketAddress> local_address(int fd);
 Result<SocketAddress> peer_address(int fd);
 Status set_nonblocking(int fd, bool on = true);
 
+// The Status for a failed recv/send/splice on a blocking socket with
+// SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN there means the timeout expired, and
+// is reported as ETIMEDOUT ("Connection timed out").
+Status socket_io_error(const char* op, int err);
+
 }  // namespace zcp

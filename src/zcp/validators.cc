@@ -1,9 +1,10 @@
-#include "zcp/http_text.h"
 #include "zcp/validators.h"
 
 #include <fmt/format.h>
 
 #include <ctime>
+
+#include "zcp/http_text.h"
 
 namespace zcp {
 

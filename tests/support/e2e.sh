@@ -52,20 +52,26 @@ PY=/usr/bin/python3  # Debian's python, which has matplotlib
 start_server() {
   local listen=(--listen 127.0.0.1:0)
   for a in "$@"; do [ "$a" = "--listen" ] && listen=(); done
-: >"$SCRATCH/server.log"  # exists before the loop below reads it
+  : >"$SCRATCH/server.log"  # exists before wait_for_server reads it
   "$ZCP" serve "${listen[@]}" "$@" 2>>"$SCRATCH/server.log" &
   SERVER_PID=$!
   on_exit "{ kill -9 $SERVER_PID; wait $SERVER_PID; } 2>/dev/null"
+  wait_for_server
+  ADDR=${URL#http://}
+  ADDR=${ADDR%/}
+}
+
+# wait_for_server: waits (10 s at most) for SERVER_PID's startup line in
+# $SCRATCH/server.log and sets URL from it; fails if the server dies first.
+wait_for_server() {
   URL=""
   for _ in $(seq 200); do
     URL=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$SCRATCH/server.log" | head -1)
-    [ -n "$URL" ] && break
+    [ -n "$URL" ] && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || fail "server died: $(cat "$SCRATCH/server.log")"
     sleep 0.05
   done
-  [ -n "$URL" ] || fail "server did not start: $(cat "$SCRATCH/server.log")"
-  ADDR=${URL#http://}
-  ADDR=${ADDR%/}
+  fail "server did not start: $(cat "$SCRATCH/server.log")"
 }
 
 # http_status CURL_ARGS...: prints the status code curl saw.

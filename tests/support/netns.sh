@@ -186,14 +186,7 @@ netns_start_server() {
   ADDR="$(netns_ip "$host"):$NETNS_PORT"
   netns_spawn "$host" "$SCRATCH/server.log" "$ZCP" serve --listen "$ADDR" "$@"
   SERVER_PID=$NETNS_PID
-  URL=""
-  for _ in $(seq 200); do
-    URL=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$SCRATCH/server.log" | head -1)
-    [ -n "$URL" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || fail "server died: $(cat "$SCRATCH/server.log")"
-    sleep 0.05
-  done
-  [ -n "$URL" ] || fail "server did not start: $(cat "$SCRATCH/server.log")"
+  wait_for_server
 }
 
 # netns_wait_size FILE BYTES: returns once FILE holds BYTES or more.
