@@ -162,8 +162,6 @@ GetFailure classify_failure(const Status& s) {
 
 namespace {
 
-GetFailure classify(const Status& s) { return classify_failure(s); }
-
 // Lands the rest of `body` at `offset` (or streams it), reporting progress.
 Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint64_t total,
                       const GetOptions& o, GetFailure* f) {
@@ -173,7 +171,7 @@ Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint6
   };
   auto moved = body.rest_to_file(file.fd(), file.direct() ? kStreamOffset : offset, *engine, cb);
   if (!moved) {
-    *f = classify(moved.status());
+    *f = classify_failure(moved.status());
     // Name the file that could not be written ("splice pipe->file X: No space ...").
     if (*f == GetFailure::kWrite) {
       return Status(moved.status()).at(file.direct() ? file.dest() : file.part_path());
@@ -290,7 +288,7 @@ Status fetch_range(const Url& url, const GetOptions& o, int fd, uint64_t first, 
     last = n;
     if (o.progress) o.progress(all, total);
   });
-  if (!s) *f = classify(s);
+  if (!s) *f = classify_failure(s);
   return s;
 }
 
