@@ -1,4 +1,5 @@
-// zcp put FILE URL: upload with the body sent by sendfile.
+// zcp put FILE URL...: upload with the body sent by sendfile; several URLs
+// make a relay chain (chain.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,49 +15,108 @@ namespace zcp::cli {
 namespace {
 
 struct PutFlags {
-  std::string file, url, token, engine = "sendfile";
+  std::string file, token, engine = "sendfile";
+  std::vector<std::string> urls;
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
 };
 
+// A failed host's exit code: unreachable or lost 7, refused with a status 22.
+int hop_exit_code(const HopResult& r) {
+  if (r.status == 0) return kExitConnect;
+  return r.status >= 300 ? kExitHttp : kExitProtocol;
+}
+
+int print_chain(const PutFlags& f, const ChainReport& report) {
+  int code = kExitOk;
+  size_t stored = 0;
+  nlohmann::json hosts = nlohmann::json::array();
+  for (const HopResult& r : report.hosts) {
+    if (r.ok) {
+      ++stored;
+    } else if (code == kExitOk) {
+      code = hop_exit_code(r);
+    }
+    hosts.push_back({{"url", r.url}, {"ok", r.ok}, {"status", r.status}, {"bytes", r.bytes},
+                     {"seconds", r.seconds}, {"error", r.error}});
+    if (f.json || f.quiet) continue;
+    if (r.ok) {
+      fmt::print(stderr, "zcp put: {} -> {}: stored ({} {}), {} bytes in {:.2f} s\n", f.file, r.url,
+                 r.status, r.status == 204 ? "replaced" : "created", r.bytes, r.seconds);
+    } else {
+      fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", f.file, r.url, r.error);
+    }
+  }
+  if (f.json) {
+    nlohmann::json out{{"file", f.file}, {"bytes", report.bytes}, {"seconds", report.seconds},
+                       {"hosts", std::move(hosts)}};
+    fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  } else if (!f.quiet || code != kExitOk) {
+    fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({} bytes) in {:.2f} s\n", stored,
+               report.hosts.size(), f.file, report.bytes, report.seconds);
+  }
+  return code;
+}
+
+int run_chain(const PutFlags& f, const std::vector<Url>& urls, const PutOptions& o) {
+  auto report = put_chain(f.file, urls, o);
+  if (!report) {
+    fmt::print(stderr, "zcp put: {}\n", report.status().to_string());
+    return kExitUsage;
+  }
+  return print_chain(f, *report);
+}
+
+int run_single(const PutFlags& f, const Url& url, PutOptions o) {
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(f.file, draw);
+  o.progress = [&line](uint64_t d, uint64_t t) { line.update(d, t); };
+  GetFailure failure = GetFailure::kNone;
+  auto r = upload_file(f.file, url, o, &failure);
+  line.finish();
+  if (!r) {
+    fmt::print(stderr, "zcp put: {} -> {}: {}\n", f.file, url.to_string(), r.status().to_string());
+    return transfer_exit_code(failure);
+  }
+  double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
+  if (f.json) {
+    fmt::print("{}\n", nlohmann::json{{"file", f.file}, {"url", url.to_string()}, {"status", r->status},
+                                      {"bytes", r->bytes}, {"seconds", r->seconds}}
+                           .dump());
+  } else if (!f.quiet) {
+    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", f.file,
+               url.to_string(), r->status, r->status == 201 ? "created" : "replaced", r->bytes,
+               r->seconds, human_bytes(rate));
+  }
+  return kExitOk;
+}
+
 int run(const PutFlags& f) {
   ::signal(SIGPIPE, SIG_IGN);
-  auto url = parse_url(f.url);
-  if (!url) {
-    fmt::print(stderr, "zcp put: {}\n", url.status().to_string());
-    return kExitBadUrl;
+  if (f.urls.size() > kMaxChainHosts) {
+    fmt::print(stderr, "zcp put: at most {} URLs in one chain\n", kMaxChainHosts);
+    return kExitUsage;
   }
-  if (url->target.back() == '/') *url = url->child(f.file.substr(f.file.rfind('/') + 1));
+  std::vector<Url> urls;
+  for (const std::string& text : f.urls) {
+    auto url = parse_url(text);
+    if (!url) {
+      fmt::print(stderr, "zcp put: {}\n", url.status().to_string());
+      return kExitBadUrl;
+    }
+    if (url->target.back() == '/') *url = url->child(f.file.substr(f.file.rfind('/') + 1));
+    urls.push_back(std::move(*url));
+  }
   auto engine = parse_engine_spec(f.engine);
   if (!engine || !make_send_engine(*engine)) {
     fmt::print(stderr, "zcp put: unknown send engine '{}'\n", f.engine);
     return kExitUsage;
   }
-  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(f.file, draw);
   PutOptions o;
   o.token = f.token;
   o.engine = *engine;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
-  o.progress = [&line](uint64_t d, uint64_t t) { line.update(d, t); };
-  GetFailure failure = GetFailure::kNone;
-  auto r = upload_file(f.file, *url, o, &failure);
-  line.finish();
-  if (!r) {
-    fmt::print(stderr, "zcp put: {} -> {}: {}\n", f.file, url->to_string(), r.status().to_string());
-    return transfer_exit_code(failure);
-  }
-  double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
-  if (f.json) {
-    fmt::print("{}\n", nlohmann::json{{"file", f.file}, {"url", url->to_string()}, {"status", r->status},
-                                      {"bytes", r->bytes}, {"seconds", r->seconds}}
-                           .dump());
-  } else if (!f.quiet) {
-    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", f.file,
-               url->to_string(), r->status, r->status == 201 ? "created" : "replaced", r->bytes,
-               r->seconds, human_bytes(rate));
-  }
-  return kExitOk;
+  return urls.size() == 1 ? run_single(f, urls[0], o) : run_chain(f, urls, o);
 }
 
 }  // namespace
@@ -69,17 +129,26 @@ Runner add_put_command(CLI::App& app) {
       "with sendfile. The server (zcp serve --upload) stores it atomically: nothing\n"
       "appears under the target name until every byte arrived and was fsync'd.\n"
       "A URL ending in / receives the file under its own name.\n\n"
-      "Example: zcp put big.iso http://10.0.0.2:8080/isos/ --token s3cret\n\n"
-      "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost,\n"
-      "8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...).");
+      "Several URLs make a fan-out chain: the file is sent once, to the first host;\n"
+      "each host (zcp serve --upload --relay) stores it while passing it on to the next\n"
+      "with splice and tee, so N hosts take about as long as one. A host that cannot be\n"
+      "reached is skipped; one line per host says what became of it.\n\n"
+      "Examples: zcp put big.iso http://10.0.0.2:8080/isos/ --token s3cret\n"
+      "          zcp put model.bin http://h1:8080/m/ http://h2:8080/m/ http://h3:8080/m/\n\n"
+      "Exit codes: 0 ok (every host), 2 bad command line, 3 bad URL, 7 connection failed\n"
+      "or lost, 8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...);\n"
+      "with several hosts, the code of the first that failed.");
   cmd->add_option("FILE", f->file, "file to upload")->required()->check(CLI::ExistingFile);
-  cmd->add_option("URL", f->url, "http://host:port/path")->required();
+  cmd->add_option("URL", f->urls, "http://host:port/path; several: a relay chain, in this order")
+      ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")->capture_default_str();
   cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")->capture_default_str();
   cmd->add_flag("-q,--quiet", f->quiet, "no progress, no summary");
-  cmd->add_flag("--progress", f->progress, "draw the progress line even when stderr is not a terminal");
-  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout");
+  cmd->add_flag("--progress", f->progress,
+                "draw the progress line even when stderr is not a terminal (one URL)");
+  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout (with several URLs: a\n"
+                                   "\"hosts\" array, one entry per URL)");
   return [f] { return run(*f); };
 }
 

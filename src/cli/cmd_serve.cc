@@ -26,7 +26,7 @@ struct ServeFlags {
   bool quiet = false;
   int max_connections = 4096;
   double header_timeout = 10, idle_timeout = 60, send_timeout = 60, drain_timeout = 10;
-  bool upload = false;
+  bool upload = false, relay = false;
   std::string token;
   std::string max_upload;
   std::string digest = "off";
@@ -60,6 +60,7 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.drain_timeout = ms(f.drain_timeout);
   if (!f.quiet) c.log = log_line;
   c.upload = f.upload;
+  c.relay = f.relay;
   if (f.digest == "lazy") c.digest = ServerConfig::Digest::kLazy;
   if (f.digest == "startup") c.digest = ServerConfig::Digest::kStartup;
   c.token = f.token;
@@ -138,7 +139,8 @@ Runner add_serve_command(CLI::App& app) {
       "Examples: zcp serve ~/public                      (http://127.0.0.1:8080/)\n"
       "          zcp serve --listen [::1]:9000 --workers 4 .\n"
       "          curl -s http://127.0.0.1:8080/dir/?format=tar | tar x\n"
-      "          zcp serve --raw big.bin --listen 127.0.0.1:9000   then: nc 127.0.0.1 9000 > copy");
+      "          zcp serve --raw big.bin --listen 127.0.0.1:9000   then: nc 127.0.0.1 9000 > copy\n"
+      "          zcp serve --upload --relay --listen 0.0.0.0:8080 /srv   (a fan-out chain member)");
   cmd->add_option("DIR", f->root, "directory to serve")->capture_default_str()->check(CLI::ExistingDirectory);
   cmd->add_option("-l,--listen", f->listen, "ADDR:PORT to listen on ([v6]:PORT for IPv6; 0.0.0.0 only if you mean it)")
       ->capture_default_str();
@@ -163,7 +165,11 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--upload", f->upload,
                 "accept PUT: stored via a temporary file, fsync'd, renamed over the target");
-  cmd->add_option("--token", f->token, "require 'Authorization: Bearer TOKEN' for PUT");
+  cmd->add_flag("--relay", f->relay,
+                "with --upload: a PUT that names further hosts (zcp put FILE URL1 URL2 ...)\n"
+                "is stored here and passed on to the next host at the same time (splice+tee)");
+  cmd->add_option("--token", f->token, "require 'Authorization: Bearer TOKEN' for PUT (each relay\n"
+                                       "checks it and passes it on)");
   cmd->add_option("--max-upload", f->max_upload, "largest PUT body (e.g. 10G); larger gets 413");
   cmd->add_option("--digest", f->digest,
                   "send Repr-Digest (sha-256): off, lazy (hashed in the background on first\n"

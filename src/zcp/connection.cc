@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "zcp/chain.h"
+#include "zcp/http_text.h"
+
 namespace zcp {
 namespace {
 
@@ -118,6 +121,9 @@ void Connection::start_upload(const HttpRequest& req) {
   auto begun = Upload::begin(req, cfg_.upload);
   if (auto* refused = std::get_if<Response>(&begun)) return start_response(std::move(*refused));
   upload_ = std::move(std::get<std::unique_ptr<Upload>>(begun));
+  if (auto forward = req.header(kForwardHeader); forward && !trim_ows(*forward).empty()) {
+    return start_relay(req, *forward);
+  }
   started_ = Clock::now();
   deadline_ = started_ + cfg_.send_timeout;
   state_ = State::kReadingBody;
@@ -131,6 +137,43 @@ void Connection::start_upload(const HttpRequest& req) {
     }
   }
   upload_step(upload_->take_buffered(in_));
+}
+
+// kReadingHead -> kClosed: a relay thread takes the socket (and the
+// upload) and answers for itself.
+void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
+  auto refuse = [this](int status, std::string why) {
+    upload_.reset();
+    Response r = error_response(status, why);
+    r.close = true;  // the body was not read
+    if (status == 503) r.set("Retry-After", "1");
+    start_response(std::move(r));
+  };
+  if (!cfg_.relay) return refuse(403, "relaying is off (zcp serve --relay)");
+  auto hops = parse_forward(forward);
+  if (!hops) return refuse(400, "bad Zcp-Forward: " + hops.status().to_string());
+  RelayJob job;
+  job.peer = peer_;
+  job.forward = std::move(*hops);
+  if (auto auth = req.header("Authorization")) job.authorization = std::string(*auth);
+  bool http11 = req.version_major == 1 && req.version_minor >= 1;
+  auto expect = req.header("Expect");
+  job.expect_continue = http11 && expect && *expect == "100-continue";
+  job.request_line = request_line_;
+  job.started = Clock::now();
+  job.body_prefix = in_.substr(0, static_cast<size_t>(std::min<uint64_t>(in_.size(), upload_->length())));
+  job.upload = std::move(upload_);
+  int fd = fd_.get();
+  job.client = std::move(fd_);
+  if (on_handoff) on_handoff(fd);
+  if (!cfg_.relay->start(job)) {  // full or stopping: the job and its socket are still ours
+    fd_ = std::move(job.client);
+    upload_ = std::move(job.upload);
+    return refuse(503, "too many relays at once");
+  }
+  in_.clear();  // anything after the body is dropped: the relay closes the connection
+  request_line_.clear();  // the relay logs the request
+  state_ = State::kClosed;
 }
 
 // kReadingBody -> kWriting once the body is stored or has failed.

@@ -2,6 +2,7 @@
 //
 //   kReadingHead --head parsed--> kWriting --response sent, keep-alive--> kReadingHead
 //        \--PUT accepted--> kReadingBody --body stored or failed--> kWriting
+//        \--PUT to relay--> kClosed (a RelayPool thread owns the socket now)
 //        |  \--bad head: error response, then close-->  |
 //        \--EOF, timeout, error--> kClosed <--error, short file, no keep-alive
 //
@@ -20,6 +21,7 @@
 #include "zcp/engine_spec.h"
 #include "zcp/http_request.h"
 #include "zcp/http_response.h"
+#include "zcp/relay.h"
 #include "zcp/request_handler.h"
 #include "zcp/send_engine.h"
 #include "zcp/socket.h"
@@ -42,6 +44,7 @@ struct ConnectionConfig {
   std::function<void(std::string_view)> access_log;  // null: no log
   std::string raw_file;  // raw mode: send this file on connect, then close
   UploadConfig upload;   // PUT
+  RelayPool* relay = nullptr;  // --relay: PUTs naming further hosts; null: refused
 };
 
 class Connection {
@@ -61,6 +64,9 @@ class Connection {
   // EPOLLIN, EPOLLOUT, or 0 once closed.
   uint32_t interest() const;
   int fd() const { return fd_.get(); }
+  // Called with the socket just before a relay thread takes it over, so
+  // the worker can drop it from its epoll set first (the fd stays open).
+  std::function<void(int fd)> on_handoff;
 
  private:
   void begin_head();
@@ -68,6 +74,7 @@ class Connection {
   void start_response(Response r);
   void start_raw();
   void start_upload(const HttpRequest& req);
+  void start_relay(const HttpRequest& req, std::string_view forward);
   void upload_step(Upload::Step step);
   bool send_bytes(const std::string& data, size_t& sent, bool more);
   bool write_file(Segment& seg, uint64_t& budget);

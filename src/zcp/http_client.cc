@@ -62,25 +62,6 @@ Result<UniqueFd> connect_within(const SocketAddress& addr, std::chrono::millisec
   return fd;
 }
 
-// Blocking from here on; a read or write that makes no progress for
-// `timeout` fails with EAGAIN, reported as a timeout.
-Status set_blocking_with_timeout(int fd, std::chrono::milliseconds timeout) {
-  if (Status s = set_nonblocking(fd, false); !s) return s;
-  // The head goes out at once instead of waiting for the previous ACK.
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  if (timeout.count() <= 0) return {};
-  timeval tv{};
-  tv.tv_sec = timeout.count() / 1000;
-  tv.tv_usec = (timeout.count() % 1000) * 1000;
-  for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
-    if (::setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0) {
-      return Status::from_errno("setsockopt SO_RCVTIMEO/SO_SNDTIMEO");
-    }
-  }
-  return {};
-}
-
 bool has_header(const Headers& headers, std::string_view name) {
   for (const auto& entry : headers) {
     if (iequals(entry.first, name)) return true;
@@ -109,18 +90,6 @@ Result<std::string> build_head(std::string_view method, std::string_view target,
     head += name + ": " + value + "\r\n";
   }
   return head + "\r\n";
-}
-
-Status send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return socket_io_error("send", errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return {};
 }
 
 // http-parser in HTTP_RESPONSE mode, for one head. on_headers_complete
@@ -306,6 +275,22 @@ Result<ResponseHead> HttpClient::read_head(bool head_request) {
     if (head->status >= 100 && head->status < 200 && head->status != 101) continue;
     return head;
   }
+}
+
+Result<ResponseHead> HttpClient::read_any_head() {
+  auto head = read_one_head(fd_.get(), leftover_, false);
+  if (!head) return std::move(head).take_status().at(url_.authority());
+  return head;
+}
+
+bool HttpClient::wait_readable(std::chrono::milliseconds wait) const {
+  if (!leftover_.empty()) return true;
+  pollfd pfd{fd_.get(), POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(&pfd, 1, static_cast<int>(wait.count()));
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
 }
 
 BodyReader HttpClient::body(const ResponseHead& head, bool head_request) {

@@ -40,6 +40,10 @@ class HttpClient {
   Status send_head(std::string_view method, const std::string& target,
                    const std::vector<std::pair<std::string, std::string>>& headers);
   Result<ResponseHead> read_head(bool head_request = false);
+  // The next head as it comes, interim ones (100 Continue) included.
+  Result<ResponseHead> read_any_head();
+  // Whether a response starts arriving within `wait` (bytes already read count).
+  bool wait_readable(std::chrono::milliseconds wait) const;
   // The body of the response just read (owns the leftover bytes).
   BodyReader body(const ResponseHead& head, bool head_request = false);
 

@@ -46,6 +46,15 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.raw_file = s->config_.raw_file;
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
                s->root_.get()};
+  if (s->config_.relay) {
+    if (!s->config_.upload) return Status::invalid("--relay needs --upload (relays store a copy too)");
+    RelayConfig rc;
+    rc.timeout = s->config_.send_timeout;
+    rc.connect_timeout = s->config_.header_timeout;
+    rc.log = s->config_.log;
+    s->relays_ = std::make_unique<RelayPool>(std::move(rc));
+    cc.relay = s->relays_.get();
+  }
 
   auto hp = parse_host_port(s->config_.listen);
   if (!hp) return std::move(hp).take_status();
@@ -119,6 +128,7 @@ Status Server::run() {
   }
   results[0] = workers_[0]->run();
   for (auto& t : threads) t.join();
+  if (relays_) relays_->drain(Clock::now() + config_.drain_timeout);
   for (auto& r : results) {
     if (!r) return r;
   }

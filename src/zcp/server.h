@@ -16,6 +16,7 @@
 #include "zcp/connection.h"
 #include "zcp/digest.h"
 #include "zcp/mime.h"
+#include "zcp/relay.h"
 #include "zcp/socket.h"
 
 namespace zcp {
@@ -36,6 +37,7 @@ struct ServerConfig {
   bool upload = false;       // accept PUT
   std::string token;         // required as "Authorization: Bearer TOKEN" for PUT
   uint64_t max_upload = 0;   // bytes; 0: no limit
+  bool relay = false;        // PUTs naming further hosts (Zcp-Forward) are passed on
   enum class Digest { kOff, kLazy, kStartup } digest = Digest::kOff;
 };
 
@@ -62,6 +64,7 @@ class Server {
   UniqueFd root_;
   MimeTypes mime_;
   std::unique_ptr<DigestCache> digests_;
+  std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
   ConnectionConfig conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -190,6 +191,35 @@ Status set_nonblocking(int fd, bool on) {
   if (flags < 0) return Status::from_errno("fcntl F_GETFL");
   flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
   if (::fcntl(fd, F_SETFL, flags) != 0) return Status::from_errno("fcntl F_SETFL");
+  return {};
+}
+
+Status set_blocking_with_timeout(int fd, std::chrono::milliseconds timeout) {
+  if (Status s = set_nonblocking(fd, false); !s) return s;
+  // Request heads and short answers go out at once, not after the previous ACK.
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (timeout.count() <= 0) return {};
+  timeval tv{};
+  tv.tv_sec = timeout.count() / 1000;
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  for (int opt : {SO_RCVTIMEO, SO_SNDTIMEO}) {
+    if (::setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0) {
+      return Status::from_errno("setsockopt SO_RCVTIMEO/SO_SNDTIMEO");
+    }
+  }
+  return {};
+}
+
+Status send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return socket_io_error("send", errno);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -65,6 +66,11 @@ Result<UniqueFd> accept_connection(int listen_fd, bool nonblocking = false,
 Result<SocketAddress> local_address(int fd);
 Result<SocketAddress> peer_address(int fd);
 Status set_nonblocking(int fd, bool on = true);
+// Blocking, TCP_NODELAY, and a read or write that makes no progress for
+// `timeout` fails (SO_RCVTIMEO/SO_SNDTIMEO; 0: no limit).
+Status set_blocking_with_timeout(int fd, std::chrono::milliseconds timeout);
+// send() until all of `data` is out (blocking socket; no SIGPIPE).
+Status send_all(int fd, std::string_view data);
 
 // The Status for a failed recv/send/splice on a blocking socket with
 // SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN there means the timeout expired, and

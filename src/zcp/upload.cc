@@ -164,6 +164,11 @@ Response Upload::finish() {
   return r;
 }
 
+Response Upload::fail_with(Status why) {
+  error_ = std::move(why);
+  return failure_response();
+}
+
 Response Upload::failure_response() const {
   int e = error_.error_number();
   if (e == ENOSPC || e == EDQUOT) return refuse(507, "no space left for the upload");

@@ -44,6 +44,13 @@ class Upload {
   bool peer_closed() const { return peer_closed_; }
   uint64_t received() const { return received_; }
 
+  // For a relay, which moves the body itself (tee_pump): the temporary
+  // file, the body's length, and the outcome it reports before finish().
+  int file_fd() const { return file_.get(); }
+  uint64_t length() const { return length_; }
+  void mark_received(uint64_t n) { received_ = n; }
+  Response fail_with(Status why);
+
  private:
   Upload() = default;
   Step account(const Progress& p);

@@ -34,7 +34,38 @@ Result<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url, G
   return sent ? head.status() : Status(sent).at("PUT " + url.to_string());
 }
 
+Result<UniqueFd> open_regular(const std::string& path, uint64_t* size) {
+  auto file = open_file(path, O_RDONLY);
+  if (!file) return std::move(file).take_status();
+  struct stat st {};
+  if (::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status::invalid("not a regular file: " + path);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return file;
+}
+
 }  // namespace
+
+Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& urls,
+                              const PutOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  ChainReport report;
+  auto file = open_regular(path, &report.bytes);
+  if (!file) return std::move(file).take_status();
+  ChainPut put;
+  if (!o.token.empty()) put.authorization = "Bearer " + o.token;
+  put.length = report.bytes;
+  put.timeout = o.timeout;
+  report.hosts.resize(urls.size());
+  ChainLink link = open_chain(urls, put, report.hosts);
+  if (link.client) {
+    Status sent = send_body(file->get(), report.bytes, link.client->fd(), o);
+    finish_chain(link, sent, report.hosts);
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
 
 Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& o,
                               GetFailure* failure) {
@@ -42,13 +73,12 @@ Result<PutResult> upload_file(const std::string& path, const Url& url, const Put
   GetFailure* f = failure ? failure : &dummy;
   *f = GetFailure::kNone;
   auto start = std::chrono::steady_clock::now();
-  auto file = open_file(path, O_RDONLY);
-  struct stat st {};
-  if (!file || ::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  uint64_t size = 0;
+  auto file = open_regular(path, &size);
+  if (!file) {
     *f = GetFailure::kUsage;
-    return file ? Status::invalid("not a regular file: " + path) : file.status();
+    return std::move(file).take_status();
   }
-  auto size = static_cast<uint64_t>(st.st_size);
   auto client = HttpClient::connect(url, o.timeout);
   if (!client) {
     *f = GetFailure::kConnect;

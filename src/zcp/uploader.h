@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
+#include "zcp/chain.h"
 #include "zcp/downloader.h"
 #include "zcp/engine_spec.h"
 #include "zcp/url.h"
@@ -29,5 +31,17 @@ struct PutResult {
 
 Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts,
                               GetFailure* failure);
+
+struct ChainReport {
+  std::vector<HopResult> hosts;  // one per URL, in order
+  uint64_t bytes = 0;
+  double seconds = 0;            // until the last host's outcome was known
+};
+
+// zcp put FILE URL1 URL2 ...: the file goes once, to the first host that
+// accepts it; relays pass it along (see chain.h). Fails only for local
+// reasons (FILE unreadable); every host's fate is in the report.
+Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& urls,
+                              const PutOptions& opts);
 
 }  // namespace zcp

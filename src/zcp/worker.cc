@@ -114,6 +114,10 @@ void Worker::accept_new() {
     uint64_t id = next_id_++;
     auto conn = std::make_unique<Connection>(std::move(*fd), peer, cfg_);
     Connection& c = *conn;
+    c.on_handoff = [this, id](int handed) {
+      loop_.remove(handed);
+      registered_.erase(id);
+    };
     conns_.emplace(id, std::move(conn));
     sync_interest(id, c);
   }

@@ -1,0 +1,201 @@
+#include "zcp/chain.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "zcp/http_text.h"
+
+namespace zcp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+constexpr size_t kMaxReport = 1 << 20;  // a report of 64 hosts is a few KiB
+constexpr size_t kMaxReason = 200;      // of an error body, in a host's error
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+void fail(HopResult& r, int status, std::string why) {
+  r.ok = false;
+  r.status = status;
+  r.error = std::move(why);
+}
+
+// The hosts after `from` never got the stream.
+void unreached(std::vector<HopResult>& results, size_t from, const std::string& why) {
+  for (size_t i = from; i < results.size(); ++i) fail(results[i], 0, why);
+}
+
+// An error body as one short line.
+std::string reason_text(int status, std::string body) {
+  for (char& c : body) {
+    if (c == '\r' || c == '\n' || c == '\t') c = ' ';
+  }
+  body = std::string(trim_ows(body));
+  if (body.size() > kMaxReason) body = body.substr(0, kMaxReason) + "...";
+  return body.empty() ? fmt::format("HTTP {}", status) : fmt::format("HTTP {}: {}", status, body);
+}
+
+Result<std::string> read_small_body(HttpClient& c, const ResponseHead& head) {
+  BodyReader body = c.body(head);
+  std::string out;
+  while (out.size() < kMaxReport) {
+    auto n = body.read(out, kMaxReport - out.size());
+    if (!n) return std::move(n).take_status();
+    if (*n == 0) break;
+  }
+  return out;
+}
+
+// Sends the PUT head to `url` and waits for 100 Continue. Returns the
+// connection if the host accepted, else records why not in `r`.
+std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const ChainPut& put,
+                                  HopResult& r) {
+  const Url& url = hops[i];
+  auto client = HttpClient::connect(url, put.timeout);
+  if (!client) {
+    fail(r, 0, "unreachable: " + client.status().to_string());
+    return std::nullopt;
+  }
+  std::vector<std::pair<std::string, std::string>> h{
+      {"Content-Length", std::to_string(put.length)}, {"Expect", "100-continue"}};
+  if (!put.authorization.empty()) h.emplace_back("Authorization", put.authorization);
+  if (i + 1 < hops.size()) h.emplace_back(std::string(kForwardHeader), format_forward(hops, i + 1));
+  if (Status s = client->send_head("PUT", url.target, h); !s) {
+    fail(r, 0, "unreachable: " + s.to_string());
+    return std::nullopt;
+  }
+  if (!client->wait_readable(put.continue_wait)) return std::move(*client);
+  auto head = client->read_any_head();
+  if (!head) {
+    fail(r, 0, "unreachable: " + head.status().to_string());
+    return std::nullopt;
+  }
+  if (head->status == 100) return std::move(*client);
+  auto body = read_small_body(*client, *head);
+  fail(r, head->status, "refused: " + reason_text(head->status, body ? *body : ""));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<Url>> parse_forward(std::string_view header) {
+  std::vector<Url> hops;
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t start = header.find_first_not_of(" \t", pos);
+    if (start == std::string_view::npos) break;
+    size_t end = header.find_first_of(" \t", start);
+    if (end == std::string_view::npos) end = header.size();
+    if (hops.size() == kMaxChainHosts) {
+      return Status::invalid(fmt::format("more than {} hosts to forward to", kMaxChainHosts));
+    }
+    auto url = parse_url(header.substr(start, end - start));
+    if (!url) return std::move(url).take_status();
+    hops.push_back(std::move(*url));
+    pos = end;
+  }
+  return hops;
+}
+
+std::string format_forward(const std::vector<Url>& hops, size_t from) {
+  std::string out;
+  for (size_t i = from; i < hops.size(); ++i) {
+    if (!out.empty()) out += ' ';
+    out += hops[i].to_string();
+  }
+  return out;
+}
+
+std::string report_json(const std::vector<HopResult>& results) {
+  Json hosts = Json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    const HopResult& r = results[i];
+    Json h{{"ok", r.ok}, {"status", r.status}, {"bytes", r.bytes}, {"seconds", r.seconds},
+           {"error", r.error}};
+    if (i > 0) h["url"] = r.url;
+    hosts.push_back(std::move(h));
+  }
+  // Host-supplied strings may hold any bytes: replace, never throw.
+  return Json{{"hosts", std::move(hosts)}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::optional<std::vector<HopResult>> parse_report(std::string_view body, size_t count) {
+  Json doc = Json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
+  auto hosts = doc.find("hosts");
+  if (hosts == doc.end() || !hosts->is_array() || hosts->size() != count) return std::nullopt;
+  std::vector<HopResult> out;
+  for (const Json& h : *hosts) {
+    if (!h.is_object()) return std::nullopt;
+    HopResult r;
+    r.ok = h.value("ok", false);
+    r.status = h.value("status", 0);
+    r.bytes = h.value("bytes", uint64_t{0});
+    r.seconds = h.value("seconds", 0.0);
+    r.error = h.value("error", std::string());
+    if (!r.ok && r.error.empty()) r.error = "failed (no reason given)";
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+ChainLink open_chain(const std::vector<Url>& hops, const ChainPut& put,
+                     std::vector<HopResult>& results) {
+  ChainLink link;
+  link.started = Clock::now();
+  link.length = put.length;
+  for (size_t i = 0; i < hops.size(); ++i) results[i].url = hops[i].to_string();
+  for (size_t i = 0; i < hops.size(); ++i) {
+    link.client = try_hop(hops, i, put, results[i]);
+    if (link.client) {
+      link.index = i;
+      return link;
+    }
+  }
+  return link;
+}
+
+void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& results) {
+  if (!link.client) return;
+  const size_t i = link.index;
+  const std::string behind = "not reached: the chain broke at " + results[i].url;
+  auto head = link.client->read_head();
+  if (!head) {
+    fail(results[i], 0, "connection lost: " + (sent ? head.status() : sent).to_string());
+    unreached(results, i + 1, behind);
+    return;
+  }
+  auto body = read_small_body(*link.client, *head);
+  link.client.reset();  // a chain request is never reused
+  bool stored = head->status == 200 || head->status == 201 || head->status == 204;
+  if (i + 1 < results.size()) {
+    auto report = body ? parse_report(*body, results.size() - i) : std::nullopt;
+    if (report) {
+      for (size_t k = 0; k < report->size(); ++k) {
+        std::string url = std::move(results[i + k].url);
+        results[i + k] = std::move((*report)[k]);
+        results[i + k].url = std::move(url);
+      }
+    } else {
+      unreached(results, i + 1, "no report from " + results[i].url);
+    }
+  }
+  HopResult& self = results[i];
+  if (!sent) {
+    fail(self, head->status, "connection lost: " + sent.to_string());
+  } else if (!stored) {
+    fail(self, head->status, reason_text(head->status, body ? *body : ""));
+  } else if (i + 1 == results.size() || self.status == 0) {
+    // The last host (no report) or a relay whose report was unreadable:
+    // its status says it stored; the time is as seen from here.
+    self.ok = true;
+    self.error.clear();
+    self.status = head->status;
+    self.bytes = link.length;
+    self.seconds = since(link.started);
+  }
+}
+
+}  // namespace zcp
