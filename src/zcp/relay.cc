@@ -18,6 +18,16 @@ double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 
 bool stored(int status) { return status == 201 || status == 204; }
 
+// How long the next host may take no bytes before it is dropped (and this
+// host goes on storing). A host that hangs instead of dying blocks every
+// hop before it at once, so the limit shrinks towards the end of the chain:
+// the hop nearest the hang gives up first and the others never time out.
+// The sender's --timeout (30 s) covers chains of up to 10 hosts.
+constexpr std::chrono::milliseconds kStallPerHost{3000};
+std::chrono::milliseconds stall_limit(size_t hosts_after) {
+  return kStallPerHost * static_cast<int64_t>(hosts_after);
+}
+
 // The text of a short error response ("507 Insufficient Storage: ...").
 std::string response_text(const Response& r) {
   std::string text = r.body.empty() ? std::string() : r.body.front().data;
@@ -42,7 +52,8 @@ HopResult commit_local(RelayJob& job, const Status& file, uint64_t received) {
 // The upstream's answer: this host's status, everyone's outcome as JSON.
 Status answer(int fd, const std::vector<HopResult>& results) {
   Response r;
-  r.status = results.front().status;
+  // 204 may carry no body: "replaced" is 200 here, and 204 in the report.
+  r.status = results.front().status == 204 ? 200 : results.front().status;
   std::string body = report_json(results);
   r.set("Content-Type", "application/json");
   r.set("Content-Length", std::to_string(body.size()));
@@ -137,7 +148,7 @@ void RelayPool::run(Slot* slot, RelayJob job) {
   int down = link.client ? link.client->fd() : -1;
   if (down >= 0) {
     watch(slot, down);
-    set_blocking_with_timeout(down, cfg_.timeout);  // connect used the shorter one
+    set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
   }
 
   // Bytes that came with the head: to the next host, then into the file.
@@ -167,6 +178,7 @@ void RelayPool::run(Slot* slot, RelayJob job) {
     }
   } else {
     results[0] = commit_local(job, file_error, taken + t.received);
+    if (down >= 0) set_blocking_with_timeout(down, cfg_.timeout);  // it may be fsyncing
     finish_chain(link, out_error, rest);
     if (down >= 0) unwatch(slot, down);
     link.client.reset();

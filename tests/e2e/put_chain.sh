@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The fan-out chain on loopback: zcp put FILE URL1 URL2 URL3 sends the file
+# once; relays (zcp serve --upload --relay) store it and pass it on. Every
+# host ends up with identical bytes, one line per host says so, and hosts
+# that are missing, refuse (no --relay, wrong token) or run out of disk are
+# reported and skipped while the others still get the file. Servers keep
+# no descriptors, threads or temporary files afterwards.
+source "$(dirname "$0")/../support/e2e.sh"
+head -c $((24 << 20)) /dev/urandom >"$SCRATCH/f.bin"
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+want=$(sum "$SCRATCH/f.bin")
+
+# serve NAME ARGS...: a server on its own port and log; sets PORT_<NAME>, PID_<NAME>.
+serve() {
+  local name=$1 log="$SCRATCH/$1.log" pid url
+  shift
+  mkdir -p "$SCRATCH/$name"
+  : >"$log"
+  "$ZCP" serve --listen 127.0.0.1:0 "$@" "$SCRATCH/$name" 2>>"$log" &
+  pid=$!
+  on_exit "{ kill -9 $pid; wait $pid; } 2>/dev/null"
+  for _ in $(seq 200); do
+    url=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$log" | head -1)
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "server $name died: $(cat "$log")"
+    sleep 0.05
+  done
+  [ -n "$url" ] || fail "server $name did not start"
+  printf -v "URL_$name" '%s' "$url"
+  printf -v "PID_$name" '%s' "$pid"
+}
+fds() { ls "/proc/$1/fd" | wc -l; }
+tasks() { ls "/proc/$1/task" | wc -l; }
+
+serve a --upload --relay
+serve b --upload --relay
+serve c --upload --relay
+serve plain --upload            # no --relay: may only be last
+serve locked --upload --relay --token s3cret
+base_fds_b=$(fds "$PID_b")
+base_tasks_b=$(tasks "$PID_b")
+
+# 1. Three hosts, one send: identical bytes everywhere, 201 then 204.
+"$ZCP" put --json "$SCRATCH/f.bin" "${URL_a}x.bin" "${URL_b}x.bin" "${URL_c}x.bin" >"$SCRATCH/j" ||
+  fail "chain put failed: $(cat "$SCRATCH/j")"
+for h in a b c; do [ "$(sum "$SCRATCH/$h/x.bin")" = "$want" ] || fail "host $h: bytes differ"; done
+$PY - "$SCRATCH/j" "${URL_b}x.bin" <<'PYEOF' || fail "JSON report: $(cat "$SCRATCH/j")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+h = r["hosts"]
+assert len(h) == 3 and all(x["ok"] and x["status"] == 201 and x["bytes"] == 24 << 20 for x in h), h
+assert h[1]["url"] == sys.argv[2] and r["bytes"] == 24 << 20, r
+PYEOF
+grep -q '"PUT /x.bin" 201 .* relay: 3 of 3 hosts stored' "$SCRATCH/a.log" || fail "a's log: $(cat "$SCRATCH/a.log")"
+expect_exit 0 "$ZCP" put "$SCRATCH/f.bin" "${URL_a}x.bin" "${URL_b}" "${URL_c}x.bin"
+for u in "${URL_a}" "${URL_c}"; do
+  grep -q -- "-> ${u}x.bin: stored (204 replaced)" "$SCRATCH/stderr" || fail "no 204 for $u: $(cat "$SCRATCH/stderr")"
+done
+grep -q -- "-> ${URL_b}f.bin: stored (201 created)" "$SCRATCH/stderr" || fail "directory URL: $(cat "$SCRATCH/stderr")"
+grep -q "3 of 3 hosts stored" "$SCRATCH/stderr" || fail "no summary: $(cat "$SCRATCH/stderr")"
+
+# 2. A host missing at the start is skipped: its successor gets the file.
+dead_port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect_exit 7 "$ZCP" put "$SCRATCH/f.bin" "${URL_a}m.bin" "http://127.0.0.1:$dead_port/m.bin" "${URL_c}m.bin"
+grep -q "127.0.0.1:$dead_port/m.bin: FAILED: unreachable: .*refused" "$SCRATCH/stderr" || fail "missing host: $(cat "$SCRATCH/stderr")"
+grep -q "2 of 3 hosts stored" "$SCRATCH/stderr" || fail "summary: $(cat "$SCRATCH/stderr")"
+[ "$(sum "$SCRATCH/c/m.bin")" = "$want" ] || fail "the host after the missing one lacks the file"
+# ... also when it is the first one, which the sender itself skips.
+expect_exit 7 "$ZCP" put -q "$SCRATCH/f.bin" "http://127.0.0.1:$dead_port/n.bin" "${URL_b}n.bin" "${URL_c}n.bin"
+[ "$(sum "$SCRATCH/b/n.bin")" = "$want" ] && [ "$(sum "$SCRATCH/c/n.bin")" = "$want" ] || fail "skipping the first host"
+
+# 3. A server without --relay refuses to pass a file on (403) and is
+#    skipped; as the last host it is fine.
+expect_exit 22 "$ZCP" put "$SCRATCH/f.bin" "${URL_a}p.bin" "${URL_plain}p.bin" "${URL_c}p.bin"
+grep -q -- "${URL_plain}p.bin: FAILED: refused: HTTP 403.*--relay" "$SCRATCH/stderr" ||
+  fail "no 403 for the non-relay host: $(cat "$SCRATCH/stderr")"
+[ ! -e "$SCRATCH/plain/p.bin" ] || fail "the refusing host stored the file"
+[ "$(sum "$SCRATCH/c/p.bin")" = "$want" ] || fail "host after the refusing one lacks the file"
+expect_exit 0 "$ZCP" put -q "$SCRATCH/f.bin" "${URL_a}q.bin" "${URL_plain}q.bin"
+[ "$(sum "$SCRATCH/plain/q.bin")" = "$want" ] || fail "plain server as the last host"
+
+# 4. The token is checked at every hop and passed on.
+expect_exit 22 "$ZCP" put --token wrong "$SCRATCH/f.bin" "${URL_a}t.bin" "${URL_locked}t.bin" "${URL_b}t.bin"
+grep -q "${URL_locked}t.bin: FAILED: refused: HTTP 401" "$SCRATCH/stderr" || fail "wrong token: $(cat "$SCRATCH/stderr")"
+[ ! -e "$SCRATCH/locked/t.bin" ] || fail "stored with a wrong token"
+expect_exit 0 "$ZCP" put -q --token s3cret "$SCRATCH/f.bin" "${URL_a}t.bin" "${URL_locked}t.bin" "${URL_b}t.bin"
+[ "$(sum "$SCRATCH/locked/t.bin")" = "$want" ] || fail "token chain"
+
+# 5. A relay that runs out of disk still passes the file on (507 for itself).
+mkdir -p "$SCRATCH/small"
+if [ "$(id -u)" != 0 ]; then
+  echo "note: not root, the disk-full relay case is skipped" >&2
+else
+  mount -t tmpfs -o size=4m tmpfs "$SCRATCH/small" || fail "cannot mount a small tmpfs"
+  on_exit "umount -l '$SCRATCH/small'"
+  "$ZCP" serve --listen 127.0.0.1:0 --upload --relay "$SCRATCH/small" 2>"$SCRATCH/small.log" &
+  small_pid=$!
+  on_exit "{ kill -9 $small_pid; wait $small_pid; } 2>/dev/null"
+  for _ in $(seq 200); do
+    url_small=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$SCRATCH/small.log" | head -1)
+    [ -n "$url_small" ] && break
+    sleep 0.05
+  done
+  expect_exit 22 "$ZCP" put "$SCRATCH/f.bin" "${url_small}d.bin" "${URL_c}d.bin"
+  grep -q "${url_small}d.bin: FAILED: .*507" "$SCRATCH/stderr" || fail "disk full relay: $(cat "$SCRATCH/stderr")"
+  [ "$(sum "$SCRATCH/c/d.bin")" = "$want" ] || fail "host after the full one lacks the file"
+  [ -z "$(ls -A "$SCRATCH/small")" ] || fail "the full relay kept something: $(ls -A "$SCRATCH/small")"
+fi
+
+# 6. Bad Zcp-Forward headers: 400, nothing stored, nothing forwarded.
+addr_a=${URL_a#http://}
+addr_a=${addr_a%/}
+for fwd in 'ftp://x/y' 'http://' 'http://[::1'; do
+  got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forward: $fwd\r\n\r\nx" | head -1 | tr -d '\r')
+  [ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "Zcp-Forward '$fwd' answered: $got"
+done
+many=$(for i in $(seq 65); do printf 'http://127.0.0.1:1/%d ' "$i"; done)
+got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forward: $many\r\n\r\nx" | head -1 | tr -d '\r')
+[ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "65 hosts answered: $got"
+[ ! -e "$SCRATCH/a/bad.bin" ] || fail "a bad chain request stored a file"
+
+# 7. Nothing left behind: descriptors and threads back to where they were,
+#    no temporary files in any root.
+for _ in $(seq 50); do
+  [ "$(fds "$PID_b")" -le "$base_fds_b" ] && [ "$(tasks "$PID_b")" -le "$base_tasks_b" ] && break
+  sleep 0.1
+done
+[ "$(fds "$PID_b")" -le "$base_fds_b" ] || fail "relay b holds $(fds "$PID_b") fds, had $base_fds_b: $(ls -l "/proc/$PID_b/fd")"
+[ "$(tasks "$PID_b")" -le "$base_tasks_b" ] || fail "relay b runs $(tasks "$PID_b") threads, had $base_tasks_b"
+stray=$(find "$SCRATCH"/{a,b,c,plain,locked} -name '.zcp-*')
+[ -z "$stray" ] || fail "temporary files left: $stray"
+echo ok
