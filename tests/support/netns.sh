@@ -1,6 +1,6 @@
-# Sourced by tests/e2e/netns_*.sh after e2e.sh: a test bed of 2 to 4 hosts,
+# Sourced by tests/e2e/netns_*.sh after e2e.sh: a test bed of 2 to 6 hosts,
 # each a network namespace with one veth port on a bridge that lives in a
-# hub namespace. Hosts are named a, b, c, d with 10.77.0.1 .. 10.77.0.4/24.
+# hub namespace. Hosts are named a .. f with 10.77.0.1 .. 10.77.0.6/24.
 # Nothing is created in the caller's namespace and no host has a route
 # beyond 10.77.0.0/24, so test traffic never reaches a real network.
 #
@@ -13,6 +13,7 @@
 #   netns_reach FROM TO           wait until FROM gets answers from TO
 #   netns_shape HOST RATE [BURST] tbf both ways on HOST's link (e.g. 100mbit)
 #   netns_start_server HOST ARGS  zcp serve in HOST on :8080 -> SERVER_PID, URL
+#   netns_start_host_server HOST ARGS  the same, logging to server-HOST.log
 #   netns_wait_size FILE BYTES    wait (<= 20 s) until FILE holds BYTES or more
 #
 # Everything (processes inside the hosts, then the namespaces, which takes
@@ -70,17 +71,17 @@ netns_teardown() {
 # by a run that was SIGKILLed (e.g. a ctest timeout).
 netns_reap_stale() {
   local ns pid
-  for ns in $(ip netns list 2>/dev/null | sed -n 's/^\(zcp-[0-9]\+-\(hub\|[a-d]\)\)\( .*\)\?$/\1/p'); do
+  for ns in $(ip netns list 2>/dev/null | sed -n 's/^\(zcp-[0-9]\+-\(hub\|[a-f]\)\)\( .*\)\?$/\1/p'); do
     pid=${ns#zcp-}
     pid=${pid%%-*}
     kill -0 "$pid" 2>/dev/null || netns_delete "$ns"
   done
 }
 
-# netns_setup N: hosts a.. (N of them, 2 to 4) on one bridge.
+# netns_setup N: hosts a.. (N of them, 2 to 6) on one bridge.
 netns_setup() {
-  local n=$1 names=(a b c d) i ns err="$SCRATCH/netns.err"
-  [ "$n" -ge 2 ] && [ "$n" -le 4 ] || fail "netns_setup: N must be 2 to 4, got $n"
+  local n=$1 names=(a b c d e f) i ns err="$SCRATCH/netns.err"
+  [ "$n" -ge 2 ] && [ "$n" -le 6 ] || fail "netns_setup: N must be 2 to 6, got $n"
   [ "$(id -u)" = 0 ] || skip "network namespaces need root"
   command -v ip >/dev/null && command -v tc >/dev/null || skip "iproute2 (ip, tc) not installed"
   netns_reap_stale
@@ -187,6 +188,14 @@ netns_start_server() {
   netns_spawn "$host" "$SCRATCH/server.log" "$ZCP" serve --listen "$ADDR" "$@"
   SERVER_PID=$NETNS_PID
   wait_for_server
+}
+
+# netns_start_host_server HOST ARGS...: netns_start_server with the log in
+# $SCRATCH/server-HOST.log, so servers in several hosts can run at once.
+# The log is renamed once the server is up: its stderr follows the inode.
+netns_start_host_server() {
+  netns_start_server "$@"
+  mv "$SCRATCH/server.log" "$SCRATCH/server-$1.log"
 }
 
 # netns_wait_size FILE BYTES: returns once FILE holds BYTES or more.
