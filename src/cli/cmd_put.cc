@@ -27,6 +27,17 @@ int hop_exit_code(const HopResult& r) {
   return r.status >= 300 ? kExitHttp : kExitProtocol;
 }
 
+// The command line that sends FILE to just the hosts that failed.
+std::string retry_command(const PutFlags& f, const ChainReport& report) {
+  std::string cmd = "zcp put";
+  if (!f.token.empty()) cmd += " --token ...";
+  cmd += " " + f.file;
+  for (const HopResult& r : report.hosts) {
+    if (!r.ok) cmd += " " + r.url;
+  }
+  return cmd;
+}
+
 int print_chain(const PutFlags& f, const ChainReport& report) {
   int code = kExitOk;
   size_t stored = 0;
@@ -54,12 +65,17 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
   } else if (!f.quiet || code != kExitOk) {
     fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({} bytes) in {:.2f} s\n", stored,
                report.hosts.size(), f.file, report.bytes, report.seconds);
+    if (code != kExitOk) fmt::print(stderr, "zcp put: to retry the others: {}\n", retry_command(f, report));
   }
   return code;
 }
 
-int run_chain(const PutFlags& f, const std::vector<Url>& urls, const PutOptions& o) {
+int run_chain(const PutFlags& f, const std::vector<Url>& urls, PutOptions o) {
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(f.file, draw);
+  o.progress = [&line](uint64_t d, uint64_t t) { line.update(d, t); };
   auto report = put_chain(f.file, urls, o);
+  line.finish();
   if (!report) {
     fmt::print(stderr, "zcp put: {}\n", report.status().to_string());
     return kExitUsage;
@@ -146,7 +162,7 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")->capture_default_str();
   cmd->add_flag("-q,--quiet", f->quiet, "no progress, no summary");
   cmd->add_flag("--progress", f->progress,
-                "draw the progress line even when stderr is not a terminal (one URL)");
+                "draw the progress line even when stderr is not a terminal");
   cmd->add_flag("--json", f->json, "print the summary as JSON on stdout (with several URLs: a\n"
                                    "\"hosts\" array, one entry per URL)");
   return [f] { return run(*f); };

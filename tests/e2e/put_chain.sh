@@ -64,6 +64,8 @@ dead_port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 expect_exit 7 "$ZCP" put "$SCRATCH/f.bin" "${URL_a}m.bin" "http://127.0.0.1:$dead_port/m.bin" "${URL_c}m.bin"
 grep -q "127.0.0.1:$dead_port/m.bin: FAILED: unreachable: .*refused" "$SCRATCH/stderr" || fail "missing host: $(cat "$SCRATCH/stderr")"
 grep -q "2 of 3 hosts stored" "$SCRATCH/stderr" || fail "summary: $(cat "$SCRATCH/stderr")"
+grep -q "to retry the others: zcp put $SCRATCH/f.bin http://127.0.0.1:$dead_port/m.bin\$" "$SCRATCH/stderr" ||
+  fail "no retry hint: $(cat "$SCRATCH/stderr")"
 [ "$(sum "$SCRATCH/c/m.bin")" = "$want" ] || fail "the host after the missing one lacks the file"
 # ... also when it is the first one, which the sender itself skips.
 expect_exit 7 "$ZCP" put -q "$SCRATCH/f.bin" "http://127.0.0.1:$dead_port/n.bin" "${URL_b}n.bin" "${URL_c}n.bin"
