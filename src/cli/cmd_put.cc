@@ -1,9 +1,9 @@
 // zcp put FILE URL...: upload with the body sent by sendfile; several URLs
 // make a relay chain (chain.h).
+#include <fmt/core.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -48,8 +48,12 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
     } else if (code == kExitOk) {
       code = hop_exit_code(r);
     }
-    hosts.push_back({{"url", r.url}, {"ok", r.ok}, {"status", r.status}, {"bytes", r.bytes},
-                     {"seconds", r.seconds}, {"error", r.error}});
+    hosts.push_back({{"url", r.url},
+                     {"ok", r.ok},
+                     {"status", r.status},
+                     {"bytes", r.bytes},
+                     {"seconds", r.seconds},
+                     {"error", r.error}});
     if (f.json || f.quiet) continue;
     if (r.ok) {
       fmt::print(stderr, "zcp put: {} -> {}: stored ({} {}), {} bytes in {:.2f} s\n", f.file, r.url,
@@ -59,13 +63,16 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
     }
   }
   if (f.json) {
-    nlohmann::json out{{"file", f.file}, {"bytes", report.bytes}, {"seconds", report.seconds},
+    nlohmann::json out{{"file", f.file},
+                       {"bytes", report.bytes},
+                       {"seconds", report.seconds},
                        {"hosts", std::move(hosts)}};
     fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   } else if (!f.quiet || code != kExitOk) {
     fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({} bytes) in {:.2f} s\n", stored,
                report.hosts.size(), f.file, report.bytes, report.seconds);
-    if (code != kExitOk) fmt::print(stderr, "zcp put: to retry the others: {}\n", retry_command(f, report));
+    if (code != kExitOk)
+      fmt::print(stderr, "zcp put: to retry the others: {}\n", retry_command(f, report));
   }
   return code;
 }
@@ -96,8 +103,11 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   }
   double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
   if (f.json) {
-    fmt::print("{}\n", nlohmann::json{{"file", f.file}, {"url", url.to_string()}, {"status", r->status},
-                                      {"bytes", r->bytes}, {"seconds", r->seconds}}
+    fmt::print("{}\n", nlohmann::json{{"file", f.file},
+                                      {"url", url.to_string()},
+                                      {"status", r->status},
+                                      {"bytes", r->bytes},
+                                      {"seconds", r->seconds}}
                            .dump());
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", f.file,
@@ -158,13 +168,16 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_option("URL", f->urls, "http://host:port/path; several: a relay chain, in this order")
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
-  cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")->capture_default_str();
-  cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")->capture_default_str();
+  cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")
+      ->capture_default_str();
+  cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", f->quiet, "no progress, no summary");
   cmd->add_flag("--progress", f->progress,
                 "draw the progress line even when stderr is not a terminal");
-  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout (with several URLs: a\n"
-                                   "\"hosts\" array, one entry per URL)");
+  cmd->add_flag("--json", f->json,
+                "print the summary as JSON on stdout (with several URLs: a\n"
+                "\"hosts\" array, one entry per URL)");
   return [f] { return run(*f); };
 }
 

@@ -1,6 +1,7 @@
 #include "zcp/chain.h"
 
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "zcp/http_text.h"
@@ -14,7 +15,9 @@ using Json = nlohmann::json;
 constexpr size_t kMaxReport = 1 << 20;  // a report of 64 hosts is a few KiB
 constexpr size_t kMaxReason = 200;      // of an error body, in a host's error
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 void fail(HopResult& r, int status, std::string why) {
   r.ok = false;
@@ -58,8 +61,8 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
     fail(r, 0, "unreachable: " + client.status().to_string());
     return std::nullopt;
   }
-  std::vector<std::pair<std::string, std::string>> h{
-      {"Content-Length", std::to_string(put.length)}, {"Expect", "100-continue"}};
+  std::vector<std::pair<std::string, std::string>> h{{"Content-Length", std::to_string(put.length)},
+                                                     {"Expect", "100-continue"}};
   if (!put.authorization.empty()) h.emplace_back("Authorization", put.authorization);
   if (i + 1 < hops.size()) h.emplace_back(std::string(kForwardHeader), format_forward(hops, i + 1));
   if (Status s = client->send_head("PUT", url.target, h); !s) {
@@ -112,13 +115,44 @@ std::string report_json(const std::vector<HopResult>& results) {
   Json hosts = Json::array();
   for (size_t i = 0; i < results.size(); ++i) {
     const HopResult& r = results[i];
-    Json h{{"ok", r.ok}, {"status", r.status}, {"bytes", r.bytes}, {"seconds", r.seconds},
+    Json h{{"ok", r.ok},
+           {"status", r.status},
+           {"bytes", r.bytes},
+           {"seconds", r.seconds},
            {"error", r.error}};
     if (i > 0) h["url"] = r.url;
     hosts.push_back(std::move(h));
   }
   // Host-supplied strings may hold any bytes: replace, never throw.
   return Json{{"hosts", std::move(hosts)}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// One entry; nullopt when a field is there with the wrong type (a
+// report comes from another host: anything may be in it).
+static std::optional<HopResult> parse_entry(const Json& h) {
+  if (!h.is_object()) return std::nullopt;
+  HopResult r;
+  for (const auto& [key, v] : h.items()) {
+    if (key == "ok") {
+      if (!v.is_boolean()) return std::nullopt;
+      r.ok = v.get<bool>();
+    } else if (key == "status") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 999)
+        return std::nullopt;
+      r.status = v.get<int>();
+    } else if (key == "bytes") {
+      if (!v.is_number_unsigned()) return std::nullopt;
+      r.bytes = v.get<uint64_t>();
+    } else if (key == "seconds") {
+      if (!v.is_number()) return std::nullopt;
+      r.seconds = v.get<double>();
+    } else if (key == "error") {
+      if (!v.is_string()) return std::nullopt;
+      r.error = v.get<std::string>();
+    }
+  }
+  if (!r.ok && r.error.empty()) r.error = "failed (no reason given)";
+  return r;
 }
 
 std::optional<std::vector<HopResult>> parse_report(std::string_view body, size_t count) {
@@ -128,15 +162,9 @@ std::optional<std::vector<HopResult>> parse_report(std::string_view body, size_t
   if (hosts == doc.end() || !hosts->is_array() || hosts->size() != count) return std::nullopt;
   std::vector<HopResult> out;
   for (const Json& h : *hosts) {
-    if (!h.is_object()) return std::nullopt;
-    HopResult r;
-    r.ok = h.value("ok", false);
-    r.status = h.value("status", 0);
-    r.bytes = h.value("bytes", uint64_t{0});
-    r.seconds = h.value("seconds", 0.0);
-    r.error = h.value("error", std::string());
-    if (!r.ok && r.error.empty()) r.error = "failed (no reason given)";
-    out.push_back(std::move(r));
+    auto entry = parse_entry(h);
+    if (!entry) return std::nullopt;
+    out.push_back(std::move(*entry));
   }
   return out;
 }
@@ -170,9 +198,11 @@ void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& r
   auto body = read_small_body(*link.client, *head);
   link.client.reset();  // a chain request is never reused
   bool stored = head->status == 200 || head->status == 201 || head->status == 204;
+  bool reported = false;
   if (i + 1 < results.size()) {
     auto report = body ? parse_report(*body, results.size() - i) : std::nullopt;
     if (report) {
+      reported = true;
       for (size_t k = 0; k < report->size(); ++k) {
         std::string url = std::move(results[i + k].url);
         results[i + k] = std::move((*report)[k]);
@@ -186,8 +216,11 @@ void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& r
   if (!sent) {
     fail(self, head->status, "connection lost: " + sent.to_string());
   } else if (!stored) {
-    fail(self, head->status, reason_text(head->status, body ? *body : ""));
-  } else if (i + 1 == results.size() || self.status == 0) {
+    // A relay's report says why in its own words; anything else, its body.
+    fail(self, head->status,
+         reported && !self.error.empty() ? self.error
+                                         : reason_text(head->status, body ? *body : ""));
+  } else if (!reported) {
     // The last host (no report) or a relay whose report was unreadable:
     // its status says it stored; the time is as seen from here.
     self.ok = true;

@@ -1,8 +1,7 @@
 #include "zcp/relay.h"
 
-#include <sys/socket.h>
-
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include "zcp/chain.h"
 #include "zcp/http_response.h"
@@ -14,7 +13,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 bool stored(int status) { return status == 201 || status == 204; }
 
@@ -156,9 +157,7 @@ void RelayPool::run(Slot* slot, RelayJob job) {
   std::string prefix = std::move(job.body_prefix);
   if (down >= 0 && !prefix.empty()) out_error = send_all(down, prefix);
   uint64_t taken = prefix.size();
-  if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) {
-    file_error = Status::from_errno("pwrite");
-  }
+  if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) file_error = job.upload->error();
   TeeResult t;
   if (setup) {
     t = tee_pump(up, length - taken, file_error ? job.upload->file_fd() : -1, taken,
@@ -173,8 +172,9 @@ void RelayPool::run(Slot* slot, RelayJob job) {
     if (down >= 0) unwatch(slot, down);
     link.client.reset();
     if (cfg_.log) {
-      cfg_.log(fmt::format("{} \"{}\" 499 {} {:.3f}s relay: {}", job.peer.to_string(), job.request_line,
-                           t.received, since(job.started), (setup ? t.in : setup).to_string()));
+      cfg_.log(fmt::format("{} \"{}\" 499 {} {:.3f}s relay: {}", job.peer.to_string(),
+                           job.request_line, t.received, since(job.started),
+                           (setup ? t.in : setup).to_string()));
     }
   } else {
     results[0] = commit_local(job, file_error, taken + t.received);
@@ -186,8 +186,8 @@ void RelayPool::run(Slot* slot, RelayJob job) {
     Status told = answer(up, results);
     if (cfg_.log) {
       cfg_.log(fmt::format("{} \"{}\" {} {} {:.3f}s {}{}", job.peer.to_string(), job.request_line,
-                           results[0].status, results[0].bytes, since(job.started), summary(results),
-                           told ? "" : "; answer lost: " + told.to_string()));
+                           results[0].status, results[0].bytes, since(job.started),
+                           summary(results), told ? "" : "; answer lost: " + told.to_string()));
     }
   }
   job.upload.reset();

@@ -28,7 +28,7 @@ namespace zcp {
 
 // One PUT to store and pass on, taken over from its worker.
 struct RelayJob {
-  UniqueFd client;                 // the upstream connection; its head is read
+  UniqueFd client;  // the upstream connection; its head is read
   SocketAddress peer;
   std::unique_ptr<Upload> upload;  // this host's copy
   std::string body_prefix;         // body bytes that came with the head
@@ -40,10 +40,10 @@ struct RelayJob {
 };
 
 struct RelayConfig {
-  std::chrono::milliseconds timeout{60000};         // any wait without progress
+  std::chrono::milliseconds timeout{60000};          // any wait without progress
   std::chrono::milliseconds connect_timeout{10000};  // per host of the chain
-  size_t max_relays = 64;                           // at once; more get 503
-  std::function<void(std::string_view)> log;        // access lines; null: silent
+  size_t max_relays = 64;                            // at once; more get 503
+  std::function<void(std::string_view)> log;         // access lines; null: silent
 };
 
 class RelayPool {

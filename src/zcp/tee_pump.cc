@@ -1,12 +1,12 @@
 #include "zcp/tee_pump.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 
-#include <fmt/format.h>
-
 #include "zcp/fd.h"
+#include "zcp/sigpipe.h"
 #include "zcp/socket.h"
 
 namespace zcp {
@@ -38,7 +38,7 @@ class Pump {
       r_.in = std::move(s);
       return r_;
     }
-    while (r_.received < length && (file_ >= 0 || out_ >= 0)) {
+    while (r_.received < length) {
       uint64_t want = std::min<uint64_t>(length - r_.received, a_.capacity);
       ssize_t n = ::splice(in_, nullptr, a_.write_end.get(), nullptr, static_cast<size_t>(want),
                            SPLICE_F_MOVE);
@@ -77,20 +77,25 @@ class Pump {
   // then into the file.
   void move_chunk(uint64_t n) {
     bool more = r_.received + n < length_;
+    if (out_ < 0 && file_ < 0) return discard();
     if (out_ >= 0 && file_ >= 0) {
       ssize_t t;
       do {
         t = ::tee(a_.read_end.get(), b_.write_end.get(), static_cast<size_t>(n), 0);
       } while (t < 0 && errno == EINTR);
       if (t != static_cast<ssize_t>(n)) {
-        drop_out(t < 0 ? Status::from_errno("tee")
-                       : Status(Code::kSystem, "tee", fmt::format("took {} of {} bytes", t, n), EIO));
-      } else if (Status s = splice_all(b_.read_end.get(), out_, nullptr, n, more, "splice pipe->next host");
+        drop_out(t < 0
+                     ? Status::from_errno("tee")
+                     : Status(Code::kSystem, "tee", fmt::format("took {} of {} bytes", t, n), EIO));
+      } else if (Status s = splice_all(b_.read_end.get(), out_, nullptr, n, more,
+                                       "splice pipe->next host");
                  !s) {
         drop_out(std::move(s));
       }
     } else if (out_ >= 0) {
-      if (Status s = splice_all(a_.read_end.get(), out_, nullptr, n, more, "splice pipe->next host"); !s) {
+      if (Status s =
+              splice_all(a_.read_end.get(), out_, nullptr, n, more, "splice pipe->next host");
+          !s) {
         drop_out(std::move(s));
         discard();  // part of the chunk may still sit in A
       }
@@ -110,7 +115,7 @@ class Pump {
     b_ = Pipe{};
   }
 
-  // Empties A after a sink failed mid-chunk (what is left is unwanted).
+  // Empties A: after a sink failed mid-chunk, or when no sink is left.
   void discard() {
     if (!null_) {
       auto null_fd = open_file("/dev/null", O_WRONLY);
@@ -137,6 +142,7 @@ class Pump {
 }  // namespace
 
 TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, size_t pipe_size) {
+  ScopedSigpipeBlock no_sigpipe;  // a next host that vanished is an error, not a signal
   return Pump(in, length, file, offset, out).run(pipe_size);
 }
 

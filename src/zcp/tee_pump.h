@@ -26,8 +26,9 @@ struct TeeResult {
 
 // Moves `length` bytes from `in` into `file` at `offset` and to `out`.
 // `file` or `out` may be -1 (not wanted). A failing sink is dropped and the
-// other goes on; the pump stops early only when the input fails or no sink
-// is left.
+// other goes on; with no sink left the rest is read and dropped, so the
+// sender finishes and can read the answer saying why. Only a failing input
+// stops the pump early.
 TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, size_t pipe_size);
 
 }  // namespace zcp

@@ -49,6 +49,7 @@ class Upload {
   int file_fd() const { return file_.get(); }
   uint64_t length() const { return length_; }
   void mark_received(uint64_t n) { received_ = n; }
+  const Status& error() const { return error_; }  // after kFailed
   Response fail_with(Status why);
 
  private:
