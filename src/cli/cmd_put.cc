@@ -57,7 +57,7 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
     if (f.json || f.quiet) continue;
     if (r.ok) {
       fmt::print(stderr, "zcp put: {} -> {}: stored ({} {}), {} bytes in {:.2f} s\n", f.file, r.url,
-                 r.status, r.status == 204 ? "replaced" : "created", r.bytes, r.seconds);
+                 r.status, r.status == 201 ? "created" : "replaced", r.bytes, r.seconds);
     } else {
       fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", f.file, r.url, r.error);
     }

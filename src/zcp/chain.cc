@@ -69,7 +69,8 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
     fail(r, 0, "unreachable: " + s.to_string());
     return std::nullopt;
   }
-  if (!client->wait_readable(put.continue_wait)) return std::move(*client);
+  auto wait = put.continue_wait + kSetupPerHost * static_cast<int64_t>(hops.size() - i - 1);
+  if (!client->wait_readable(wait)) return std::move(*client);
   auto head = client->read_any_head();
   if (!head) {
     fail(r, 0, "unreachable: " + head.status().to_string());

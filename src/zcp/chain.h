@@ -33,6 +33,10 @@ namespace zcp {
 
 inline constexpr std::string_view kForwardHeader = "Zcp-Forward";
 inline constexpr size_t kMaxChainHosts = 64;
+// A relay answers 100 Continue only once its own next host has accepted,
+// and gives each host it tries this long to connect: so a host before it
+// waits for 100 Continue this long per host behind the one it asked.
+inline constexpr std::chrono::milliseconds kSetupPerHost{3000};
 
 // What became of one host of the chain.
 struct HopResult {
@@ -60,8 +64,9 @@ struct ChainPut {
   std::string authorization;  // the Authorization value to send ("Bearer T"), or empty
   uint64_t length = 0;        // body bytes
   std::chrono::milliseconds timeout{30000};  // connect, and any wait without progress
-  // How long a host may take to answer Expect: 100-continue. Silence past
-  // it means an old or foreign server: the body goes anyway (as curl does).
+  // How long a host may take to answer Expect: 100-continue, plus
+  // kSetupPerHost for each host behind it. Silence past it means an old or
+  // foreign server: the body goes anyway (as curl does).
   std::chrono::milliseconds continue_wait{2000};
 };
 

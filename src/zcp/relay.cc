@@ -137,20 +137,21 @@ void RelayPool::run(Slot* slot, RelayJob job) {
   const int up = job.client.get();
   const uint64_t length = job.upload->length();
   std::vector<HopResult> results(1 + job.forward.size());
-  Status setup = set_blocking_with_timeout(up, cfg_.timeout);
-  if (setup && job.expect_continue) setup = send_all(up, "HTTP/1.1 100 Continue\r\n\r\n");
-
+  // The chain first, then 100 Continue: the upstream sends nothing while
+  // this host is still looking for its next one (and its wait allows for it).
   ChainPut put;
   put.authorization = job.authorization;
   put.length = length;
-  put.timeout = cfg_.connect_timeout;
+  put.timeout = kSetupPerHost;
   std::vector<HopResult> rest(job.forward.size());
-  ChainLink link = setup ? open_chain(job.forward, put, rest) : ChainLink{};
+  ChainLink link = open_chain(job.forward, put, rest);
   int down = link.client ? link.client->fd() : -1;
   if (down >= 0) {
     watch(slot, down);
     set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
   }
+  Status setup = set_blocking_with_timeout(up, cfg_.timeout);
+  if (setup && job.expect_continue) setup = send_all(up, "HTTP/1.1 100 Continue\r\n\r\n");
 
   // Bytes that came with the head: to the next host, then into the file.
   Status out_error, file_error;

@@ -41,7 +41,6 @@ struct RelayJob {
 
 struct RelayConfig {
   std::chrono::milliseconds timeout{60000};          // any wait without progress
-  std::chrono::milliseconds connect_timeout{10000};  // per host of the chain
   size_t max_relays = 64;                            // at once; more get 503
   std::function<void(std::string_view)> log;         // access lines; null: silent
 };

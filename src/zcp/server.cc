@@ -50,7 +50,6 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     if (!s->config_.upload) return Status::invalid("--relay needs --upload (relays store a copy too)");
     RelayConfig rc;
     rc.timeout = s->config_.send_timeout;
-    rc.connect_timeout = s->config_.header_timeout;
     rc.log = s->config_.log;
     s->relays_ = std::make_unique<RelayPool>(std::move(rc));
     cc.relay = s->relays_.get();
