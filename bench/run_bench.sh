@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: the full benchmarks behind docs/BENCHMARKS.md. Run on a quiet
-# machine; takes ~10 minutes. Results land in bench/results/<date>/.
+# machine; takes ~15 minutes. Results land in bench/results/<date>/.
 #   1. the experiment: zcp bench, 4 GiB x 20 runs, default engines (+ plot)
 #   2. zcp serve vs nginx: wrk, slowloris, RSS (bench/serve_load.sh)
+#   3. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results/$(date +%Y%m%d-%H%M%S)
@@ -28,5 +29,12 @@ PY
 if [ -x bench/serve_load.sh ]; then
   echo "== bench/serve_load.sh" >&2
   bench/serve_load.sh -o "$out/serve" ${SERVE_LOAD_ARGS:-} | tee "$out/serve.md"
+fi
+if [ "$(id -u)" = 0 ]; then
+  echo "== bench/fanout.sh" >&2
+  bench/fanout.sh --json "$out/fanout.json" ${FANOUT_ARGS:-} | tee "$out/fanout.md"
+  /usr/bin/python3 bench/plot_fanout.py "$out/fanout.png" "$out/fanout.json"
+else
+  echo "== bench/fanout.sh skipped: network namespaces need root" >&2
 fi
 echo "results in $out" >&2
