@@ -56,10 +56,11 @@ nlohmann::json stats_json(const EngineStats& s) {
 
 std::string format_bench_table(const BenchReport& r) {
   std::string out = fmt::format(
-      "zcp bench: {} ({} bytes{}), {} timed runs per pair over loopback; seconds are the\n"
-      "client's wall time, CPU is user+sys of each process, speedup is against the\n"
-      "first sender with the same receiver.\n\n",
-      format_byte_size(r.size), r.size, r.created ? ", random" : ", " + r.file, r.runs);
+      "zcp bench: {} ({} bytes{}), {} timed runs per pair over loopback (server socket:\n"
+      "TCP_NOTSENT_LOWAT {}); seconds are the client's wall time, CPU is user+sys of each\n"
+      "process, speedup is against the first sender with the same receiver.\n\n",
+      format_byte_size(r.size), r.size, r.created ? ", random" : ", " + r.file, r.runs,
+      r.notsent_lowat > 0 ? format_byte_size(r.notsent_lowat) : std::string("off"));
   out += timing_table(r);
   out += "\nWhere the cost comes from (one run): data-path syscalls, bytes through a\n"
          "user-space buffer, and CPU copies of each byte on that side.\n\n";
@@ -94,6 +95,7 @@ nlohmann::json bench_to_json(const BenchReport& r) {
           {"size", r.size},
           {"file", r.created ? "" : r.file},
           {"runs", r.runs},
+          {"notsent_lowat", r.notsent_lowat},
           {"pairs", pairs}};
 }
 

@@ -24,6 +24,7 @@ struct BenchFlags {
   bool quiet = false;
   bool pin = false;
   int timeout = 600;
+  std::string notsent_lowat = "32K";
 };
 
 Result<BenchOptions> to_options(const BenchFlags& f) {
@@ -45,6 +46,9 @@ Result<BenchOptions> to_options(const BenchFlags& f) {
   o.ipv6 = f.ipv6;
   o.pin = f.pin;
   o.timeout_seconds = f.timeout;
+  auto lowat = parse_byte_size(f.notsent_lowat);
+  if (!lowat) return Status::invalid("--notsent-lowat: " + lowat.status().to_string());
+  o.notsent_lowat = *lowat;
   return o;
 }
 
@@ -112,6 +116,11 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_option("--timeout", flags->timeout, "seconds before one run counts as stalled")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  cmd->add_option("--notsent-lowat", flags->notsent_lowat,
+                  "TCP_NOTSENT_LOWAT on the server's socket, for every engine: at most this much\n"
+                  "queued but unsent, so the sender, not the receiver's ACKs, transmits its data\n"
+                  "(0: the kernel's default, no limit)")
+      ->capture_default_str();
   cmd->add_flag("--pin", flags->pin,
                 "pin the server to one CPU and the client to another (less run-to-run spread)");
   cmd->add_flag("-q,--quiet", flags->quiet, "no per-run progress on stderr");

@@ -27,8 +27,11 @@ struct BenchOptions {
   std::vector<EngineSpec> senders;
   std::vector<EngineSpec> receivers;
   bool ipv6 = false;     // [::1] instead of 127.0.0.1
-  bool pin = false;
-  int timeout_seconds = 600;  // a run taking longer is killed and reported      // server on CPU 0, client on CPU 1 (sched_setaffinity)
+  bool pin = false;           // server on CPU 0, client on CPU 1 (sched_setaffinity)
+  int timeout_seconds = 600;  // a run taking longer is killed and reported
+  // TCP_NOTSENT_LOWAT on the server's socket, every engine alike (0: the
+  // kernel's default, no limit). See kDefaultNotsentLowat.
+  uint64_t notsent_lowat = 32 * 1024;
 };
 
 // One timed run, as seen by the two processes.
@@ -55,6 +58,7 @@ struct BenchReport {
   uint64_t size = 0;
   bool created = false;
   int runs = 0;
+  uint64_t notsent_lowat = 0;
   std::vector<PairResult> pairs;
 };
 
