@@ -27,13 +27,29 @@ int hop_exit_code(const HopResult& r) {
   return r.status >= 300 ? kExitHttp : kExitProtocol;
 }
 
+std::string status_label(int status) {
+  if (status == 201) return "201 created";
+  if (status == 204) return "204 replaced";
+  return std::to_string(status);
+}
+
+// A word for a shell: as is when it is plain, else in single quotes.
+std::string shell_word(const std::string& s) {
+  bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                 "0123456789/._-:@%+=,[]") == std::string::npos;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 // The command line that sends FILE to just the hosts that failed.
 std::string retry_command(const PutFlags& f, const ChainReport& report) {
   std::string cmd = "zcp put";
   if (!f.token.empty()) cmd += " --token ...";
-  cmd += " " + f.file;
+  cmd += " " + shell_word(f.file);
   for (const HopResult& r : report.hosts) {
-    if (!r.ok) cmd += " " + r.url;
+    if (!r.ok) cmd += " " + shell_word(r.url);
   }
   return cmd;
 }
@@ -56,8 +72,8 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                      {"error", r.error}});
     if (f.json || f.quiet) continue;
     if (r.ok) {
-      fmt::print(stderr, "zcp put: {} -> {}: stored ({} {}), {} bytes in {:.2f} s\n", f.file, r.url,
-                 r.status, r.status == 201 ? "created" : "replaced", r.bytes, r.seconds);
+      fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} bytes in {:.2f} s\n", f.file, r.url,
+                 status_label(r.status), r.bytes, r.seconds);
     } else {
       fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", f.file, r.url, r.error);
     }

@@ -114,6 +114,13 @@ int run(const ServeFlags& flags) {
   std::string url = flags.raw.empty() ? fmt::format("http://{}/", (*server)->address().to_string())
                                       : (*server)->address().to_string();
   log_line(fmt::format("zcp serve: serving {} at {} (engine {})", what, url, config->engine.to_string()));
+  std::string addr = (*server)->address().to_string();
+  bool local = addr.rfind("127.", 0) == 0 || addr.rfind("[::1]", 0) == 0;
+  if (flags.relay && flags.token.empty() && !local) {
+    log_line(fmt::format("zcp serve: warning: --relay without --token: anyone who can reach {} can make "
+                         "this host connect to URLs of their choosing",
+                         addr));
+  }
   std::atomic<bool> done{false};
   std::thread signals = start_signal_thread(**server, done, flags.quiet);
   Status s = (*server)->run();
@@ -140,7 +147,7 @@ Runner add_serve_command(CLI::App& app) {
       "          zcp serve --listen [::1]:9000 --workers 4 .\n"
       "          curl -s http://127.0.0.1:8080/dir/?format=tar | tar x\n"
       "          zcp serve --raw big.bin --listen 127.0.0.1:9000   then: nc 127.0.0.1 9000 > copy\n"
-      "          zcp serve --upload --relay --listen 0.0.0.0:8080 /srv   (a fan-out chain member)");
+      "          zcp serve --upload --relay --token s3cret --listen 0.0.0.0:8080 /srv  (fan-out)");
   cmd->add_option("DIR", f->root, "directory to serve")->capture_default_str()->check(CLI::ExistingDirectory);
   cmd->add_option("-l,--listen", f->listen, "ADDR:PORT to listen on ([v6]:PORT for IPv6; 0.0.0.0 only if you mean it)")
       ->capture_default_str();

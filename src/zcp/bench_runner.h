@@ -30,7 +30,7 @@ struct BenchOptions {
   bool pin = false;           // server on CPU 0, client on CPU 1 (sched_setaffinity)
   int timeout_seconds = 600;  // a run taking longer is killed and reported
   // TCP_NOTSENT_LOWAT on the server's socket, every engine alike (0: the
-  // kernel's default, no limit). See kDefaultNotsentLowat.
+  // kernel's default, no limit). Why: serve_once in bench_runner.cc.
   uint64_t notsent_lowat = 32 * 1024;
 };
 

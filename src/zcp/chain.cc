@@ -14,6 +14,12 @@ using Json = nlohmann::json;
 
 constexpr size_t kMaxReport = 1 << 20;  // a report of 64 hosts is a few KiB
 constexpr size_t kMaxReason = 200;      // of an error body, in a host's error
+// A report or refusal body follows its head at once; a host that trickles
+// one (a byte per SO_RCVTIMEO) must not hold a relay for longer.
+constexpr auto kBodyDeadline = std::chrono::seconds(10);
+// A link that broke mid-body: an answer the host sent before it stopped
+// reading is there already, or never comes.
+constexpr auto kBrokenLinkWait = std::chrono::seconds(1);
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -43,7 +49,9 @@ std::string reason_text(int status, std::string body) {
 Result<std::string> read_small_body(HttpClient& c, const ResponseHead& head) {
   BodyReader body = c.body(head);
   std::string out;
+  auto deadline = Clock::now() + kBodyDeadline;
   while (out.size() < kMaxReport) {
+    if (Clock::now() > deadline) return Status::invalid("response body too slow");
     auto n = body.read(out, kMaxReport - out.size());
     if (!n) return std::move(n).take_status();
     if (*n == 0) break;
@@ -61,6 +69,17 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
     fail(r, 0, "unreachable: " + client.status().to_string());
     return std::nullopt;
   }
+  // Watched while we wait on it; unwatched (before it closes) unless it
+  // becomes the link.
+  struct Watched {
+    SocketWatch* watch;
+    int fd;
+    bool keep = false;
+    ~Watched() {
+      if (watch && !keep) watch->remove(fd);
+    }
+  } watched{put.watch, client->fd()};
+  if (put.watch) put.watch->add(client->fd());
   std::vector<std::pair<std::string, std::string>> h{{"Content-Length", std::to_string(put.length)},
                                                      {"Expect", "100-continue"}};
   if (!put.authorization.empty()) h.emplace_back("Authorization", put.authorization);
@@ -70,13 +89,19 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
     return std::nullopt;
   }
   auto wait = put.continue_wait + kSetupPerHost * static_cast<int64_t>(hops.size() - i - 1);
-  if (!client->wait_readable(wait)) return std::move(*client);
+  if (!client->wait_readable(wait)) {
+    watched.keep = true;
+    return std::move(*client);
+  }
   auto head = client->read_any_head();
   if (!head) {
     fail(r, 0, "unreachable: " + head.status().to_string());
     return std::nullopt;
   }
-  if (head->status == 100) return std::move(*client);
+  if (head->status == 100) {
+    watched.keep = true;
+    return std::move(*client);
+  }
   auto body = read_small_body(*client, *head);
   fail(r, head->status, "refused: " + reason_text(head->status, body ? *body : ""));
   return std::nullopt;
@@ -190,6 +215,11 @@ void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& r
   if (!link.client) return;
   const size_t i = link.index;
   const std::string behind = "not reached: the chain broke at " + results[i].url;
+  if (!sent && !link.client->wait_readable(kBrokenLinkWait)) {
+    fail(results[i], 0, "connection lost: " + sent.to_string());
+    unreached(results, i + 1, behind);
+    return;
+  }
   auto head = link.client->read_head();
   if (!head) {
     fail(results[i], 0, "connection lost: " + (sent ? head.status() : sent).to_string());
@@ -197,7 +227,6 @@ void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& r
     return;
   }
   auto body = read_small_body(*link.client, *head);
-  link.client.reset();  // a chain request is never reused
   bool stored = head->status == 200 || head->status == 201 || head->status == 204;
   bool reported = false;
   if (i + 1 < results.size()) {

@@ -8,7 +8,8 @@
 //             Content-Length: N
 //             Expect: 100-continue
 //             Zcp-Forward: URL2 URL3 ...     (absolute http URLs, by spaces)
-//   response: this hop's own status (201, 204, 507 ...) and, from a relay,
+//   response: this hop's own status (201, 507 ...; a relay says 200 for a
+//             replaced copy, as 204 may carry no body) and, from a relay,
 //             Content-Type: application/json
 //             {"hosts":[{"ok":true,"status":201,"bytes":N,"seconds":S,"error":""},
 //                       {"url":"http://...", ...}, ...]}
@@ -37,6 +38,27 @@ inline constexpr size_t kMaxChainHosts = 64;
 // and gives each host it tries this long to connect: so a host before it
 // waits for 100 Continue this long per host behind the one it asked.
 inline constexpr std::chrono::milliseconds kSetupPerHost{3000};
+
+// How long a relay lets its next host take no bytes before dropping it
+// (and going on storing its own copy). A host that hangs instead of dying
+// blocks every hop before it at once, so the limit shrinks towards the end
+// of the chain: the hop nearest the hang gives up first, and the ones
+// before it (and the sender, see put_chain) never time out.
+inline constexpr std::chrono::milliseconds kStallPerHost{3000};
+inline std::chrono::milliseconds stall_limit(size_t hosts_after) {
+  return kStallPerHost * static_cast<int64_t>(hosts_after);
+}
+
+// Told about every socket the chain code opens and closes, so a server
+// shutting down can cut them (RelayPool); may be null.
+class SocketWatch {
+ public:
+  virtual void add(int fd) = 0;
+  virtual void remove(int fd) = 0;
+
+ protected:
+  ~SocketWatch() = default;
+};
 
 // What became of one host of the chain.
 struct HopResult {
@@ -68,6 +90,7 @@ struct ChainPut {
   // kSetupPerHost for each host behind it. Silence past it means an old or
   // foreign server: the body goes anyway (as curl does).
   std::chrono::milliseconds continue_wait{2000};
+  SocketWatch* watch = nullptr;  // the link's socket stays watched: unwatch before closing it
 };
 
 // An open request to the first host that accepted it (answered 100 Continue).
@@ -87,7 +110,9 @@ ChainLink open_chain(const std::vector<Url>& hops, const ChainPut& put,
 
 // After the body went out (`sent` tells whether all of it did): reads the
 // link's answer and fills results[link.index..]; hosts behind a broken
-// link are failed "not reached".
+// link are failed "not reached". A link that failed mid-body gets only a
+// second to show an answer it already sent (a hung host never will). The
+// connection stays open: the caller closes it.
 void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& results);
 
 }  // namespace zcp

@@ -19,16 +19,6 @@ double since(Clock::time_point t) {
 
 bool stored(int status) { return status == 201 || status == 204; }
 
-// How long the next host may take no bytes before it is dropped (and this
-// host goes on storing). A host that hangs instead of dying blocks every
-// hop before it at once, so the limit shrinks towards the end of the chain:
-// the hop nearest the hang gives up first and the others never time out.
-// The sender's --timeout (30 s) covers chains of up to 10 hosts.
-constexpr std::chrono::milliseconds kStallPerHost{3000};
-std::chrono::milliseconds stall_limit(size_t hosts_after) {
-  return kStallPerHost * static_cast<int64_t>(hosts_after);
-}
-
 // The text of a short error response ("507 Insufficient Storage: ...").
 std::string response_text(const Response& r) {
   std::string text = r.body.empty() ? std::string() : r.body.front().data;
@@ -39,8 +29,13 @@ std::string response_text(const Response& r) {
 // This host's own copy: commit it, or say why it failed.
 HopResult commit_local(RelayJob& job, const Status& file, uint64_t received) {
   HopResult self;
-  Response r = file ? (job.upload->mark_received(received), job.upload->finish())
-                    : job.upload->fail_with(file);
+  Response r;
+  if (file) {
+    job.upload->mark_received(received);
+    r = job.upload->finish();
+  } else {
+    r = job.upload->fail_with(file);
+  }
   job.upload.reset();  // an uncommitted O_TMPFILE vanishes here
   self.status = r.status;
   self.ok = stored(r.status);
@@ -77,27 +72,69 @@ std::string summary(const std::vector<HopResult>& results) {
   return fmt::format("relay: {} of {} hosts stored", ok, results.size());
 }
 
+// The body's way through this host: what reached the next host and the
+// file, and what failed.
+struct Moved {
+  TeeResult tee;
+  uint64_t taken = 0;  // bytes that came with the head
+  Status file, out;
+};
+
+// Bytes that came with the head go to the next host, then into the file;
+// the rest flows through tee_pump.
+Moved move_body(RelayJob& job, int down) {
+  Moved m;
+  std::string prefix = std::move(job.body_prefix);
+  if (down >= 0 && !prefix.empty()) m.out = send_all(down, prefix);
+  m.taken = prefix.size();
+  if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) m.file = job.upload->error();
+  m.tee = tee_pump(job.client.get(), job.upload->length() - m.taken,
+                   m.file ? job.upload->file_fd() : -1, m.taken, m.out ? down : -1,
+                   kDefaultPipeSize);
+  if (m.file) m.file = m.tee.file;
+  if (m.out) m.out = m.tee.out;
+  return m;
+}
+
 }  // namespace
+
+// The sockets of one relay, cut when the server's drain deadline passes.
+class RelayPool::Watch final : public SocketWatch {
+ public:
+  Watch(RelayPool& pool, Slot& slot) : pool_(pool), slot_(slot) {}
+  void add(int fd) override {
+    std::lock_guard lock(pool_.mu_);
+    slot_.sockets.push_back(fd);
+    if (pool_.cut_) ::shutdown(fd, SHUT_RDWR);  // opened after the deadline
+  }
+  void remove(int fd) override {
+    std::lock_guard lock(pool_.mu_);
+    std::erase(slot_.sockets, fd);
+  }
+
+ private:
+  RelayPool& pool_;
+  Slot& slot_;
+};
 
 bool RelayPool::start(RelayJob& job) {
   join_finished();
   std::lock_guard lock(mu_);
   if (stopping_ || slots_.size() >= cfg_.max_relays) return false;
-  Slot& slot = slots_.emplace_back();
-  slot.sockets.push_back(job.client.get());
-  // The thread cannot touch the slot before we unlock.
-  slot.thread = std::thread(&RelayPool::run, this, &slot, std::move(job));
+  auto it = slots_.emplace(slots_.end());
+  it->sockets.push_back(job.client.get());
+  auto owned = std::make_unique<RelayJob>(std::move(job));
+  RelayJob* raw = owned.get();
+  try {
+    // The thread cannot touch the slot before we unlock.
+    it->thread = std::thread([this, slot = &*it, raw] { run(slot, std::unique_ptr<RelayJob>(raw)); });
+  } catch (const std::system_error&) {  // no thread to be had (EAGAIN): the caller answers 503
+    job = std::move(*owned);
+    slots_.erase(it);
+    return false;
+  }
+  owned.release();  // the thread owns it now
   return true;
-}
-
-void RelayPool::watch(Slot* slot, int fd) {
-  std::lock_guard lock(mu_);
-  slot->sockets.push_back(fd);
-}
-
-void RelayPool::unwatch(Slot* slot, int fd) {
-  std::lock_guard lock(mu_);
-  std::erase(slot->sockets, fd);
 }
 
 void RelayPool::join_finished() {
@@ -123,7 +160,9 @@ void RelayPool::drain(Clock::time_point deadline) {
     return true;
   };
   if (!changed_.wait_until(lock, deadline, all_done)) {
-    // Past the deadline: blocked splices and reads return at once.
+    // Past the deadline: blocked splices and reads return at once, and a
+    // socket opened from now on is cut as it is watched.
+    cut_ = true;
     for (Slot& s : slots_) {
       for (int fd : s.sockets) ::shutdown(fd, SHUT_RDWR);
     }
@@ -133,71 +172,61 @@ void RelayPool::drain(Clock::time_point deadline) {
   join_finished();
 }
 
-void RelayPool::run(Slot* slot, RelayJob job) {
-  const int up = job.client.get();
-  const uint64_t length = job.upload->length();
-  std::vector<HopResult> results(1 + job.forward.size());
-  // The chain first, then 100 Continue: the upstream sends nothing while
-  // this host is still looking for its next one (and its wait allows for it).
-  ChainPut put;
-  put.authorization = job.authorization;
-  put.length = length;
-  put.timeout = kSetupPerHost;
-  std::vector<HopResult> rest(job.forward.size());
-  ChainLink link = open_chain(job.forward, put, rest);
-  int down = link.client ? link.client->fd() : -1;
-  if (down >= 0) {
-    watch(slot, down);
-    set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
-  }
-  Status setup = set_blocking_with_timeout(up, cfg_.timeout);
-  if (setup && job.expect_continue) setup = send_all(up, "HTTP/1.1 100 Continue\r\n\r\n");
-
-  // Bytes that came with the head: to the next host, then into the file.
-  Status out_error, file_error;
-  std::string prefix = std::move(job.body_prefix);
-  if (down >= 0 && !prefix.empty()) out_error = send_all(down, prefix);
-  uint64_t taken = prefix.size();
-  if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) file_error = job.upload->error();
-  TeeResult t;
-  if (setup) {
-    t = tee_pump(up, length - taken, file_error ? job.upload->file_fd() : -1, taken,
-                 out_error ? down : -1, kDefaultPipeSize);
-  }
-  if (file_error) file_error = t.file;
-  if (out_error) out_error = t.out;
-
-  if (!setup || !t.in) {
-    // The upstream is gone or stalled: nothing to commit, nobody to tell.
-    // Dropping the link makes the next host see a short body and discard.
-    if (down >= 0) unwatch(slot, down);
-    link.client.reset();
-    if (cfg_.log) {
-      cfg_.log(fmt::format("{} \"{}\" 499 {} {:.3f}s relay: {}", job.peer.to_string(),
-                           job.request_line, t.received, since(job.started),
-                           (setup ? t.in : setup).to_string()));
-    }
-  } else {
-    results[0] = commit_local(job, file_error, taken + t.received);
-    if (down >= 0) set_blocking_with_timeout(down, cfg_.timeout);  // it may be fsyncing
-    finish_chain(link, out_error, rest);
-    if (down >= 0) unwatch(slot, down);
-    link.client.reset();
-    std::move(rest.begin(), rest.end(), results.begin() + 1);
-    Status told = answer(up, results);
-    if (cfg_.log) {
-      cfg_.log(fmt::format("{} \"{}\" {} {} {:.3f}s {}{}", job.peer.to_string(), job.request_line,
-                           results[0].status, results[0].bytes, since(job.started),
-                           summary(results), told ? "" : "; answer lost: " + told.to_string()));
-    }
-  }
-  job.upload.reset();
-  close_gently(up);
-  unwatch(slot, up);
-  job.client.reset();
+void RelayPool::run(Slot* slot, std::unique_ptr<RelayJob> job) {
+  Watch watch(*this, *slot);
+  relay(*job, watch);
+  job->upload.reset();
+  close_gently(job->client.get());
+  watch.remove(job->client.get());
+  job->client.reset();
   std::lock_guard lock(mu_);
   slot->done = true;
   changed_.notify_all();
+}
+
+// The chain first, then 100 Continue: the upstream sends nothing while this
+// host is still looking for its next one (and its wait allows for that).
+void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
+  const int up = job.client.get();
+  ChainPut put;
+  put.authorization = job.authorization;
+  put.length = job.upload->length();
+  put.timeout = kSetupPerHost;
+  put.watch = &watch;
+  std::vector<HopResult> results(1 + job.forward.size());
+  std::vector<HopResult> rest(job.forward.size());
+  ChainLink link = open_chain(job.forward, put, rest);
+  int down = link.client ? link.client->fd() : -1;
+  if (down >= 0) set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
+  Status setup = set_blocking_with_timeout(up, cfg_.timeout);
+  if (setup && job.expect_continue) setup = send_all(up, "HTTP/1.1 100 Continue\r\n\r\n");
+  Moved m;
+  if (setup) m = move_body(job, down);
+  auto drop_link = [&] {
+    if (down >= 0) watch.remove(down);
+    link.client.reset();
+  };
+  if (!setup || !m.tee.in) {
+    // The upstream is gone or stalled: nothing to commit, nobody to tell.
+    // Dropping the link makes the next host see a short body and discard.
+    drop_link();
+    log(job, 499, m.tee.received, "relay: " + (setup ? m.tee.in : setup).to_string());
+    return;
+  }
+  results[0] = commit_local(job, m.file, m.taken + m.tee.received);
+  if (down >= 0) set_blocking_with_timeout(down, cfg_.timeout);  // it may be fsyncing
+  finish_chain(link, m.out, rest);
+  drop_link();
+  std::move(rest.begin(), rest.end(), results.begin() + 1);
+  Status told = answer(up, results);
+  log(job, results[0].status, results[0].bytes,
+      summary(results) + (told ? "" : "; answer lost: " + told.to_string()));
+}
+
+void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::string& note) {
+  if (!cfg_.log) return;
+  cfg_.log(fmt::format("{} \"{}\" {} {} {:.3f}s {}", job.peer.to_string(), job.request_line, status,
+                       bytes, since(job.started), note));
 }
 
 }  // namespace zcp

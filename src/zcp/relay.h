@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "zcp/chain.h"
 #include "zcp/fd.h"
 #include "zcp/socket.h"
 #include "zcp/upload.h"
@@ -65,9 +66,10 @@ class RelayPool {
     std::vector<int> sockets;  // cut at the drain deadline
     bool done = false;
   };
-  void run(Slot* slot, RelayJob job);
-  void watch(Slot* slot, int fd);
-  void unwatch(Slot* slot, int fd);
+  class Watch;
+  void run(Slot* slot, std::unique_ptr<RelayJob> job);
+  void relay(RelayJob& job, SocketWatch& watch);
+  void log(const RelayJob& job, int status, uint64_t bytes, const std::string& note);
   void join_finished();
 
   RelayConfig cfg_;
@@ -75,6 +77,7 @@ class RelayPool {
   std::condition_variable changed_;
   std::list<Slot> slots_;
   bool stopping_ = false;
+  bool cut_ = false;  // past the drain deadline
 };
 
 }  // namespace zcp

@@ -66,12 +66,15 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
 // Each connection holds its socket and an open file (and a pipe with the
 // splice engine): cap the connection count so accepting never runs the
 // process out of descriptors; beyond the cap clients get a clean 503.
-static int connection_cap(int wanted, const EngineSpec& engine, bool upload) {
+static int connection_cap(int wanted, const EngineSpec& engine, bool upload, size_t relays) {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return wanted;
   // An upload holds socket, directory, temporary file and a splice pipe.
   int per_conn = upload ? 5 : engine.name == "splice" ? 4 : 2;
-  auto cap = static_cast<int>((static_cast<int64_t>(rl.rlim_cur) - 32) / per_conn);
+  // A relay, outside the count, two sockets, directory, file, two pipes,
+  // /dev/null and the upload's own pipe: 12 at most.
+  int64_t reserved = 32 + static_cast<int64_t>(relays) * 12;
+  auto cap = static_cast<int>(std::max<int64_t>(0, static_cast<int64_t>(rl.rlim_cur) - reserved) / per_conn);
   return std::max(1, std::min(wanted, cap));
 }
 
@@ -95,7 +98,8 @@ Status Server::bind_workers(const SocketAddress& where) {
       if (!bound) return std::move(bound).take_status();
       addr = address_ = *bound;
     }
-    Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload),
+    size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
+    Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
                           config_.drain_timeout};
     auto w = Worker::create(std::move(*fd), conn_config_, connections_, limits);
     if (!w) return std::move(w).take_status();

@@ -69,6 +69,13 @@ class Pump {
       auto b = make_pipe(a_.capacity);
       if (!b) return std::move(b).take_status();
       b_ = std::move(*b);
+      if (b_.capacity < a_.capacity) {
+        // The user's pipe quota (pipe-user-pages-soft) gave B less: A
+        // shrinks to match (always allowed, and A is empty).
+        int got = ::fcntl(a_.write_end.get(), F_SETPIPE_SZ, static_cast<int>(b_.capacity));
+        if (got < 0) return Status::from_errno("fcntl F_SETPIPE_SZ");
+        a_.capacity = static_cast<size_t>(got);
+      }
     }
     return {};
   }

@@ -56,7 +56,9 @@ Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& u
   ChainPut put;
   if (!o.token.empty()) put.authorization = "Bearer " + o.token;
   put.length = report.bytes;
-  put.timeout = o.timeout;
+  // Longer than the first relay gives a hung host behind it, so a hang
+  // deeper in the chain never makes the sender give up on everyone.
+  put.timeout = std::max(o.timeout, stall_limit(urls.size()) + std::chrono::seconds(10));
   report.hosts.resize(urls.size());
   ChainLink link = open_chain(urls, put, report.hosts);
   if (link.client) {

@@ -109,7 +109,28 @@ else
   [ -z "$(ls -A "$SCRATCH/small")" ] || fail "the full relay kept something: $(ls -A "$SCRATCH/small")"
 fi
 
-# 6. Bad Zcp-Forward headers: 400, nothing stored, nothing forwarded.
+# 6. A host that hangs (SIGSTOP: it accepts nothing, reads nothing) is
+#    dropped by the relay before it after 3 s without progress; the hosts
+#    before it still store and report, and nobody waits for the sender's
+#    --timeout.
+serve hung --upload --relay
+kill -STOP "$PID_hung"
+t0=$(date +%s%N)
+expect_exit 7 timeout 60 "$ZCP" put --json "$SCRATCH/f.bin" "${URL_a}h.bin" "${URL_b}h.bin" "${URL_hung}h.bin"
+took=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$PID_hung"
+$PY - "$SCRATCH/stdout" <<'PYEOF' || fail "hung host report: $(cat "$SCRATCH/stdout")"
+import json, sys
+h = json.load(open(sys.argv[1]))["hosts"]
+assert h[0]["ok"] and h[1]["ok"], h
+assert not h[2]["ok"] and h[2]["error"].startswith("connection lost"), h[2]
+PYEOF
+echo "hung host case: ${took} ms" >&2
+[ "$took" -lt 20000 ] || fail "a hung last host held the chain for $took ms"
+for h in a b; do [ "$(sum "$SCRATCH/$h/h.bin")" = "$want" ] || fail "host $h before the hung one: bytes differ"; done
+[ ! -e "$SCRATCH/hung/h.bin" ] || fail "the hung host has the file"
+
+# 7. Bad Zcp-Forward headers: 400, nothing stored, nothing forwarded.
 addr_a=${URL_a#http://}
 addr_a=${addr_a%/}
 for fwd in 'ftp://x/y' 'http://' 'http://[::1'; do
@@ -121,7 +142,7 @@ got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forw
 [ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "65 hosts answered: $got"
 [ ! -e "$SCRATCH/a/bad.bin" ] || fail "a bad chain request stored a file"
 
-# 7. Nothing left behind: descriptors and threads back to where they were,
+# 8. Nothing left behind: descriptors and threads back to where they were,
 #    no temporary files in any root.
 for _ in $(seq 50); do
   [ "$(fds "$PID_b")" -le "$base_fds_b" ] && [ "$(tasks "$PID_b")" -le "$base_tasks_b" ] && break
