@@ -101,23 +101,9 @@ check_dir() {
   done
 }
 
-# temp_fds HOST: the descriptors HOST's server holds into its directory (an
-# O_TMPFILE shows up as "DIR/#INODE (deleted)"), one "fd path" per line.
-temp_fds() {
-  local fd
-  for fd in /proc/"${PID[$1]}"/fd/*; do
-    case "$(readlink "$fd" 2>/dev/null)" in "$SCRATCH/$1/"*) echo "$fd $(readlink "$fd")" ;; esac
-  done
-}
-# temp_bytes HOST: how much HOST's largest open temporary file holds.
-temp_bytes() {
-  local fd max=0 n
-  for fd in $(temp_fds "$1" | cut -d' ' -f1); do
-    n=$(stat -L -c %s "$fd" 2>/dev/null || echo 0)
-    [ "$n" -gt "$max" ] && max=$n
-  done
-  echo "$max"
-}
+# temp_fds HOST / temp_bytes HOST: HOST's server's open temporary files.
+temp_fds() { netns_temp_fds "${PID[$1]}" "$SCRATCH/$1"; }
+temp_bytes() { netns_temp_bytes "${PID[$1]}" "$SCRATCH/$1"; }
 # no_temp_files HOST: waits (<= 10 s) until HOST's server dropped every
 # temporary file of an aborted upload.
 no_temp_files() {

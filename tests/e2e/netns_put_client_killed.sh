@@ -13,20 +13,9 @@ netns_shape b 100mbit  # ~12 MB/s: 48 MiB take about 4 s
 netns_start_server a --upload "$SCRATCH/root"
 before=$(ls -A "$SCRATCH/root/in")
 
-# temp_fds: the server's descriptors into root/in (its O_TMPFILE shows up
-# as "root/in/#INODE (deleted)"), one "fd path" per line.
-temp_fds() {
-  local fd
-  for fd in /proc/"$SERVER_PID"/fd/*; do
-    case "$(readlink "$fd" 2>/dev/null)" in "$SCRATCH/root/in/"*) echo "$fd $(readlink "$fd")" ;; esac
-  done
-}
-# upload_bytes: how much the open temporary file holds so far.
-upload_bytes() {
-  local fd
-  fd=$(temp_fds | head -1 | cut -d' ' -f1)
-  [ -n "$fd" ] && stat -L -c %s "$fd" 2>/dev/null || echo 0
-}
+# temp_fds / upload_bytes: the server's open temporary files in root/in.
+temp_fds() { netns_temp_fds "$SERVER_PID" "$SCRATCH/root/in"; }
+upload_bytes() { netns_temp_bytes "$SERVER_PID" "$SCRATCH/root/in"; }
 
 netns_spawn b "$SCRATCH/put.err" "$ZCP" put -q "$SCRATCH/big.bin" "${URL}in/big.bin"
 put_pid=$NETNS_PID

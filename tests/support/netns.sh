@@ -15,6 +15,8 @@
 #   netns_start_server HOST ARGS  zcp serve in HOST on :8080 -> SERVER_PID, URL
 #   netns_start_host_server HOST ARGS  the same, logging to server-HOST.log
 #   netns_wait_size FILE BYTES    wait (<= 20 s) until FILE holds BYTES or more
+#   netns_temp_fds PID DIR        PID's open descriptors into DIR (O_TMPFILEs)
+#   netns_temp_bytes PID DIR      the size of the largest of them
 #
 # Everything (processes inside the hosts, then the namespaces, which takes
 # the veths and the bridge with them) is removed by e2e.sh's exit trap, on
@@ -205,6 +207,25 @@ netns_wait_size() {
     sleep 0.01
   done
   fail "$1 did not reach $2 bytes in 20 s (has $(stat -c %s "$1" 2>/dev/null || echo none))"
+}
+
+# netns_temp_fds PID DIR: the descriptors process PID holds into DIR, one
+# "fd path" per line (an O_TMPFILE shows up as "DIR/#INODE (deleted)").
+netns_temp_fds() {
+  local fd
+  for fd in /proc/"$1"/fd/*; do
+    case "$(readlink "$fd" 2>/dev/null)" in "$2/"*) echo "$fd $(readlink "$fd")" ;; esac
+  done
+}
+
+# netns_temp_bytes PID DIR: how much the largest of those files holds.
+netns_temp_bytes() {
+  local fd max=0 n
+  for fd in $(netns_temp_fds "$1" "$2" | cut -d' ' -f1); do
+    n=$(stat -L -c %s "$fd" 2>/dev/null || echo 0)
+    [ "$n" -gt "$max" ] && max=$n
+  done
+  echo "$max"
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }

@@ -96,6 +96,14 @@ class TeePumpTest : public test::FdLeakCheck, public ::testing::WithParamInterfa
   test::TempDir dir_;
 };
 
+// Every status ok and every byte taken from the input.
+void expect_clean(const Outcome& o, uint64_t size) {
+  EXPECT_TRUE(o.r.in.is_ok()) << o.r.in.to_string();
+  EXPECT_TRUE(o.r.file.is_ok()) << o.r.file.to_string();
+  EXPECT_TRUE(o.r.out.is_ok()) << o.r.out.to_string();
+  EXPECT_EQ(o.r.received, size);
+}
+
 // --- both sinks --------------------------------------------------------------
 
 TEST_P(TeePumpTest, BothSinksGetExactBytes) {
@@ -107,11 +115,8 @@ TEST_P(TeePumpTest, BothSinksGetExactBytes) {
     Plan plan{.data = pattern_bytes(size, size + 1), .length = size, .file = file.get()};
     plan.pipe_size = GetParam();
     Outcome o = run_pump(plan);
-    EXPECT_TRUE(o.r.in.is_ok()) << o.r.in.to_string();
-    EXPECT_TRUE(o.r.file.is_ok()) << o.r.file.to_string();
-    EXPECT_TRUE(o.r.out.is_ok()) << o.r.out.to_string();
+    expect_clean(o, size);
     EXPECT_TRUE(o.writer.is_ok()) << o.writer.to_string();
-    EXPECT_EQ(o.r.received, size);
     EXPECT_TRUE(test::same_bytes(o.forwarded, plan.data));
     std::string stored = test::read_file(path);
     ASSERT_EQ(stored.size(), kOffset + size);
@@ -145,10 +150,7 @@ TEST_P(TeePumpTest, ForwardOnly) {
     Plan plan{.data = pattern_bytes(size, size + 2), .length = size, .file = -1};
     plan.pipe_size = GetParam();
     Outcome o = run_pump(plan);
-    EXPECT_TRUE(o.r.in.is_ok()) << o.r.in.to_string();
-    EXPECT_TRUE(o.r.file.is_ok()) << o.r.file.to_string();
-    EXPECT_TRUE(o.r.out.is_ok()) << o.r.out.to_string();
-    EXPECT_EQ(o.r.received, size);
+    expect_clean(o, size);
     EXPECT_TRUE(test::same_bytes(o.forwarded, plan.data));
   }
 }
@@ -165,10 +167,7 @@ TEST_P(TeePumpTest, StoreOnly) {
               .forward = false};
     plan.pipe_size = GetParam();
     Outcome o = run_pump(plan);
-    EXPECT_TRUE(o.r.in.is_ok()) << o.r.in.to_string();
-    EXPECT_TRUE(o.r.file.is_ok()) << o.r.file.to_string();
-    EXPECT_TRUE(o.r.out.is_ok()) << o.r.out.to_string();
-    EXPECT_EQ(o.r.received, size);
+    expect_clean(o, size);
     EXPECT_TRUE(o.forwarded.empty()) << "out = -1 yet " << o.forwarded.size() << " bytes went out";
     std::string stored = test::read_file(path);
     ASSERT_EQ(stored.size(), kOffset + size);
