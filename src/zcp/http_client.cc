@@ -247,15 +247,23 @@ Framing ResponseHead::framing() const {
 }
 
 Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds timeout) {
-  // Resolve, connect within the timeout, then block with SO_*TIMEO.
-  auto addr = resolve(HostPort{url.host, url.port});
-  if (!addr) return std::move(addr).take_status().at(url.authority());
-  std::string where = url.authority();
-  if (addr->to_string() != where) where += " (" + addr->to_string() + ")";
-  auto fd = connect_within(*addr, timeout);
-  if (!fd) return std::move(fd).take_status().at(where);
-  if (Status s = set_blocking_with_timeout(fd->get(), timeout); !s) return std::move(s).at(where);
-  return HttpClient(std::move(*fd), url);
+  // Resolve, try each address in turn within the timeout, then block with
+  // SO_*TIMEO. The error is the last address's.
+  auto addrs = resolve_all(HostPort{url.host, url.port});
+  if (!addrs) return std::move(addrs).take_status().at(url.authority());
+  Status last;
+  for (const SocketAddress& addr : *addrs) {
+    std::string where = url.authority();
+    if (addr.to_string() != where) where += " (" + addr.to_string() + ")";
+    auto fd = connect_within(addr, timeout);
+    if (!fd) {
+      last = std::move(fd).take_status().at(where);
+      continue;
+    }
+    if (Status s = set_blocking_with_timeout(fd->get(), timeout); !s) return std::move(s).at(where);
+    return HttpClient(std::move(*fd), url);
+  }
+  return last;
 }
 
 Status HttpClient::send_head(std::string_view method, const std::string& target,

@@ -98,6 +98,12 @@ Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port) {
 }
 
 Result<SocketAddress> resolve(const HostPort& hp, int family) {
+  auto all = resolve_all(hp, family);
+  if (!all) return std::move(all).take_status();
+  return all->front();
+}
+
+Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family) {
   addrinfo hints{};
   hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
@@ -112,9 +118,16 @@ Result<SocketAddress> resolve(const HostPort& hp, int family) {
   if (rc != 0) {
     return Status(Code::kSystem, "resolve", gai_strerror(rc)).at(hp.host);
   }
-  SocketAddress addr(list->ai_addr, list->ai_addrlen);
+  std::vector<SocketAddress> out;
+  for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
+    SocketAddress addr(ai->ai_addr, ai->ai_addrlen);
+    bool seen = false;
+    for (const auto& a : out) seen = seen || a.to_string() == addr.to_string();
+    if (!seen) out.push_back(addr);
+  }
   freeaddrinfo(list);
-  return addr;
+  if (out.empty()) return Status(Code::kSystem, "resolve", "no address").at(hp.host);
+  return out;
 }
 
 Result<UniqueFd> listen_tcp(const SocketAddress& addr, const ListenOptions& opts) {

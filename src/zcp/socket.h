@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zcp/fd.h"
 #include "zcp/status.h"
@@ -48,6 +49,10 @@ Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port = 
 // Resolves with getaddrinfo; the first address of the asked family wins
 // (AF_UNSPEC: whichever the resolver lists first).
 Result<SocketAddress> resolve(const HostPort& hp, int family = AF_UNSPEC);
+// Every address, in the resolver's order (duplicates dropped), for a client
+// that tries them in turn: "localhost" is ::1 first, yet a server may
+// listen on 127.0.0.1 only.
+Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family = AF_UNSPEC);
 
 struct ListenOptions {
   int backlog = 1024;
