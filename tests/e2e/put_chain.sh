@@ -142,7 +142,37 @@ got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forw
 [ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "65 hosts answered: $got"
 [ ! -e "$SCRATCH/a/bad.bin" ] || fail "a bad chain request stored a file"
 
-# 8. Nothing left behind: descriptors and threads back to where they were,
+# 8. Shutdown with a relay in flight: an upstream that sent 1 MiB of 64 and
+#    stalls holds a relay thread; SIGTERM with --drain-timeout 1 cuts it at
+#    the deadline (not after --send-timeout), and neither host keeps a file.
+serve drain --upload --relay --drain-timeout 1
+addr_drain=${URL_drain#http://}
+addr_drain=${addr_drain%/}
+$PY - "$addr_drain" "${URL_c}drained.bin" <<'PYEOF' &
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)))
+s.sendall(("PUT /drained.bin HTTP/1.1\r\nContent-Length: %d\r\nZcp-Forward: %s\r\n\r\n"
+           % (64 << 20, sys.argv[2])).encode())
+s.sendall(b"x" * (1 << 20))
+time.sleep(30)
+PYEOF
+stalled=$!
+on_exit "kill $stalled 2>/dev/null"
+relaying() { [ "$(ls "/proc/$PID_drain/task" | wc -l)" -gt "$(ls "/proc/$PID_a/task" | wc -l)" ]; }
+for _ in $(seq 100); do relaying && break; sleep 0.05; done
+relaying || fail "no relay thread started for the stalled upload"
+sleep 0.5  # the 1 MiB reaches the relay and its next host
+t0=$(date +%s%N)
+kill -TERM "$PID_drain"
+wait "$PID_drain" 2>/dev/null || true
+took=$((($(date +%s%N) - t0) / 1000000))
+echo "drain with a stalled relay: ${took} ms" >&2
+[ "$took" -ge 900 ] && [ "$took" -lt 5000 ] || fail "a server with a stalled relay took $took ms to stop (--drain-timeout 1)"
+[ ! -e "$SCRATCH/drain/drained.bin" ] && [ ! -e "$SCRATCH/c/drained.bin" ] || fail "a cut relay left a file"
+kill "$stalled" 2>/dev/null || true
+
+# 9. Nothing left behind: descriptors and threads back to where they were,
 #    no temporary files in any root.
 for _ in $(seq 50); do
   [ "$(fds "$PID_b")" -le "$base_fds_b" ] && [ "$(tasks "$PID_b")" -le "$base_tasks_b" ] && break
