@@ -249,7 +249,7 @@ Framing ResponseHead::framing() const {
 Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds timeout) {
   // Resolve, try each address in turn within the timeout, then block with
   // SO_*TIMEO. The error is the last address's.
-  auto addrs = resolve_all(HostPort{url.host, url.port});
+  auto addrs = resolve_all(HostPort{url.host, url.port}, AF_UNSPEC, timeout);
   if (!addrs) return std::move(addrs).take_status().at(url.authority());
   Status last;
   for (const SocketAddress& addr : *addrs) {

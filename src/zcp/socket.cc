@@ -8,7 +8,14 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
 
 namespace zcp {
 
@@ -103,17 +110,69 @@ Result<SocketAddress> resolve(const HostPort& hp, int family) {
   return all->front();
 }
 
-Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family) {
+namespace {
+
+// getaddrinfo with the AI_ADDRCONFIG retry; the result list is the caller's.
+int lookup(const std::string& host, const std::string& port, int family, addrinfo** list) {
   addrinfo hints{};
   hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG;
-  addrinfo* list = nullptr;
-  std::string port = std::to_string(hp.port);
-  int rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &list);
+  int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, list);
   if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
     hints.ai_flags = 0;  // AI_ADDRCONFIG hides ::1 on hosts with only loopback v6
-    rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &list);
+    rc = getaddrinfo(host.c_str(), port.c_str(), &hints, list);
+  }
+  return rc;
+}
+
+// A lookup on its own thread; whoever finishes last (the waiter giving up,
+// or the lookup ending) frees what is left.
+struct PendingLookup {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  int rc = 0;
+  addrinfo* list = nullptr;
+  ~PendingLookup() {
+    if (list) freeaddrinfo(list);
+  }
+};
+
+int lookup_within(const std::string& host, const std::string& port, int family,
+                  std::chrono::milliseconds timeout, addrinfo** list) {
+  auto pending = std::make_shared<PendingLookup>();
+  try {
+    std::thread([pending, host, port, family] {
+      addrinfo* found = nullptr;
+      int rc = lookup(host, port, family, &found);
+      std::lock_guard lock(pending->mu);
+      pending->rc = rc;
+      pending->list = found;
+      pending->done = true;
+      pending->done_cv.notify_all();
+    }).detach();
+  } catch (const std::system_error&) {
+    return lookup(host, port, family, list);  // no thread to be had: wait the resolver's time
+  }
+  std::unique_lock lock(pending->mu);
+  if (!pending->done_cv.wait_for(lock, timeout, [&] { return pending->done; })) return EAI_AGAIN;
+  *list = std::exchange(pending->list, nullptr);
+  return pending->rc;
+}
+
+}  // namespace
+
+Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family,
+                                               std::chrono::milliseconds timeout) {
+  addrinfo* list = nullptr;
+  std::string port = std::to_string(hp.port);
+  int rc = timeout.count() > 0 ? lookup_within(hp.host, port, family, timeout, &list)
+                               : lookup(hp.host, port, family, &list);
+  if (rc == EAI_AGAIN && timeout.count() > 0) {
+    return Status(Code::kSystem, "resolve", fmt::format("no answer within {} ms", timeout.count()),
+                  ETIMEDOUT)
+        .at(hp.host);
   }
   if (rc != 0) {
     return Status(Code::kSystem, "resolve", gai_strerror(rc)).at(hp.host);

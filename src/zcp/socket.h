@@ -52,7 +52,11 @@ Result<SocketAddress> resolve(const HostPort& hp, int family = AF_UNSPEC);
 // Every address, in the resolver's order (duplicates dropped), for a client
 // that tries them in turn: "localhost" is ::1 first, yet a server may
 // listen on 127.0.0.1 only.
-Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family = AF_UNSPEC);
+// A positive `timeout` bounds the lookup (a resolver that never answers
+// costs `timeout`, not its own retries): it then runs on a helper thread,
+// which is left to finish on its own if the time runs out.
+Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family = AF_UNSPEC,
+                                               std::chrono::milliseconds timeout = {});
 
 struct ListenOptions {
   int backlog = 1024;
