@@ -58,5 +58,5 @@ out=$(timeout 60 unshare --net --mount bash "$SCRATCH/slow_dns.sh" "$SCRATCH" "$
 read -r rc ms <<<"$out"
 [ "$rc" = 7 ] || fail "a silent DNS server: exit $rc, want 7: $(cat "$SCRATCH/dns.err")"
 grep -q "resolve nowhere.zcp-test.*no answer within 1000 ms" "$SCRATCH/dns.err" || fail "message: $(cat "$SCRATCH/dns.err")"
-[ "$ms" -lt 3000 ] || fail "a silent DNS server held zcp get for $ms ms (--timeout 1)"
+[ "$ms" -lt 5000 ] || fail "a silent DNS server held zcp get for $ms ms (--timeout 1; the resolver alone takes ~20 s)"
 echo ok
