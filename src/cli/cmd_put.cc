@@ -35,8 +35,9 @@ std::string status_label(int status) {
 
 // A word for a shell: as is when it is plain, else in single quotes.
 std::string shell_word(const std::string& s) {
-  bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                 "0123456789/._-:@%+=,[]") == std::string::npos;
+  bool plain = !s.empty() && s.find_first_not_of(
+                                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789/._-:@%+=,") == std::string::npos;
   if (plain) return s;
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -24,7 +24,6 @@ constexpr size_t kMaxHeaders = 200;
 constexpr size_t kHeadRecv = 16 * 1024;
 constexpr std::string_view kUserAgent = "zcp/0.1";
 
-
 // 1xx, 204 and 304 never have a body (RFC 9112 section 6.3).
 bool has_body(int status) { return status >= 200 && status != 204 && status != 304; }
 
@@ -71,14 +70,16 @@ bool has_header(const Headers& headers, std::string_view name) {
 
 // CR, LF or NUL in any piece would let it end the line early and inject
 // headers (or a second request) of its own.
-bool line_safe(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == s.npos; }
+bool line_safe(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == s.npos;
+}
 
 Result<std::string> build_head(std::string_view method, std::string_view target,
                                const std::string& authority, const Headers& headers) {
-  if (method.empty() || !line_safe(method) || method.find(' ') != method.npos ||
-      target.empty() || !line_safe(target) || target.find(' ') != target.npos) {
-    return Status::invalid("bad request line '" + std::string(method) + " " +
-                           std::string(target) + "'");
+  if (method.empty() || !line_safe(method) || method.find(' ') != method.npos || target.empty() ||
+      !line_safe(target) || target.find(' ') != target.npos) {
+    return Status::invalid("bad request line '" + std::string(method) + " " + std::string(target) +
+                           "'");
   }
   std::string head = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\n";
   if (!has_header(headers, "Host")) head += "Host: " + authority + "\r\n";
@@ -171,7 +172,8 @@ int HeadParser::finish_head() {
 int HeadParser::check_framing() {
   for (const auto& [name, value] : head.headers) {
     if (iequals(name, "Transfer-Encoding")) {
-      if (!iequals(value, "chunked")) return refuse("unsupported Transfer-Encoding '" + value + "'");
+      if (!iequals(value, "chunked"))
+        return refuse("unsupported Transfer-Encoding '" + value + "'");
       head.chunked = true;
     } else if (iequals(name, "Content-Length")) {
       auto length = parse_decimal(value);
@@ -207,9 +209,9 @@ Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_reque
     if (!pending.empty()) {
       // Feed no more than the head may still grow, so the limit holds exactly.
       std::string_view piece = std::string_view(pending).substr(0, kMaxHead - fed);
-      size_t parsed = piece.empty() ? 0
-                                    : http_parser_execute(&hp.parser, &hp.settings, piece.data(),
-                                                          piece.size());
+      size_t parsed =
+          piece.empty() ? 0
+                        : http_parser_execute(&hp.parser, &hp.settings, piece.data(), piece.size());
       pending.erase(0, parsed);
       fed += parsed;
       if (hp.complete) return std::move(hp.head);
@@ -305,8 +307,7 @@ BodyReader HttpClient::body(const ResponseHead& head, bool head_request) {
   if (head_request || !has_body(head.status)) return BodyReader(fd_.get(), Framing::kLength, 0, {});
   std::string pending = std::move(leftover_);
   leftover_.clear();
-  return BodyReader(fd_.get(), head.framing(), head.content_length.value_or(0),
-                    std::move(pending));
+  return BodyReader(fd_.get(), head.framing(), head.content_length.value_or(0), std::move(pending));
 }
 
 }  // namespace zcp

@@ -88,9 +88,9 @@ Moved move_body(RelayJob& job, int down) {
   if (down >= 0 && !prefix.empty()) m.out = send_all(down, prefix);
   m.taken = prefix.size();
   if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) m.file = job.upload->error();
-  m.tee = tee_pump(job.client.get(), job.upload->length() - m.taken,
-                   m.file ? job.upload->file_fd() : -1, m.taken, m.out ? down : -1,
-                   kDefaultPipeSize);
+  m.tee =
+      tee_pump(job.client.get(), job.upload->length() - m.taken,
+               m.file ? job.upload->file_fd() : -1, m.taken, m.out ? down : -1, kDefaultPipeSize);
   if (m.file) m.file = m.tee.file;
   if (m.out) m.out = m.tee.out;
   return m;
@@ -127,7 +127,8 @@ bool RelayPool::start(RelayJob& job) {
   RelayJob* raw = owned.get();
   try {
     // The thread cannot touch the slot before we unlock.
-    it->thread = std::thread([this, slot = &*it, raw] { run(slot, std::unique_ptr<RelayJob>(raw)); });
+    it->thread =
+        std::thread([this, slot = &*it, raw] { run(slot, std::unique_ptr<RelayJob>(raw)); });
   } catch (const std::system_error&) {  // no thread to be had (EAGAIN): the caller answers 503
     job = std::move(*owned);
     slots_.erase(it);

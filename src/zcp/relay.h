@@ -41,9 +41,9 @@ struct RelayJob {
 };
 
 struct RelayConfig {
-  std::chrono::milliseconds timeout{60000};          // any wait without progress
-  size_t max_relays = 64;                            // at once; more get 503
-  std::function<void(std::string_view)> log;         // access lines; null: silent
+  std::chrono::milliseconds timeout{60000};   // any wait without progress
+  size_t max_relays = 64;                     // at once; more get 503
+  std::function<void(std::string_view)> log;  // access lines; null: silent
 };
 
 class RelayPool {

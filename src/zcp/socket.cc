@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <sys/time.h>
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <thread>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace zcp {
 
@@ -195,8 +194,7 @@ Result<UniqueFd> listen_tcp(const SocketAddress& addr, const ListenOptions& opts
   if (!fd) return Status::from_errno("socket").at(addr.to_string());
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (opts.reuse_port &&
-      ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+  if (opts.reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
     return Status::from_errno("setsockopt SO_REUSEPORT").at(addr.to_string());
   }
   if (addr.family() == AF_INET6) {
