@@ -349,15 +349,11 @@ void Connection::fail(std::string_view note) {
   close();
 }
 
-// Half-close first and drop unread input: closing with unread bytes makes
-// the kernel send RST, which can destroy the tail of our last response.
+// Half-close first and drop unread input (shutdown_and_drain says why).
 void Connection::close() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  ::shutdown(fd_.get(), SHUT_WR);
-  char sink[4096];
-  for (int i = 0; i < 16 && ::recv(fd_.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
-  }
+  shutdown_and_drain(fd_.get(), 16);
   fd_.reset();
   response_ = Response{};
   engine_.reset();

@@ -57,15 +57,6 @@ Status answer(int fd, const std::vector<HopResult>& results) {
   return send_all(fd, build_head(r, false) + body);
 }
 
-// Half-close, then drop unread input: closing with unread bytes sends an
-// RST that can destroy the answer before the upstream reads it.
-void close_gently(int fd) {
-  ::shutdown(fd, SHUT_WR);
-  char sink[4096];
-  for (int i = 0; i < 16 && ::recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
-  }
-}
-
 std::string summary(const std::vector<HopResult>& results) {
   size_t ok = 0;
   for (const auto& r : results) ok += r.ok ? 1 : 0;
@@ -177,7 +168,7 @@ void RelayPool::run(Slot* slot, std::unique_ptr<RelayJob> job) {
   Watch watch(*this, *slot);
   relay(*job, watch);
   job->upload.reset();
-  close_gently(job->client.get());
+  shutdown_and_drain(job->client.get(), 16);  // so no RST destroys the answer
   watch.remove(job->client.get());
   job->client.reset();
   std::lock_guard lock(mu_);

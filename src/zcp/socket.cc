@@ -281,6 +281,13 @@ Status set_blocking_with_timeout(int fd, std::chrono::milliseconds timeout) {
   return {};
 }
 
+void shutdown_and_drain(int fd, int reads) {
+  ::shutdown(fd, SHUT_WR);
+  char sink[4096];
+  for (int i = 0; i < reads && ::recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
+  }
+}
+
 Status send_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);

@@ -80,6 +80,11 @@ Status set_nonblocking(int fd, bool on = true);
 Status set_blocking_with_timeout(int fd, std::chrono::milliseconds timeout);
 // send() until all of `data` is out (blocking socket; no SIGPIPE).
 Status send_all(int fd, std::string_view data);
+// The first half of a gentle close: half-close, then drop up to `reads`
+// x 4 KiB of unread input without blocking. Closing with unread bytes makes
+// the kernel send an RST, which can destroy the tail of our last answer
+// before the peer reads it.
+void shutdown_and_drain(int fd, int reads);
 
 // The Status for a failed recv/send/splice on a blocking socket with
 // SO_RCVTIMEO / SO_SNDTIMEO: EAGAIN there means the timeout expired, and

@@ -142,12 +142,7 @@ void Worker::resume_accepting() {
 // A clean refusal: one small 503, then close (the socket buffer takes it).
 void Worker::refuse(UniqueFd fd) {
   [[maybe_unused]] ssize_t n = ::send(fd.get(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  ::shutdown(fd.get(), SHUT_WR);
-  // Drop what the client already sent: closing with unread bytes sends an
-  // RST, which can destroy the 503 before the client reads it.
-  char sink[4096];
-  for (int i = 0; i < 4 && ::recv(fd.get(), sink, sizeof(sink), MSG_DONTWAIT) > 0; ++i) {
-  }
+  shutdown_and_drain(fd.get(), 4);  // so no RST destroys the 503
 }
 
 void Worker::tick() {
