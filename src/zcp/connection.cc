@@ -127,9 +127,8 @@ void Connection::start_upload(const HttpRequest& req) {
   started_ = Clock::now();
   deadline_ = started_ + cfg_.send_timeout;
   state_ = State::kReadingBody;
-  bool http11 = req.version_major == 1 && req.version_minor >= 1;  // 1.0 knows no 100 (RFC 9110 15.2)
-  if (auto expect = req.header("Expect"); http11 && expect && *expect == "100-continue") {
-    const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+  if (req.expects_continue()) {
+    const std::string cont(kContinueHead);
     size_t sent = 0;
     if (!send_bytes(cont, sent, false)) {
       if (state_ != State::kClosed) fail("cannot send 100 Continue");  // a fragment would break framing
@@ -156,9 +155,7 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   job.peer = peer_;
   job.forward = std::move(*hops);
   if (auto auth = req.header("Authorization")) job.authorization = std::string(*auth);
-  bool http11 = req.version_major == 1 && req.version_minor >= 1;
-  auto expect = req.header("Expect");
-  job.expect_continue = http11 && expect && *expect == "100-continue";
+  job.expect_continue = req.expects_continue();
   job.request_line = request_line_;
   job.started = Clock::now();
   job.body_prefix = in_.substr(0, static_cast<size_t>(std::min<uint64_t>(in_.size(), upload_->length())));

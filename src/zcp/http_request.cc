@@ -44,6 +44,11 @@ size_t HttpRequest::header_count(std::string_view name) const {
   return count;
 }
 
+bool HttpRequest::expects_continue() const {
+  auto expect = header("Expect");
+  return version_major == 1 && version_minor >= 1 && expect && *expect == "100-continue";
+}
+
 // The http-parser state and its callbacks. A callback that refuses the
 // request stores why in `refusal` and returns nonzero, which stops the
 // parser with an HPE_CB_* error.

@@ -30,6 +30,9 @@ struct HttpRequest {
   std::optional<std::string_view> header(std::string_view name) const;
   // How many headers have this name (to refuse duplicate Content-Length).
   size_t header_count(std::string_view name) const;
+  // "Expect: 100-continue" from an HTTP/1.1 client (1.0 knows no 100,
+  // RFC 9110 section 15.2).
+  bool expects_continue() const;
 };
 
 struct HttpLimits {

@@ -33,6 +33,9 @@ std::string_view reason_phrase(int status);
 // Status line, the given headers, Date and Server, and the blank line.
 std::string build_head(const Response& r, bool http10);
 
+// The interim answer to "Expect: 100-continue".
+inline constexpr std::string_view kContinueHead = "HTTP/1.1 100 Continue\r\n\r\n";
+
 // A short text/plain error response: "404 Not Found: /missing\n".
 Response error_response(int status, std::string_view detail = {});
 

@@ -191,7 +191,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
   int down = link.client ? link.client->fd() : -1;
   if (down >= 0) set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
   Status setup = set_blocking_with_timeout(up, cfg_.timeout);
-  if (setup && job.expect_continue) setup = send_all(up, "HTTP/1.1 100 Continue\r\n\r\n");
+  if (setup && job.expect_continue) setup = send_all(up, kContinueHead);
   Moved m;
   if (setup) m = move_body(job, down);
   auto drop_link = [&] {
