@@ -12,6 +12,7 @@
 #include "cli/progress.h"
 #include "zcp/downloader.h"
 #include "zcp/recv_engine.h"
+#include "zcp/stats.h"
 #include "zcp/tar_extract.h"
 #include "zcp/http_client.h"
 #include "zcp/atomic_file.h"
@@ -159,7 +160,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   GetResult r;
   r.dest = dest;
   r.bytes = r.size = stats->bytes;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   print_summary(f, url->to_string(), r);
   if (!f.quiet && !f.json) {
     fmt::print(stderr, "zcp get: {} files, {} directories\n", stats->files, stats->directories);

@@ -17,6 +17,7 @@
 #include "zcp/random_file.h"
 #include "zcp/recv_engine.h"
 #include "zcp/socket.h"
+#include "zcp/stats.h"
 
 namespace zcp {
 namespace {
@@ -87,7 +88,7 @@ Result<UniqueFd> open_sink(const EngineSpec& spec, const std::string& dir) {
   auto conn = connect_tcp(addr);
   if (!conn) report_and_exit(report_fd, r, conn.status());
   Progress p = (*engine)->receive(conn->get(), sink->get(), 0, kUntilEof);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   r.bytes = p.moved;
   r.stats = (*engine)->stats();
   report_and_exit(report_fd, r, p.status);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "zcp/http_text.h"
+#include "zcp/stats.h"
 
 namespace zcp {
 namespace {
@@ -20,10 +21,6 @@ constexpr auto kBodyDeadline = std::chrono::seconds(10);
 // A link that broke mid-body: an answer the host sent before it stopped
 // reading is there already, or never comes.
 constexpr auto kBrokenLinkWait = std::chrono::seconds(1);
-
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 void fail(HopResult& r, int status, std::string why) {
   r.ok = false;
@@ -257,7 +254,7 @@ void finish_chain(ChainLink& link, const Status& sent, std::vector<HopResult>& r
     self.error.clear();
     self.status = head->status;
     self.bytes = link.length;
-    self.seconds = since(link.started);
+    self.seconds = seconds_since(link.started);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "zcp/chain.h"
 #include "zcp/http_text.h"
+#include "zcp/stats.h"
 
 namespace zcp {
 namespace {
@@ -359,7 +360,7 @@ void Connection::close() {
 
 void Connection::log_access(std::string_view note) {
   if (!cfg_.access_log || request_line_.empty()) return;
-  double secs = std::chrono::duration<double>(Clock::now() - started_).count();
+  double secs = seconds_since(started_);
   cfg_.access_log(fmt::format("{} \"{}\" {} {} {:.3f}s{}{}", peer_.to_string(), request_line_,
                               response_.status, body_sent_, secs, note.empty() ? "" : " ", note));
   request_line_.clear();

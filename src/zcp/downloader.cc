@@ -18,6 +18,7 @@
 #include "zcp/http_text.h"
 #include "zcp/recv_engine.h"
 #include "zcp/socket.h"
+#include "zcp/stats.h"
 #include "zcp/validators.h"
 
 namespace zcp {
@@ -254,7 +255,7 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
   r.bytes = *moved;
   r.size = *offset + *moved;
   r.resumed_from = *offset;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   return finish(url, o, file, *head, r, f);
 }
 
@@ -333,7 +334,7 @@ Result<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file
   GetResult r;
   r.bytes = r.size = size;
   r.streams = n;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   return finish(url, o, file, probe, r, f);
 }
 
@@ -411,7 +412,7 @@ Result<GetResult> download_raw(const std::string& host_port, const GetOptions& o
   if (!moved) return std::move(moved).take_status();
   GetResult r;
   r.bytes = r.size = *moved;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   if (Status s = file->commit(std::nullopt); !s) {
     *f = GetFailure::kWrite;
     return s;

@@ -6,16 +6,13 @@
 #include "zcp/chain.h"
 #include "zcp/http_response.h"
 #include "zcp/send_engine.h"
+#include "zcp/stats.h"
 #include "zcp/tee_pump.h"
 
 namespace zcp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 bool stored(int status) { return status == 201 || status == 204; }
 
@@ -40,7 +37,7 @@ HopResult commit_local(RelayJob& job, const Status& file, uint64_t received) {
   self.status = r.status;
   self.ok = stored(r.status);
   self.bytes = self.ok ? received : 0;
-  self.seconds = since(job.started);
+  self.seconds = seconds_since(job.started);
   if (!self.ok) self.error = response_text(r);
   return self;
 }
@@ -218,7 +215,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
 void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::string& note) {
   if (!cfg_.log) return;
   cfg_.log(fmt::format("{} \"{}\" {} {} {:.3f}s {}", job.peer.to_string(), job.request_line, status,
-                       bytes, since(job.started), note));
+                       bytes, seconds_since(job.started), note));
 }
 
 }  // namespace zcp

@@ -1,6 +1,8 @@
-// Summary statistics of a sample (run times, CPU seconds) for bench tables.
+// Summary statistics of a sample (run times, CPU seconds) for bench tables,
+// and the elapsed-time measure every report uses.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -12,5 +14,10 @@ struct Summary {
 };
 
 Summary summarize(std::vector<double> values);
+
+// Seconds from `start` until now, on the monotonic clock.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 }  // namespace zcp

@@ -5,6 +5,7 @@
 
 #include "zcp/http_client.h"
 #include "zcp/send_engine.h"
+#include "zcp/stats.h"
 
 namespace zcp {
 namespace {
@@ -65,7 +66,7 @@ Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& u
     Status sent = send_body(file->get(), report.bytes, link.client->fd(), o);
     finish_chain(link, sent, report.hosts);
   }
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = seconds_since(start);
   return report;
 }
 
@@ -104,7 +105,7 @@ Result<PutResult> upload_file(const std::string& path, const Url& url, const Put
   PutResult r;
   r.status = head->status;
   r.bytes = size;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   return r;
 }
 
