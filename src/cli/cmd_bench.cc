@@ -11,20 +11,23 @@
 namespace zcp::cli {
 namespace {
 
+// Defaults come from BenchOptions, so the library and --help agree.
+const BenchOptions kDefaults;
+
 struct BenchFlags {
-  std::string size = "4G";
+  std::string size = format_byte_size(kDefaults.size);
   std::string file;
   std::string dir;
-  int runs = 5;
-  int warmup = 1;
+  int runs = kDefaults.runs;
+  int warmup = kDefaults.warmup;
   std::string senders = "copy:8K,copy:1M,sendfile,splice,mmap";
   std::string receivers = "discard:8K";
   bool json = false;
   bool ipv6 = false;
   bool quiet = false;
   bool pin = false;
-  int timeout = 600;
-  std::string notsent_lowat = "32K";
+  int timeout = kDefaults.timeout_seconds;
+  std::string notsent_lowat = format_byte_size(kDefaults.notsent_lowat);
 };
 
 Result<BenchOptions> to_options(const BenchFlags& f) {
