@@ -138,6 +138,13 @@ struct PendingLookup {
   }
 };
 
+// Whether `host` is an IPv4 or IPv6 address literal of `family`.
+bool parse_ip(const std::string& host, int family) {
+  in6_addr buf{};
+  return ((family == AF_UNSPEC || family == AF_INET) && inet_pton(AF_INET, host.c_str(), &buf) == 1) ||
+         ((family == AF_UNSPEC || family == AF_INET6) && inet_pton(AF_INET6, host.c_str(), &buf) == 1);
+}
+
 int lookup_within(const std::string& host, const std::string& port, int family,
                   std::chrono::milliseconds timeout, addrinfo** list) {
   auto pending = std::make_shared<PendingLookup>();
@@ -166,8 +173,10 @@ Result<std::vector<SocketAddress>> resolve_all(const HostPort& hp, int family,
                                                std::chrono::milliseconds timeout) {
   addrinfo* list = nullptr;
   std::string port = std::to_string(hp.port);
-  int rc = timeout.count() > 0 ? lookup_within(hp.host, port, family, timeout, &list)
-                               : lookup(hp.host, port, family, &list);
+  // An address literal needs no resolver: no thread for it.
+  bool literal = parse_ip(hp.host, family);
+  int rc = timeout.count() > 0 && !literal ? lookup_within(hp.host, port, family, timeout, &list)
+                                           : lookup(hp.host, port, family, &list);
   if (rc == EAI_AGAIN && timeout.count() > 0) {
     return Status(Code::kSystem, "resolve", fmt::format("no answer within {} ms", timeout.count()),
                   ETIMEDOUT)
