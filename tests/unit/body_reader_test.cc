@@ -145,19 +145,29 @@ TEST_F(BodyReaderTest, ShortBodyToFileIsPeerClosed) {
   EXPECT_EQ(test::read_file(dir.file("out")), "0123456789" + std::string(40, 'x'));
 }
 
+// Sends `response` as a chunked body and closes; reads it 100 bytes at a
+// time until it ends or fails. The last read's result; `done` says whether
+// the body ended cleanly.
+Result<size_t> read_chunked_to_end(const char* response, bool* done = nullptr) {
+  auto pair = test::loopback_pair();
+  send_and_close(pair, response);
+  BodyReader body(pair.client.get(), Framing::kChunked, 0, {});
+  std::string out;
+  Result<size_t> n = size_t{0};
+  do {
+    n = body.read(out, 100);
+  } while (n.is_ok() && *n > 0);
+  if (done) *done = body.done();
+  return n;
+}
+
 TEST_F(BodyReaderTest, ShortChunkedBodyIsPeerClosed) {
   for (const char* response : {"10\r\nabc", "3\r\nabc\r\n", "3\r\nabc\r\n0\r\n", "3\r\nab"}) {
-    auto pair = test::loopback_pair();
-    send_and_close(pair, response);
-    BodyReader body(pair.client.get(), Framing::kChunked, 0, {});
-    std::string out;
-    Result<size_t> n = size_t{0};
-    do {
-      n = body.read(out, 100);
-    } while (n.is_ok() && *n > 0);
+    bool done = true;
+    Result<size_t> n = read_chunked_to_end(response, &done);
     ASSERT_FALSE(n.is_ok()) << response;
     EXPECT_EQ(n.status().code(), Code::kPeerClosed) << response << ": " << n.status().to_string();
-    EXPECT_FALSE(body.done());
+    EXPECT_FALSE(done);
   }
 }
 
@@ -165,14 +175,7 @@ TEST_F(BodyReaderTest, MalformedChunkSizeIsInvalid) {
   for (const char* response :
        {"zz\r\n", "\r\n", "-1\r\nx\r\n", "0x10\r\n", "+5\r\n", " 5\r\n", "5 x\r\n", "5\nhello",
         "10000000000000000\r\n", "fffffffffffffffff0\r\n", "3\r\nabcX\r\n0\r\n\r\n"}) {
-    auto pair = test::loopback_pair();
-    send_and_close(pair, response);
-    BodyReader body(pair.client.get(), Framing::kChunked, 0, {});
-    std::string out;
-    Result<size_t> n = size_t{0};
-    do {
-      n = body.read(out, 100);
-    } while (n.is_ok() && *n > 0);
+    Result<size_t> n = read_chunked_to_end(response);
     ASSERT_FALSE(n.is_ok()) << response;
     EXPECT_EQ(n.status().code(), Code::kInvalid) << response << ": " << n.status().to_string();
   }
