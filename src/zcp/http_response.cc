@@ -61,16 +61,20 @@ std::string build_head(const Response& r, bool http10) {
   return head;
 }
 
-Response error_response(int status, std::string_view detail) {
+Response text_response(int status, std::string content_type, std::string body) {
   Response r;
   r.status = status;
+  r.set("Content-Type", std::move(content_type));
+  r.set("Content-Length", std::to_string(body.size()));
+  r.body.push_back(Segment::bytes(std::move(body)));
+  return r;
+}
+
+Response error_response(int status, std::string_view detail) {
   std::string text = fmt::format("{} {}", status, reason_phrase(status));
   if (!detail.empty()) text += fmt::format(": {}", detail);
   text += "\n";
-  r.set("Content-Type", "text/plain; charset=utf-8");
-  r.set("Content-Length", std::to_string(text.size()));
-  r.body.push_back(Segment::bytes(std::move(text)));
-  return r;
+  return text_response(status, "text/plain; charset=utf-8", std::move(text));
 }
 
 namespace {

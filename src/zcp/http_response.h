@@ -36,6 +36,9 @@ std::string build_head(const Response& r, bool http10);
 // The interim answer to "Expect: 100-continue".
 inline constexpr std::string_view kContinueHead = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// A response whose whole body is `body`, with its type and length.
+Response text_response(int status, std::string content_type, std::string body);
+
 // A short text/plain error response: "404 Not Found: /missing\n".
 Response error_response(int status, std::string_view detail = {});
 

@@ -44,14 +44,11 @@ HopResult commit_local(RelayJob& job, const Status& file, uint64_t received) {
 
 // The upstream's answer: this host's status, everyone's outcome as JSON.
 Status answer(int fd, const std::vector<HopResult>& results) {
-  Response r;
   // 204 may carry no body: "replaced" is 200 here, and 204 in the report.
-  r.status = results.front().status == 204 ? 200 : results.front().status;
-  std::string body = report_json(results);
-  r.set("Content-Type", "application/json");
-  r.set("Content-Length", std::to_string(body.size()));
+  int status = results.front().status == 204 ? 200 : results.front().status;
+  Response r = text_response(status, "application/json", report_json(results));
   r.set("Connection", "close");
-  return send_all(fd, build_head(r, false) + body);
+  return send_all(fd, build_head(r, false) + r.body.front().data);
 }
 
 std::string summary(const std::vector<HopResult>& results) {

@@ -29,15 +29,6 @@ Response redirect_to_directory(const RequestPath& path) {
   return r;
 }
 
-Response text_body(int status, std::string content_type, std::string body) {
-  Response r;
-  r.status = status;
-  r.set("Content-Type", std::move(content_type));
-  r.set("Content-Length", std::to_string(body.size()));
-  r.body.push_back(Segment::bytes(std::move(body)));
-  return r;
-}
-
 Response tar_response(const HttpRequest& req, const RequestPath& path, const HandlerConfig& cfg) {
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
@@ -63,10 +54,10 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
   auto entries = list_directory(cfg.root_fd, dir_fd, cfg.dotfiles);
   if (!entries) return error_response(500, "cannot list directory");
   if (wants_json(req, path)) {
-    return text_body(200, "application/json", render_json_listing(*entries));
+    return text_response(200, "application/json", render_json_listing(*entries));
   }
   std::string url = path.relative == "." ? "/" : "/" + path.relative + "/";
-  return text_body(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
+  return text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
 }
 
 // 304 when the client's copy is current (If-None-Match wins over
