@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "zcp/http_request.h"
-#include "zcp/range.h"
-#include "zcp/validators.h"
+#include "zcp/http/http_request.h"
+#include "zcp/server/range.h"
+#include "zcp/http/validators.h"
 
 namespace {
 

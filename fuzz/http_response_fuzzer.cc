@@ -18,11 +18,11 @@
 #include <string_view>
 #include <thread>
 
-#include "zcp/body_reader.h"
+#include "zcp/http/body_reader.h"
 #include "zcp/fd.h"
-#include "zcp/http_client.h"
+#include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
-#include "zcp/tar_extract.h"
+#include "zcp/tar/tar_extract.h"
 
 namespace fs = std::filesystem;
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "zcp/path_resolve.h"
+#include "zcp/server/path_resolve.h"
 
 namespace {
 

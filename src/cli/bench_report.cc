@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "zcp/byte_size.h"
+#include "zcp/base/byte_size.h"
 
 namespace zcp::cli {
 namespace {

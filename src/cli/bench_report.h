@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "zcp/bench_runner.h"
+#include "zcp/bench/bench_runner.h"
 
 namespace zcp::cli {
 

@@ -10,7 +10,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
-#include "zcp/byte_size.h"
+#include "zcp/base/byte_size.h"
 #include "zcp/server.h"
 
 namespace zcp::cli {

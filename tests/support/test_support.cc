@@ -10,7 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "zcp/random_file.h"
+#include "zcp/bench/random_file.h"
 
 namespace zcp::test {
 

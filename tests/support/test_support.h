@@ -10,7 +10,7 @@
 
 #include "zcp/fd.h"
 #include "zcp/server.h"
-#include "zcp/socket.h"
+#include "zcp/base/socket.h"
 
 namespace zcp::test {
 

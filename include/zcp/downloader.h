@@ -1,0 +1,74 @@
+// zcp get's engine room: fetch one URL into a file so that nothing corrupt
+// is ever left under the final name. One stream or N parallel ranges, each
+// spliced straight into its offset of DEST.part; resume with Range +
+// If-Range; Content-Length and (optionally) Repr-Digest checked before
+// the rename.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "zcp/engine_spec.h"
+#include "zcp/http/http_client.h"
+#include "zcp/status.h"
+#include "zcp/url.h"
+
+namespace zcp {
+
+// Why a download failed, for exit codes (like curl's: connection, HTTP,
+// write, verification).
+enum class GetFailure { kNone, kUsage, kConnect, kHttp, kProtocol, kWrite, kVerify };
+
+// Keeps the last idle keep-alive connection, so several URLs on one
+// server in one command share it.
+class ClientPool {
+ public:
+  // The idle connection if it goes to `url`'s server.
+  std::optional<HttpClient> take(const Url& url);
+  void give(HttpClient client) { idle_.emplace(std::move(client)); }
+
+ private:
+  std::optional<HttpClient> idle_;
+};
+
+struct GetOptions {
+  std::string dest;  // a file path, or "-" for stdout
+  bool resume = false;
+  bool fsync = false;
+  bool verify = false;
+  int streams = 0;  // 0: automatic (one stream below kParallelThreshold)
+  EngineSpec engine{"splice", 0};
+  std::chrono::milliseconds timeout{30000};
+  // Called with (bytes landed so far, total or 0 if unknown); from several
+  // threads when parallel, so it must be thread-safe.
+  std::function<void(uint64_t, uint64_t)> progress;
+  std::function<void(const std::string&)> notice;  // "server's file changed: starting over"
+  ClientPool* pool = nullptr;  // reuse keep-alive connections across calls
+};
+
+struct GetResult {
+  std::string dest;
+  uint64_t bytes = 0;        // bytes received this time
+  uint64_t size = 0;         // final file size
+  uint64_t resumed_from = 0;
+  int streams = 1;
+  bool verified = false;
+  double seconds = 0;
+};
+
+// Which kind of failure a Status is: a local write (disk full, permissions,
+// a planted symlink) is kWrite, nonsense from the server kProtocol,
+// everything else on the network (refused, reset, timed out) kConnect.
+GetFailure classify_failure(const Status& s);
+
+inline constexpr uint64_t kParallelThreshold = 256ULL << 20;
+
+Result<GetResult> download(const Url& url, const GetOptions& opts, GetFailure* failure);
+
+// The experiment's client: connect, read until EOF into `dest` (atomic).
+Result<GetResult> download_raw(const std::string& host_port, const GetOptions& opts,
+                               GetFailure* failure);
+
+}  // namespace zcp

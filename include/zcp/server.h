@@ -1,0 +1,74 @@
+// `zcp serve`: N worker threads, each with its own epoll loop and its own
+// listening socket on the same address (SO_REUSEPORT lets the kernel spread
+// new connections across them). Workers share nothing but read-only config
+// and one atomic connection count.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "zcp/server/connection.h"
+#include "zcp/http/digest.h"
+#include "zcp/server/mime.h"
+#include "zcp/server/relay.h"
+#include "zcp/base/socket.h"
+
+namespace zcp {
+
+struct ServerConfig {
+  std::string root = ".";                // served directory
+  std::string listen = "127.0.0.1:8080";  // "ADDR:PORT", "[v6]:PORT"; port 0 picks one
+  int workers = 0;                       // 0: one per CPU
+  EngineSpec engine{"sendfile", 0};
+  std::string raw_file;                  // raw mode: this file to every connection
+  bool dotfiles = false;
+  int max_connections = 4096;            // beyond: 503 and close
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds send_timeout{60000};
+  std::chrono::milliseconds drain_timeout{10000};
+  std::function<void(std::string_view)> log;  // access and error lines; null: silent
+  bool upload = false;       // accept PUT
+  std::string token;         // required as "Authorization: Bearer TOKEN" for PUT
+  uint64_t max_upload = 0;   // bytes; 0: no limit
+  bool relay = false;        // PUTs naming further hosts (Zcp-Forward) are passed on
+  enum class Digest { kOff, kLazy, kStartup } digest = Digest::kOff;
+};
+
+class Worker;
+
+class Server {
+ public:
+  // Opens the root, binds every worker's socket; errors name what failed.
+  static Result<std::unique_ptr<Server>> create(ServerConfig config);
+  ~Server();
+
+  const SocketAddress& address() const { return address_; }
+  // Runs the workers until stop() and the drain that follows; blocks.
+  Status run();
+  // Stops accepting and starts draining. Safe from any thread.
+  void stop();
+
+ private:
+  Server() = default;
+  Status bind_workers(const SocketAddress& where);
+  Status precompute_digests();
+
+  ServerConfig config_;
+  UniqueFd root_;
+  MimeTypes mime_;
+  std::unique_ptr<DigestCache> digests_;
+  std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
+  ConnectionConfig conn_config_;
+  SocketAddress address_;
+  std::atomic<int> connections_{0};
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+}  // namespace zcp

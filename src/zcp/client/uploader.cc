@@ -1,0 +1,112 @@
+#include "zcp/uploader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "zcp/http/http_client.h"
+#include "zcp/send_engine.h"
+#include "zcp/base/stats.h"
+
+namespace zcp {
+namespace {
+
+constexpr uint64_t kProgressStep = 8 << 20;  // report every 8 MiB sent
+
+// Sends the whole file; progress between engine calls.
+Status send_body(int file_fd, uint64_t size, int sock_fd, const PutOptions& o) {
+  auto engine = make_send_engine(o.engine);
+  if (!engine) return engine.status();
+  for (uint64_t done = 0; done < size;) {
+    uint64_t want = std::min(kProgressStep, size - done);
+    Progress p = (*engine)->send(file_fd, done, want, sock_fd);
+    done += p.moved;
+    if (o.progress) o.progress(done, size);
+    if (!p.status) return p.status;
+  }
+  return {};
+}
+
+Result<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url, GetFailure* f) {
+  // Even when sending failed (the server refused early and closed), its
+  // answer may be waiting: it says more than EPIPE would.
+  auto head = c.read_head();
+  if (head) return head;
+  *f = sent ? GetFailure::kProtocol : GetFailure::kConnect;
+  return sent ? head.status() : Status(sent).at("PUT " + url.to_string());
+}
+
+Result<UniqueFd> open_regular(const std::string& path, uint64_t* size) {
+  auto file = open_file(path, O_RDONLY);
+  if (!file) return std::move(file).take_status();
+  struct stat st {};
+  if (::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status::invalid("not a regular file: " + path);
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return file;
+}
+
+}  // namespace
+
+Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& urls,
+                              const PutOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  ChainReport report;
+  auto file = open_regular(path, &report.bytes);
+  if (!file) return std::move(file).take_status();
+  ChainPut put;
+  if (!o.token.empty()) put.authorization = "Bearer " + o.token;
+  put.length = report.bytes;
+  // Longer than the first relay gives a hung host behind it, so a hang
+  // deeper in the chain never makes the sender give up on everyone.
+  put.timeout = std::max(o.timeout, stall_limit(urls.size()) + std::chrono::seconds(10));
+  report.hosts.resize(urls.size());
+  ChainLink link = open_chain(urls, put, report.hosts);
+  if (link.client) {
+    Status sent = send_body(file->get(), report.bytes, link.client->fd(), o);
+    finish_chain(link, sent, report.hosts);
+  }
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& o,
+                              GetFailure* failure) {
+  GetFailure dummy;
+  GetFailure* f = failure ? failure : &dummy;
+  *f = GetFailure::kNone;
+  auto start = std::chrono::steady_clock::now();
+  uint64_t size = 0;
+  auto file = open_regular(path, &size);
+  if (!file) {
+    *f = GetFailure::kUsage;
+    return std::move(file).take_status();
+  }
+  auto client = HttpClient::connect(url, o.timeout);
+  if (!client) {
+    *f = GetFailure::kConnect;
+    return std::move(client).take_status();
+  }
+  std::vector<std::pair<std::string, std::string>> h{{"Content-Length", std::to_string(size)}};
+  if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
+  Status sent = client->send_head("PUT", url.target, h);
+  if (sent) sent = send_body(file->get(), size, client->fd(), o);
+  auto head = answer(*client, sent, url, f);
+  if (!head) return std::move(head).take_status();
+  if (head->status != 201 && head->status != 204 && head->status != 200) {
+    *f = GetFailure::kHttp;
+    return Status(Code::kInvalid, "PUT " + url.to_string(),
+                  "server answered " + std::to_string(head->status));
+  }
+  if (!sent) {
+    *f = GetFailure::kConnect;
+    return sent;
+  }
+  PutResult r;
+  r.status = head->status;
+  r.bytes = size;
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace zcp

@@ -1,0 +1,73 @@
+// recv() into a user buffer, then pwrite() it: two CPU copies per byte.
+// Also the fallback when the body needs user-space work (chunked encoding).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "zcp/base/byte_size.h"
+#include "zcp/recv_engine.h"
+
+namespace zcp {
+namespace {
+
+class CopyReceiver final : public RecvEngine {
+ public:
+  explicit CopyReceiver(size_t chunk) : buffer_(chunk) {}
+
+  std::string name() const override { return "copy:" + format_byte_size(buffer_.size()); }
+  int cpu_copies() const override { return 2; }
+
+  Progress receive(int sock_fd, int file_fd, uint64_t offset, uint64_t limit) override {
+    Progress p;
+    while (p.moved < limit) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), limit - p.moved));
+      ssize_t n = ::recv(sock_fd, buffer_.data(), want, 0);
+      ++stats_.syscalls;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        p.status = Status::from_errno("recv");
+        return p;
+      }
+      if (n == 0) {
+        p.eof = true;
+        return p;
+      }
+      uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
+      if (!write_all(file_fd, at, static_cast<size_t>(n), p)) return p;
+    }
+    return p;
+  }
+
+ private:
+  bool write_all(int file_fd, uint64_t at, size_t len, Progress& p) {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = at == kStreamOffset
+                      ? ::write(file_fd, buffer_.data() + done, len - done)
+                      : ::pwrite(file_fd, buffer_.data() + done, len - done,
+                                 static_cast<off_t>(at + done));
+      ++stats_.syscalls;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        p.status = Status::from_errno("pwrite");
+        return false;
+      }
+      done += static_cast<size_t>(n);
+    }
+    p.moved += len;
+    stats_.bytes += len;
+    stats_.user_bytes += len;
+    return true;
+  }
+
+  std::vector<char> buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecvEngine> make_copy_receiver(size_t chunk) {
+  return std::make_unique<CopyReceiver>(chunk);
+}
+
+}  // namespace zcp

@@ -1,0 +1,262 @@
+#include "zcp/http/body_reader.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+#include "zcp/base/socket.h"
+
+namespace zcp {
+namespace {
+
+// Chunk framing lines are read in small pieces: whatever data of the next
+// chunk comes along has to be written from user space instead of spliced,
+// so a small read keeps that copy to a few dozen bytes per chunk.
+constexpr size_t kLineRecv = 64;
+constexpr size_t kMaxLine = 4096;      // a chunk-size line with extensions, or a trailer
+constexpr int kMaxTrailers = 100;
+constexpr size_t kMaxRead = 1 << 20;  // per read() call into memory
+
+
+Status framing_error(std::string why) {
+  return Status(Code::kInvalid, "chunked body", std::move(why));
+}
+
+Status closed_early(uint64_t missing, const char* where) {
+  return Status(Code::kPeerClosed, "recv",
+                "connection closed " + std::to_string(missing) + " bytes before the end of " +
+                    where);
+}
+
+// The body ended cleanly, but the caller expected more of it.
+Status body_too_short(uint64_t missing) {
+  return Status(Code::kPeerClosed, "recv",
+                "body ended " + std::to_string(missing) + " bytes short");
+}
+
+// recv() of up to `n` bytes appended to `out`; 0 at EOF.
+Result<size_t> recv_append(int fd, std::string& out, size_t n) {
+  size_t old = out.size();
+  out.resize(old + n);
+  ssize_t got;
+  do {
+    got = ::recv(fd, out.data() + old, n, 0);
+  } while (got < 0 && errno == EINTR);
+  int err = errno;
+  out.resize(old + (got > 0 ? static_cast<size_t>(got) : 0));
+  if (got < 0) return socket_io_error("recv", err);
+  return static_cast<size_t>(got);
+}
+
+// One CRLF-terminated line (without the CRLF), received into `buffer`
+// piece by piece and consumed from it.
+Result<std::string> read_line(int fd, std::string& buffer) {
+  size_t scanned = 0;
+  for (;;) {
+    size_t lf = buffer.find('\n', scanned);
+    if (lf != std::string::npos) {
+      if (lf == 0 || buffer[lf - 1] != '\r') return framing_error("line not ended by CRLF");
+      std::string line = buffer.substr(0, lf - 1);
+      buffer.erase(0, lf + 1);
+      return line;
+    }
+    if (buffer.size() > kMaxLine) return framing_error("framing line over 4096 bytes");
+    scanned = buffer.size();
+    auto got = recv_append(fd, buffer, kLineRecv);
+    if (!got) return std::move(got).take_status();
+    if (*got == 0) {
+      return Status(Code::kPeerClosed, "recv", "connection closed inside chunked framing");
+    }
+  }
+}
+
+// "1a2B[ ;ext=val...]" (RFC 9112 section 7.1): hex digits, then nothing or
+// extensions, which carry nothing zcp uses.
+Result<uint64_t> parse_chunk_size(std::string_view line) {
+  uint64_t size = 0;
+  const char* end = line.data() + line.size();
+  auto [ptr, ec] = std::from_chars(line.data(), end, size, 16);
+  std::string_view rest(ptr, static_cast<size_t>(end - ptr));
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  if (ptr == line.data() || ec != std::errc() || (!rest.empty() && rest.front() != ';')) {
+    return framing_error("bad chunk size '" + std::string(line.substr(0, 40)) + "'");
+  }
+  return size;
+}
+
+// Trailer fields after the last chunk, up to the empty line; dropped.
+Status skip_trailers(int fd, std::string& buffer) {
+  for (int i = 0; i <= kMaxTrailers; ++i) {
+    auto line = read_line(fd, buffer);
+    if (!line) return std::move(line).take_status();
+    if (line->empty()) return {};
+  }
+  return framing_error("more than 100 trailer fields");
+}
+
+// Writes the first `n` bytes of `buffer` (or all it has) to `fd` at
+// `offset` (kStreamOffset: at its position) and drops them from `buffer`.
+Progress write_buffered(std::string& buffer, int fd, uint64_t offset, uint64_t n) {
+  Progress p;
+  size_t len = static_cast<size_t>(std::min<uint64_t>(buffer.size(), n));
+  bool stream = offset == kStreamOffset;
+  while (p.moved < len) {
+    const char* from = buffer.data() + p.moved;
+    size_t left = len - static_cast<size_t>(p.moved);
+    ssize_t w = stream ? ::write(fd, from, left)
+                       : ::pwrite(fd, from, left, static_cast<off_t>(offset + p.moved));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      p.status = Status::from_errno(stream ? "write" : "pwrite");
+      break;
+    }
+    p.moved += static_cast<uint64_t>(w);
+  }
+  buffer.erase(0, static_cast<size_t>(p.moved));
+  return p;
+}
+
+uint64_t advance(uint64_t offset, uint64_t n) {
+  return offset == kStreamOffset ? offset : offset + n;
+}
+
+// Books `n` consumed body bytes against the body (kLength) or the chunk.
+void consume(Framing framing, uint64_t n, uint64_t& remaining, bool& done) {
+  if (framing == Framing::kUntilClose) return;
+  remaining -= n;
+  if (framing == Framing::kLength && remaining == 0) done = true;
+}
+
+}  // namespace
+
+BodyReader::BodyReader(int sock_fd, Framing framing, uint64_t length, std::string leftover)
+    : fd_(sock_fd),
+      framing_(framing),
+      remaining_(framing == Framing::kLength ? length : 0),
+      buffer_(std::move(leftover)),
+      done_(framing == Framing::kLength && length == 0) {}
+
+Result<bool> BodyReader::open_chunk() {
+  if (done_) return false;
+  if (in_chunk_ && remaining_ > 0) return true;
+  if (in_chunk_) {  // the chunk's data is through: its CRLF follows
+    auto end = read_line(fd_, buffer_);
+    if (!end) return std::move(end).take_status();
+    if (!end->empty()) return framing_error("no CRLF after chunk data");
+    in_chunk_ = false;
+  }
+  auto line = read_line(fd_, buffer_);
+  if (!line) return std::move(line).take_status();
+  auto size = parse_chunk_size(*line);
+  if (!size) return std::move(size).take_status();
+  if (*size > 0) {
+    remaining_ = *size;
+    in_chunk_ = true;
+    return true;
+  }
+  if (Status s = skip_trailers(fd_, buffer_); !s) return s;
+  done_ = true;
+  return false;
+}
+
+Result<uint64_t> BodyReader::available() {
+  switch (framing_) {
+    case Framing::kLength:
+      return remaining_;
+    case Framing::kUntilClose:
+      return done_ ? 0 : kUntilEof;
+    case Framing::kChunked: {
+      auto open = open_chunk();
+      if (!open) return std::move(open).take_status();
+      return *open ? remaining_ : 0;
+    }
+  }
+  return uint64_t{0};
+}
+
+Result<size_t> BodyReader::read(std::string& out, size_t n) {
+  auto avail = available();
+  if (!avail) return std::move(avail).take_status();
+  auto want = static_cast<size_t>(std::min<uint64_t>({*avail, n, kMaxRead}));
+  if (want == 0) return size_t{0};
+  size_t got = std::min(want, buffer_.size());
+  if (got > 0) {
+    out.append(buffer_, 0, got);
+    buffer_.erase(0, got);
+  } else {
+    auto r = recv_append(fd_, out, want);
+    if (!r) return std::move(r).take_status();
+    got = *r;
+  }
+  if (got == 0) {  // EOF: the end of the body only when the close frames it
+    if (framing_ == Framing::kUntilClose) {
+      done_ = true;
+      return size_t{0};
+    }
+    return closed_early(remaining_, framing_ == Framing::kLength ? "the body" : "a chunk");
+  }
+  consume(framing_, got, remaining_, done_);
+  return got;
+}
+
+Status BodyReader::read_exact(std::string& out, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    auto r = read(out, n - got);
+    if (!r) return std::move(r).take_status();
+    if (*r == 0) return body_too_short(n - got);
+    got += *r;
+  }
+  return {};
+}
+
+Status BodyReader::to_file(int file_fd, uint64_t offset, uint64_t n, RecvEngine& engine,
+                           const std::function<void(uint64_t)>& progress) {
+  uint64_t moved = 0;
+  while (moved < n) {
+    auto avail = available();
+    if (!avail) return std::move(avail).take_status();
+    if (*avail == 0) return body_too_short(n - moved);
+    uint64_t want = std::min(*avail, n - moved);
+    uint64_t at = advance(offset, moved);
+    // Bytes that came with the head or a chunk line go first, from user
+    // space; the rest never enters it when `engine` splices.
+    Progress p = buffer_.empty() ? engine.receive(fd_, file_fd, at, want)
+                                 : write_buffered(buffer_, file_fd, at, want);
+    consume(framing_, p.moved, remaining_, done_);
+    moved += p.moved;
+    if (p.moved > 0 && progress) progress(moved);
+    if (p.status.would_block()) return socket_io_error(p.status.op().c_str(), EAGAIN);
+    if (!p.status) return std::move(p.status);
+    if (p.eof) {
+      if (framing_ == Framing::kUntilClose) {
+        done_ = true;
+        return closed_early(n - moved, "the requested range");
+      }
+      return closed_early(remaining_, framing_ == Framing::kLength ? "the body" : "a chunk");
+    }
+  }
+  return {};
+}
+
+Result<uint64_t> BodyReader::rest_to_file(int file_fd, uint64_t offset, RecvEngine& engine,
+                                          const std::function<void(uint64_t)>& progress) {
+  uint64_t total = 0;
+  for (;;) {
+    auto avail = available();
+    if (!avail) return std::move(avail).take_status();
+    if (*avail == 0) return total;
+    uint64_t base = total;
+    Status s = to_file(file_fd, advance(offset, base), *avail, engine, [&](uint64_t k) {
+      total = base + k;
+      if (progress) progress(total);
+    });
+    // Until-close bodies end with the EOF that to_file reports as short.
+    if (!s && !(framing_ == Framing::kUntilClose && done_)) return s;
+  }
+}
+
+}  // namespace zcp

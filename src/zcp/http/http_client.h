@@ -1,0 +1,60 @@
+// A blocking HTTP/1.1 client connection for zcp get/put: connect, send a
+// request head (and a file body with a SendEngine), read the response head
+// with http-parser, hand the body to a BodyReader. Keep-alive: a
+// connection whose previous body was read to its end can carry the next
+// request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "zcp/http/body_reader.h"
+#include "zcp/fd.h"
+#include "zcp/url.h"
+
+namespace zcp {
+
+struct ResponseHead {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<uint64_t> content_length;
+  bool chunked = false;
+  bool keep_alive = true;
+  std::optional<std::string_view> header(std::string_view name) const;
+  Framing framing() const;
+};
+
+class HttpClient {
+ public:
+  // Resolves and connects (IPv4 or IPv6); `timeout` bounds connect and
+  // every later read or write without progress (0: none). Errors name the
+  // URL's authority.
+  static Result<HttpClient> connect(const Url& url, std::chrono::milliseconds timeout);
+
+  // Sends "METHOD target HTTP/1.1" with Host, User-Agent and `headers`.
+  Status send_head(std::string_view method, const std::string& target,
+                   const std::vector<std::pair<std::string, std::string>>& headers);
+  Result<ResponseHead> read_head(bool head_request = false);
+  // The next head as it comes, interim ones (100 Continue) included.
+  Result<ResponseHead> read_any_head();
+  // Whether a response starts arriving within `wait` (bytes already read count).
+  bool wait_readable(std::chrono::milliseconds wait) const;
+  // The body of the response just read (owns the leftover bytes).
+  BodyReader body(const ResponseHead& head, bool head_request = false);
+
+  int fd() const { return fd_.get(); }
+  const Url& url() const { return url_; }
+
+ private:
+  HttpClient(UniqueFd fd, Url url) : fd_(std::move(fd)), url_(std::move(url)) {}
+  UniqueFd fd_;
+  Url url_;
+  std::string leftover_;  // bytes read past the last response head
+};
+
+}  // namespace zcp

@@ -1,0 +1,178 @@
+#include "zcp/server/put_handler.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+
+#include <fmt/format.h>
+
+#include "zcp/server/path_resolve.h"
+
+namespace zcp {
+namespace {
+
+using Refusal = std::variant<std::unique_ptr<Upload>, Response>;
+
+constexpr uint64_t kMaxPerWakeup = 2 << 20;
+
+Response refuse(int status, std::string_view why) {
+  Response r = error_response(status, why);
+  r.close = true;  // the body was not read: its bytes would parse as a request
+  return r;
+}
+
+// Out of descriptors: a passing overload, worth a retry.
+Response busy() {
+  Response r = refuse(503, "out of file descriptors");
+  r.set("Retry-After", "1");
+  return r;
+}
+
+// Constant-time comparison, so the token cannot be guessed byte by byte.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::optional<Response> check_request(const HttpRequest& req, const UploadConfig& cfg) {
+  if (!cfg.enabled) {
+    Response r = refuse(405, "uploads are off (zcp serve --upload)");
+    r.set("Allow", "GET, HEAD");
+    return r;
+  }
+  if (!cfg.token.empty()) {
+    auto auth = req.header("Authorization");
+    if (!auth || !same_secret(*auth, "Bearer " + cfg.token)) {
+      Response r = refuse(401, "a valid 'Authorization: Bearer TOKEN' is required");
+      r.set("WWW-Authenticate", "Bearer");
+      return r;
+    }
+  }
+  if (req.chunked || !req.content_length) return refuse(411, "PUT needs a Content-Length");
+  if (cfg.max_bytes > 0 && *req.content_length > cfg.max_bytes) {
+    return refuse(413, fmt::format("more than {} bytes", cfg.max_bytes));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
+  if (auto no = check_request(req, cfg)) return std::move(*no);
+  PathError perr;
+  auto path = parse_request_path(req.target, &perr);
+  if (!path) return refuse(perr.status, perr.reason);
+  if (path->relative == "." || path->trailing_slash) return refuse(403, "cannot PUT a directory");
+  if (!cfg.dotfiles && has_dot_segment(path->relative)) return refuse(403, "dotfiles are off");
+  size_t slash = path->relative.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path->relative.substr(0, slash);
+  std::unique_ptr<Upload> up(new Upload());
+  up->name_ = path->relative.substr(slash == std::string::npos ? 0 : slash + 1);
+  auto dir_fd = open_beneath(cfg.root_fd, dir, O_RDONLY | O_DIRECTORY, &perr);
+  if (!dir_fd) {
+    if (perr.status == 503) return busy();
+    return refuse(perr.status == 404 ? 404 : 403, "no such directory");
+  }
+  struct stat st {};
+  if (::fstatat(dir_fd->get(), up->name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISREG(st.st_mode)) {
+    return refuse(403, "the target exists and is not a regular file");
+  }
+  int fd = ::openat(dir_fd->get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0 && (errno == EMFILE || errno == ENFILE)) return busy();
+  if (fd < 0) return refuse(errno == ENOSPC ? 507 : 500, "cannot create a temporary file");
+  up->dir_ = std::move(*dir_fd);
+  up->file_.reset(fd);
+  up->length_ = *req.content_length;
+  up->engine_ = make_splice_receiver(kDefaultPipeSize);
+  return up;
+}
+
+Upload::Step Upload::account(const Progress& p) {
+  received_ += p.moved;
+  if (received_ == length_) return Step::kComplete;
+  if (p.status.would_block()) return Step::kNeedMore;
+  if (!p.status.is_ok()) {
+    error_ = p.status;
+    return Step::kFailed;
+  }
+  if (p.eof) {
+    peer_closed_ = true;
+    error_ = Status(Code::kPeerClosed, "upload", "client closed before the whole body arrived");
+    return Step::kFailed;
+  }
+  return Step::kNeedMore;
+}
+
+Upload::Step Upload::take_buffered(std::string& in) {
+  size_t n = static_cast<size_t>(std::min<uint64_t>(in.size(), length_ - received_));
+  Progress p;
+  for (size_t done = 0; done < n;) {
+    ssize_t w = ::pwrite(file_.get(), in.data() + done, n - done, static_cast<off_t>(received_ + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      p.status = Status::from_errno("pwrite");
+      break;
+    }
+    done += static_cast<size_t>(w);
+    p.moved = done;
+  }
+  in.erase(0, p.moved);
+  if (!p.status.is_ok()) return account(p);
+  if (received_ + p.moved == length_) return account(p);
+  p.status = Status::from_errno("recv", EAGAIN);  // the rest comes from the socket
+  return account(p);
+}
+
+Upload::Step Upload::receive(int sock_fd) {
+  if (received_ == length_) return Step::kComplete;
+  // Fairness, as on the send side: at most kMaxPerWakeup per call, then the
+  // worker serves the others; level-triggered epoll calls us back.
+  uint64_t want = std::min<uint64_t>(length_ - received_, kMaxPerWakeup);
+  Progress p = engine_->receive(sock_fd, file_.get(), received_, want);
+  return account(p);
+}
+
+// fsync, then give the file a random temporary name and rename it over
+// the target: readers see the old file or the new one, never a mix.
+Response Upload::finish() {
+  if (::fsync(file_.get()) != 0) {
+    error_ = Status::from_errno("fsync");
+    return failure_response();
+  }
+  struct stat st {};
+  bool existed = ::fstatat(dir_.get(), name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  std::string tmp = fmt::format(".zcp-upload-{:016x}", std::random_device{}() * 0x9E3779B97F4A7C15ULL);
+  std::string proc = fmt::format("/proc/self/fd/{}", file_.get());
+  if (::linkat(AT_FDCWD, proc.c_str(), dir_.get(), tmp.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+    error_ = Status::from_errno("linkat").at(tmp);
+    return failure_response();
+  }
+  if (::renameat(dir_.get(), tmp.c_str(), dir_.get(), name_.c_str()) != 0) {
+    error_ = Status::from_errno("rename").at(name_);
+    ::unlinkat(dir_.get(), tmp.c_str(), 0);
+    return failure_response();
+  }
+  ::fsync(dir_.get());  // the rename itself survives a crash
+  file_.reset();
+  Response r = existed ? Response{} : error_response(201);
+  if (existed) r.status = 204;
+  return r;
+}
+
+Response Upload::fail_with(Status why) {
+  error_ = std::move(why);
+  return failure_response();
+}
+
+Response Upload::failure_response() const {
+  int e = error_.error_number();
+  if (e == ENOSPC || e == EDQUOT) return refuse(507, "no space left for the upload");
+  return refuse(500, error_.to_string());
+}
+
+}  // namespace zcp

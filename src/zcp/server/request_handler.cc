@@ -1,0 +1,160 @@
+#include "zcp/server/request_handler.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "zcp/server/dir_listing.h"
+#include "zcp/server/path_resolve.h"
+#include "zcp/server/range.h"
+#include "zcp/tar/tar_stream.h"
+#include "zcp/http/validators.h"
+
+namespace zcp {
+namespace {
+
+bool wants_json(const HttpRequest& req, const RequestPath& path) {
+  if (query_param(path.query, "format") == "json") return true;
+  auto accept = req.header("Accept");
+  return accept && accept->find("application/json") != std::string_view::npos &&
+         accept->find("text/html") == std::string_view::npos;
+}
+
+Response redirect_to_directory(const RequestPath& path) {
+  Response r = error_response(301);
+  std::string location = "/" + percent_encode_path(path.relative) + "/";
+  if (!path.query.empty()) location += "?" + path.query;
+  r.set("Location", location);
+  return r;
+}
+
+Response tar_response(const HttpRequest& req, const RequestPath& path, const HandlerConfig& cfg) {
+  TarOptions opts;
+  opts.dotfiles = cfg.dotfiles;
+  auto source = make_tar_source(cfg.root_fd, path.relative, opts);
+  if (!source) return error_response(500, source.status().to_string());
+  Response r;
+  r.set("Content-Type", "application/x-tar");
+  bool http10 = req.version_major == 1 && req.version_minor == 0;
+  if (http10) {
+    r.close = true;  // HTTP/1.0 has no chunked encoding: the end of the body is the close
+    r.source = std::move(*source);
+  } else {
+    r.set("Transfer-Encoding", "chunked");
+    r.source = make_chunked_source(std::move(*source));
+  }
+  return r;
+}
+
+Response directory_response(const HttpRequest& req, const RequestPath& path, int dir_fd,
+                            const HandlerConfig& cfg) {
+  if (path.relative != "." && !path.trailing_slash) return redirect_to_directory(path);
+  if (query_param(path.query, "format") == "tar") return tar_response(req, path, cfg);
+  auto entries = list_directory(cfg.root_fd, dir_fd, cfg.dotfiles);
+  if (!entries) return error_response(500, "cannot list directory");
+  if (wants_json(req, path)) {
+    return text_response(200, "application/json", render_json_listing(*entries));
+  }
+  std::string url = path.relative == "." ? "/" : "/" + path.relative + "/";
+  return text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
+}
+
+// 304 when the client's copy is current (If-None-Match wins over
+// If-Modified-Since, as RFC 9110 13.2.2 orders them).
+bool not_modified(const HttpRequest& req, const std::string& etag, int64_t mtime) {
+  if (auto inm = req.header("If-None-Match")) return etag_list_matches(*inm, etag);
+  if (auto ims = req.header("If-Modified-Since")) return not_modified_since(*ims, mtime);
+  return false;
+}
+
+RangeResult requested_range(const HttpRequest& req, const std::string& etag, int64_t mtime,
+                            uint64_t size) {
+  auto range = req.header("Range");
+  if (!range || req.method != "GET") return {};
+  if (auto if_range = req.header("If-Range"); if_range && !if_range_matches(*if_range, etag, mtime)) {
+    return {};  // the client's partial copy is stale: send it all
+  }
+  return parse_range(*range, size);
+}
+
+Response file_response(const HttpRequest& req, const RequestPath& path, UniqueFd fd,
+                       const struct stat& st, const HandlerConfig& cfg) {
+  const auto size = static_cast<uint64_t>(st.st_size);
+  const int64_t mtime = st.st_mtim.tv_sec;
+  std::string etag = make_etag(st);
+  Response r;
+  r.set("ETag", etag);
+  r.set("Last-Modified", http_date(mtime));
+  if (not_modified(req, etag, mtime)) {
+    r.status = 304;
+    return r;
+  }
+  r.set("Accept-Ranges", "bytes");
+  r.set("Content-Type", cfg.mime->lookup(path.relative));
+  if (cfg.digests) {
+    // The digest of the whole representation (RFC 9530), also on 206.
+    if (auto d = cfg.digests->lookup(fd.get(), st)) r.set("Repr-Digest", repr_digest_value(*d));
+  }
+  RangeResult range = requested_range(req, etag, mtime, size);
+  uint64_t first = 0, count = size;
+  if (range.kind == RangeResult::Kind::kUnsatisfiable) {
+    Response bad = error_response(416);
+    bad.set("Content-Range", "bytes */" + std::to_string(size));
+    return bad;
+  }
+  // Several ranges get the whole file with 200 (RFC 9110 allows ignoring
+  // Range); multipart/byteranges buys clients nothing they use.
+  if (range.kind == RangeResult::Kind::kSatisfiable && range.ranges.size() == 1) {
+    first = range.ranges[0].first;
+    count = range.ranges[0].length();
+    r.status = 206;
+    r.set("Content-Range", "bytes " + std::to_string(first) + "-" +
+                               std::to_string(range.ranges[0].last) + "/" + std::to_string(size));
+  }
+  r.set("Content-Length", std::to_string(count));
+  if (count > 0) {
+    r.body.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(fd)), first, count,
+                                         path.relative));
+  }
+  return r;
+}
+
+Response route(const HttpRequest& req, const HandlerConfig& cfg) {
+  if (req.method != "GET" && req.method != "HEAD") {
+    Response r = error_response(405, req.method);
+    r.set("Allow", "GET, HEAD");
+    return r;
+  }
+  PathError perr;
+  auto path = parse_request_path(req.target, &perr);
+  if (!path) return error_response(perr.status, perr.reason);
+  if (!cfg.dotfiles && has_dot_segment(path->relative)) return error_response(404);
+  // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below.
+  auto fd = open_beneath(cfg.root_fd, path->relative, O_RDONLY | O_NONBLOCK, &perr);
+  if (!fd) {
+    Response r = error_response(perr.status);
+    if (perr.status == 503) r.set("Retry-After", "1");
+    return r;
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return error_response(500);
+  if (S_ISDIR(st.st_mode)) return directory_response(req, *path, fd->get(), cfg);
+  if (!S_ISREG(st.st_mode)) return error_response(403);
+  return file_response(req, *path, std::move(*fd), st, cfg);
+}
+
+}  // namespace
+
+Response handle_request(const HttpRequest& req, const HandlerConfig& cfg) {
+  Response r = route(req, cfg);
+  if (req.method == "HEAD") {
+    r.head_only = true;
+    r.body.clear();
+    r.source.reset();
+  }
+  if ((req.content_length && *req.content_length > 0) || req.chunked) r.close = true;
+  return r;
+}
+
+}  // namespace zcp

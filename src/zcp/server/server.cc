@@ -1,0 +1,145 @@
+#include "zcp/server.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "zcp/server/worker.h"
+
+namespace zcp {
+
+Server::~Server() = default;
+
+Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
+  std::unique_ptr<Server> s(new Server());
+  // Refuse a bad engine before binding anything.
+  if (auto engine = make_send_engine(config.engine); !engine) return std::move(engine).take_status();
+  if (config.raw_file.empty()) {
+    auto root = open_file(config.root, O_PATH | O_DIRECTORY);
+    if (!root) return std::move(root).take_status();
+    s->root_ = std::move(*root);
+  } else {
+    auto file = open_file(config.raw_file, O_RDONLY);
+    if (!file) return std::move(file).take_status();
+    struct stat st {};
+    if (::fstat(file->get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Status::invalid("not a regular file: " + config.raw_file);
+    }
+  }
+  s->mime_ = MimeTypes::load();
+  s->config_ = std::move(config);
+  if (s->config_.digest != ServerConfig::Digest::kOff) {
+    s->digests_ = std::make_unique<DigestCache>();
+    if (s->config_.digest == ServerConfig::Digest::kStartup) {
+      if (Status st = s->precompute_digests(); !st) return st;
+    }
+  }
+  ConnectionConfig& cc = s->conn_config_;
+  cc.handler = {s->root_.get(), &s->mime_, s->config_.dotfiles, s->digests_.get()};
+  cc.engine = s->config_.engine;
+  cc.header_timeout = s->config_.header_timeout;
+  cc.idle_timeout = s->config_.idle_timeout;
+  cc.send_timeout = s->config_.send_timeout;
+  cc.access_log = s->config_.log;
+  cc.raw_file = s->config_.raw_file;
+  cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
+               s->root_.get()};
+  if (s->config_.relay) {
+    if (!s->config_.upload) return Status::invalid("--relay needs --upload (relays store a copy too)");
+    RelayConfig rc;
+    rc.timeout = s->config_.send_timeout;
+    rc.log = s->config_.log;
+    s->relays_ = std::make_unique<RelayPool>(std::move(rc));
+    cc.relay = s->relays_.get();
+  }
+
+  auto hp = parse_host_port(s->config_.listen);
+  if (!hp) return std::move(hp).take_status();
+  auto where = resolve(*hp);
+  if (!where) return std::move(where).take_status();
+  if (Status st = s->bind_workers(*where); !st) return st;
+  return s;
+}
+
+// Each connection holds its socket and an open file (and a pipe with the
+// splice engine): cap the connection count so accepting never runs the
+// process out of descriptors; beyond the cap clients get a clean 503.
+static int connection_cap(int wanted, const EngineSpec& engine, bool upload, size_t relays) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return wanted;
+  // An upload holds socket, directory, temporary file and a splice pipe.
+  int per_conn = upload ? 5 : engine.name == "splice" ? 4 : 2;
+  // A relay, outside the count, two sockets, directory, file, two pipes,
+  // /dev/null and the upload's own pipe: 12 at most.
+  int64_t reserved = 32 + static_cast<int64_t>(relays) * 12;
+  auto cap = static_cast<int>(std::max<int64_t>(0, static_cast<int64_t>(rl.rlim_cur) - reserved) / per_conn);
+  return std::max(1, std::min(wanted, cap));
+}
+
+// Every worker gets its own socket on one address; with port 0 the first
+// bind picks the port and the others follow it.
+Status Server::bind_workers(const SocketAddress& where) {
+  int n = config_.workers > 0 ? config_.workers
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  SocketAddress addr = where;
+  if (where.port() != 0) {
+    // SO_REUSEPORT would let this server silently join another process's
+    // port (same user): probe with a plain bind first so that is an error.
+    auto probe = listen_tcp(where, {.backlog = 1});
+    if (!probe) return std::move(probe).take_status();
+  }
+  for (int i = 0; i < n; ++i) {
+    auto fd = listen_tcp(addr, {.backlog = 1024, .reuse_port = true, .nonblocking = true});
+    if (!fd) return std::move(fd).take_status();
+    if (i == 0) {
+      auto bound = local_address(fd->get());
+      if (!bound) return std::move(bound).take_status();
+      addr = address_ = *bound;
+    }
+    size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
+    Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
+                          config_.drain_timeout};
+    auto w = Worker::create(std::move(*fd), conn_config_, connections_, limits);
+    if (!w) return std::move(w).take_status();
+    workers_.push_back(std::move(*w));
+  }
+  return {};
+}
+
+// --digest startup: hash every regular file under the root before serving,
+// so the first response for each already carries Repr-Digest.
+Status Server::precompute_digests() {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(config_.root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    auto fd = open_file(it->path().string(), O_RDONLY);
+    struct stat st {};
+    if (!fd || ::fstat(fd->get(), &st) != 0) continue;
+    if (Status s = digests_->compute_now(fd->get(), st); !s) return s;
+  }
+  return {};
+}
+
+Status Server::run() {
+  std::vector<Status> results(workers_.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([this, i, &results] { results[i] = workers_[i]->run(); });
+  }
+  results[0] = workers_[0]->run();
+  for (auto& t : threads) t.join();
+  if (relays_) relays_->drain(Clock::now() + config_.drain_timeout);
+  for (auto& r : results) {
+    if (!r) return r;
+  }
+  return {};
+}
+
+void Server::stop() {
+  for (auto& w : workers_) w->stop();
+}
+
+}  // namespace zcp

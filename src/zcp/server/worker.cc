@@ -1,0 +1,182 @@
+#include "zcp/server/worker.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+namespace zcp {
+namespace {
+
+constexpr uint64_t kListenerTag = 0;
+constexpr uint64_t kWakerTag = 1;
+constexpr int kMaxAcceptsPerWakeup = 64;
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+
+constexpr std::string_view kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
+    "Retry-After: 1\r\nConnection: close\r\n\r\n503 too many connections, retry\n";
+
+}  // namespace
+
+Result<std::unique_ptr<Worker>> Worker::create(UniqueFd listener, const ConnectionConfig& cfg,
+                                               std::atomic<int>& connections, Limits limits) {
+  auto loop = EventLoop::create();
+  if (!loop) return std::move(loop).take_status();
+  auto waker = Waker::create();
+  if (!waker) return std::move(waker).take_status();
+  if (Status s = loop->add(listener.get(), EPOLLIN, kListenerTag); !s) return s;
+  if (Status s = loop->add(waker->fd(), EPOLLIN, kWakerTag); !s) return s;
+  return std::unique_ptr<Worker>(new Worker(std::move(listener), std::move(*loop),
+                                            std::move(*waker), cfg, connections, limits));
+}
+
+Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionConfig& cfg,
+               std::atomic<int>& connections, Limits limits)
+    : listener_(std::move(listener)),
+      loop_(std::move(loop)),
+      waker_(std::move(waker)),
+      cfg_(cfg),
+      connections_(connections),
+      limits_(limits) {}
+
+Status Worker::run() {
+  Clock::time_point next_tick = Clock::now() + kTickInterval;
+  for (;;) {
+    if (stopping_ && !draining_) begin_drain();
+    if (draining_ && (conns_.empty() || Clock::now() >= drain_deadline_)) break;
+    auto events = loop_.wait(static_cast<int>(kTickInterval.count()));
+    if (!events) return std::move(events).take_status();
+    for (const auto& ev : *events) dispatch(ev.tag, ev.events);
+    resume_accepting();
+    if (Clock::now() >= next_tick) {
+      tick();
+      next_tick = Clock::now() + kTickInterval;
+    }
+    reap();
+  }
+  connections_ -= static_cast<int>(conns_.size());
+  conns_.clear();  // past the drain deadline: whatever is left is cut off
+  return {};
+}
+
+void Worker::dispatch(uint64_t tag, uint32_t events) {
+  if (tag == kListenerTag) return accept_new();
+  if (tag == kWakerTag) return waker_.drain();
+  auto it = conns_.find(tag);
+  if (it == conns_.end()) return;
+  Connection& c = *it->second;
+  // Errors and hang-ups surface through the next recv/send, so they are
+  // handed to whichever handler the state calls for.
+  bool reading = c.state() == Connection::State::kReadingHead ||
+                 c.state() == Connection::State::kReadingBody;
+  if (reading && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+    c.on_readable();
+  } else if (c.state() == Connection::State::kWriting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    c.on_writable();
+  }
+  sync_interest(tag, c);
+}
+
+// Keeps the epoll registration in step with what the connection waits for.
+void Worker::sync_interest(uint64_t id, Connection& c) {
+  uint32_t want = c.interest();
+  auto reg = registered_.find(id);
+  if (want == 0) {  // closed: its fd is gone, and with it the registration
+    if (reg != registered_.end()) registered_.erase(reg);
+    return;
+  }
+  if (reg == registered_.end()) {
+    if (loop_.add(c.fd(), want, id)) registered_[id] = want;
+  } else if (reg->second != want) {
+    if (loop_.modify(c.fd(), want, id)) reg->second = want;
+  }
+}
+
+void Worker::accept_new() {
+  for (int i = 0; i < kMaxAcceptsPerWakeup && listener_; ++i) {
+    SocketAddress peer;
+    auto fd = accept_connection(listener_.get(), true, &peer);
+    if (!fd) {
+      int err = fd.status().error_number();
+      if (err == EMFILE || err == ENFILE) pause_accepting();
+      return;  // EAGAIN: no more pending
+    }
+    // Reserve a slot first: a check and a later increment would let the
+    // workers together overshoot the limit.
+    if (connections_.fetch_add(1) >= limits_.max_connections) {
+      --connections_;
+      refuse(std::move(*fd));
+      continue;
+    }
+    int one = 1;  // responses are corked with MSG_MORE; do not let Nagle hold their tails
+    ::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    uint64_t id = next_id_++;
+    auto conn = std::make_unique<Connection>(std::move(*fd), peer, cfg_);
+    Connection& c = *conn;
+    c.on_handoff = [this, id](int handed) {
+      loop_.remove(handed);
+      registered_.erase(id);
+    };
+    conns_.emplace(id, std::move(conn));
+    sync_interest(id, c);
+  }
+}
+
+// The connections waiting in the backlog are taken once descriptors free
+// up (connections close, or time out); 100 ms keeps the retry cheap.
+void Worker::pause_accepting() {
+  if (accept_paused_ || !listener_) return;
+  loop_.remove(listener_.get());
+  accept_paused_ = true;
+  accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+  if (cfg_.access_log) cfg_.access_log("out of file descriptors: accepting again in 100 ms");
+}
+
+void Worker::resume_accepting() {
+  if (!accept_paused_ || Clock::now() < accept_paused_until_) return;
+  accept_paused_ = false;
+  if (listener_) loop_.add(listener_.get(), EPOLLIN, kListenerTag);
+}
+
+// A clean refusal: one small 503, then close (the socket buffer takes it).
+void Worker::refuse(UniqueFd fd) {
+  [[maybe_unused]] ssize_t n = ::send(fd.get(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  shutdown_and_drain(fd.get(), 4);  // so no RST destroys the 503
+}
+
+void Worker::tick() {
+  auto now = Clock::now();
+  for (auto& [id, c] : conns_) {
+    c->on_tick(now);
+    sync_interest(id, *c);
+  }
+}
+
+void Worker::begin_drain() {
+  draining_ = true;
+  drain_deadline_ = Clock::now() + limits_.drain_timeout;
+  if (listener_) {
+    if (!accept_paused_) loop_.remove(listener_.get());
+    listener_.reset();
+  }
+  for (auto& [id, c] : conns_) {
+    c->start_draining();
+    sync_interest(id, *c);
+  }
+}
+
+// Never destroy a connection inside its own callback: reap after dispatch.
+void Worker::reap() {
+  for (auto it = conns_.begin(); it != conns_.end();) {
+    if (it->second->state() == Connection::State::kClosed) {
+      registered_.erase(it->first);
+      it = conns_.erase(it);
+      --connections_;
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace zcp

@@ -1,0 +1,60 @@
+// One server worker: a listening socket, an epoll loop and the connections
+// it accepted. Runs on its own thread; everything it owns is touched only
+// from that thread except `stop()`, which wakes it through an eventfd.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "zcp/server/connection.h"
+#include "zcp/base/event_loop.h"
+
+namespace zcp {
+
+class Worker {
+ public:
+  struct Limits {
+    int max_connections;
+    std::chrono::milliseconds drain_timeout;
+  };
+  static Result<std::unique_ptr<Worker>> create(UniqueFd listener, const ConnectionConfig& cfg,
+                                                std::atomic<int>& connections, Limits limits);
+
+  Status run();
+  void stop() { stopping_ = true; waker_.wake(); }
+
+ private:
+  Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionConfig& cfg,
+         std::atomic<int>& connections, Limits limits);
+  void accept_new();
+  void pause_accepting();
+  void resume_accepting();
+  void refuse(UniqueFd fd);
+  void dispatch(uint64_t tag, uint32_t events);
+  void sync_interest(uint64_t id, Connection& c);
+  void tick();
+  void begin_drain();
+  void reap();
+
+  UniqueFd listener_;
+  EventLoop loop_;
+  Waker waker_;
+  // Out of descriptors, the level-triggered listener would wake us forever:
+  // it leaves the epoll set until then (nginx does the same).
+  Clock::time_point accept_paused_until_{};
+  bool accept_paused_ = false;
+  const ConnectionConfig& cfg_;
+  std::atomic<int>& connections_;
+  Limits limits_;
+  std::atomic<bool> stopping_{false};
+  bool draining_ = false;
+  Clock::time_point drain_deadline_;
+  uint64_t next_id_ = 2;  // 0: listener, 1: waker
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::unordered_map<uint64_t, uint32_t> registered_;  // id -> epoll events
+};
+
+}  // namespace zcp

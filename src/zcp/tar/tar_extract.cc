@@ -1,0 +1,314 @@
+#include "zcp/tar/tar_extract.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "zcp/fd.h"
+#include "zcp/tar/tar_header.h"
+#include "zcp/tar/tar_parse.h"
+
+namespace zcp {
+namespace {
+
+// pax and GNU long-name bodies are held in memory; real ones are a few
+// hundred bytes (PATH_MAX is 4096), so anything larger is refused.
+constexpr uint64_t kMaxMetaSize = 1 << 20;
+// Bodies of skipped members (and trailing zeros) pass through this much
+// memory at a time.
+constexpr size_t kSkipChunk = 64 * 1024;
+
+// Opens beneath DEST; a path that a symlink or ".." leads outside DEST is
+// an error of the archive, not of the disk.
+Result<UniqueFd> open_beneath(int root_fd, const std::string& path, uint64_t flags) {
+  auto fd = openat_beneath(root_fd, path, static_cast<int>(flags));
+  if (!fd && fd.status().error_number() == EXDEV) {
+    return Status(Code::kInvalid, "openat2", "leads outside the destination").at(path);
+  }
+  return fd;
+}
+
+Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::string& path) {
+  if (::fchmod(fd, mode) != 0) return Status::from_errno("fchmod").at(path);
+  const timespec times[2] = {{0, UTIME_OMIT}, mtime};
+  if (::futimens(fd, times) != 0) return Status::from_errno("futimens").at(path);
+  return {};
+}
+
+// A directory extracted, whose mode and mtime are set once it is complete.
+struct PendingDir {
+  std::string path;
+  uint32_t mode = 0;
+  timespec mtime{};
+  size_t depth = 0;
+};
+
+class Extractor {
+ public:
+  Extractor(BodyReader& body, int dest_fd, RecvEngine& engine,
+            const std::function<void(uint64_t)>& progress)
+      : body_(body), dest_fd_(dest_fd), engine_(engine), progress_(progress) {}
+
+  Result<ExtractStats> run();
+
+ private:
+  Result<bool> next_member(TarMember& m);
+  Result<size_t> read_block(std::string& block);
+  Status read_meta(const TarMember& header, std::string& out);
+  Status skip(uint64_t n);
+  Status skip_padding(uint64_t size) { return skip((kTarBlock - size % kTarBlock) % kTarBlock); }
+  void drain_rest();
+
+  Status extract(const TarMember& m);
+  Status extract_file(const TarMember& m, const std::vector<std::string>& parts);
+  Status write_file(int fd, const TarMember& m, const std::string& path);
+  Status extract_directory(const TarMember& m, const std::vector<std::string>& parts);
+  Result<int> open_parent(const std::vector<std::string>& parts);
+  Result<UniqueFd> make_parents(const std::vector<std::string>& parts);
+  Status finish_directories();
+
+  BodyReader& body_;
+  int dest_fd_;  // O_PATH, borrowed
+  RecvEngine& engine_;
+  const std::function<void(uint64_t)>& progress_;
+  ExtractStats stats_;
+  uint64_t offset_ = 0;  // archive bytes consumed, for error messages
+  std::string scratch_;
+  // The last parent directory used: members of one directory come together.
+  std::string parent_path_;
+  UniqueFd parent_fd_;
+  std::vector<PendingDir> dirs_;
+};
+
+// Member by member until the end-of-archive zero block; then the zeros
+// that pad the archive's last record, and the delayed directory metadata.
+Result<ExtractStats> Extractor::run() {
+  for (;;) {
+    TarMember m;
+    auto more = next_member(m);
+    if (!more) return std::move(more).take_status();
+    if (!*more) break;
+    if (Status s = extract(m); !s) return s;
+  }
+  drain_rest();
+  if (Status s = finish_directories(); !s) return s;
+  return stats_;
+}
+
+// The next member to extract or skip, after any pax and GNU long-name
+// headers that describe it; false at the end of the archive.
+Result<bool> Extractor::next_member(TarMember& m) {
+  TarOverrides pending;
+  std::string block;
+  for (;;) {
+    const uint64_t at = offset_;
+    auto n = read_block(block);
+    if (!n) return std::move(n).take_status();
+    if (*n < kTarBlock) {
+      return Status(Code::kPeerClosed, "tar", "archive ends without its end marker");
+    }
+    if (is_zero_block(block)) return false;
+    const std::string where = "header at byte " + std::to_string(at);
+    if (!tar_checksum_ok(block)) return Status(Code::kInvalid, "tar", "bad checksum").at(where);
+    auto header = parse_tar_header(block);
+    if (!header) return std::move(header).take_status().at(where);
+    if (header->type == 'x' || header->type == 'L') {
+      std::string meta;
+      if (Status s = read_meta(*header, meta); !s) return s;
+      if (header->type == 'L') {
+        pending.path = meta.substr(0, meta.find('\0'));
+      } else if (Status s = parse_pax(meta, pending); !s) {
+        return std::move(s).at(where);
+      }
+      continue;
+    }
+    m = std::move(*header);
+    if (pending.path) m.name = *pending.path;
+    if (pending.size) m.size = *pending.size;
+    if (pending.mtime) m.mtime = *pending.mtime;
+    return true;
+  }
+}
+
+// Up to one block: fewer bytes only when the body ends.
+Result<size_t> Extractor::read_block(std::string& block) {
+  block.clear();
+  while (block.size() < kTarBlock) {
+    auto n = body_.read(block, kTarBlock - block.size());
+    if (!n) return std::move(n).take_status();
+    if (*n == 0) break;
+  }
+  offset_ += block.size();
+  return block.size();
+}
+
+Status Extractor::read_meta(const TarMember& header, std::string& out) {
+  if (header.size > kMaxMetaSize) {
+    return Status(Code::kInvalid, "tar", "extended header too large")
+        .at("header at byte " + std::to_string(offset_ - kTarBlock));
+  }
+  if (Status s = body_.read_exact(out, header.size); !s) return s;
+  offset_ += header.size;
+  return skip_padding(header.size);
+}
+
+Status Extractor::skip(uint64_t n) {
+  while (n > 0) {
+    size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, kSkipChunk));
+    scratch_.clear();
+    if (Status s = body_.read_exact(scratch_, chunk); !s) return s;
+    offset_ += chunk;
+    n -= chunk;
+  }
+  return {};
+}
+
+// Reads what follows the end marker (the second zero block and the zeros
+// GNU tar pads its 10 KiB records with) so the body ends cleanly and the
+// connection could be reused; the archive is complete either way.
+void Extractor::drain_rest() {
+  for (;;) {
+    scratch_.clear();
+    auto n = body_.read(scratch_, kSkipChunk);
+    if (!n || *n == 0) return;
+  }
+}
+
+// Skipped members' names are not checked: nothing is created for them, and
+// GNU tar names global pax headers after $TMPDIR, an absolute path.
+Status Extractor::extract(const TarMember& m) {
+  const TarKind kind = tar_kind(m);
+  if (kind == TarKind::kSkip) {
+    if (Status s = skip(m.size); !s) return s;
+    return skip_padding(m.size);
+  }
+  auto parts = safe_components(m.name);
+  if (!parts) return std::move(parts).take_status();
+  Status s = kind == TarKind::kFile ? extract_file(m, *parts) : extract_directory(m, *parts);
+  // "openat2 planted: leads outside" says more as the member's name.
+  if (s.code() == Code::kInvalid) s.at(m.name);
+  return s;
+}
+
+// NAME.part in its directory, then renamed: an interrupted extraction never
+// leaves a truncated file under the final name. O_NOFOLLOW: a symlink
+// planted as NAME.part is not written through.
+Status Extractor::extract_file(const TarMember& m, const std::vector<std::string>& parts) {
+  const std::string path = join_components(parts, parts.size());
+  if (parts.empty()) return Status(Code::kInvalid, "tar member", "names DEST itself").at(m.name);
+  auto parent = open_parent(parts);
+  if (!parent) return std::move(parent).take_status();
+  const std::string part_name = parts.back() + ".part";
+  int fd = ::openat(*parent, part_name.c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::from_errno("open").at(path + ".part");
+  UniqueFd file(fd);
+  Status s = write_file(file.get(), m, path);
+  if (s) s = file.close().at(path + ".part");
+  if (s && ::renameat(*parent, part_name.c_str(), *parent, parts.back().c_str()) != 0) {
+    s = Status::from_errno("rename").at(path + ".part -> " + path);
+  }
+  if (!s) {
+    ::unlinkat(*parent, part_name.c_str(), 0);  // no resume for archives
+    return s;
+  }
+  ++stats_.files;
+  stats_.bytes += m.size;
+  return {};
+}
+
+// The body straight from the socket to the file (splice: zero-copy), then
+// the padding to the next block, then the member's mode and mtime.
+Status Extractor::write_file(int fd, const TarMember& m, const std::string& path) {
+  if (m.size > 0) {
+    // to_file counts this file's bytes; the caller sees the archive's.
+    std::function<void(uint64_t)> report;
+    if (progress_) report = [this, base = stats_.bytes](uint64_t n) { progress_(base + n); };
+    if (Status s = body_.to_file(fd, 0, m.size, engine_, report); !s) return s;
+    offset_ += m.size;
+  }
+  if (Status s = skip_padding(m.size); !s) return s;
+  return set_mode_and_mtime(fd, m.mode, m.mtime, path);
+}
+
+// Created owner-writable (files go in next); the real mode and mtime wait
+// for the end, since every file added changes the mtime.
+Status Extractor::extract_directory(const TarMember& m, const std::vector<std::string>& parts) {
+  if (Status s = skip(m.size); !s) return s;  // a directory has no body, normally
+  if (Status s = skip_padding(m.size); !s) return s;
+  if (parts.empty()) return {};  // "./": DEST itself, left as the user made it
+  auto parent = open_parent(parts);
+  if (!parent) return std::move(parent).take_status();
+  const std::string path = join_components(parts, parts.size());
+  if (::mkdirat(*parent, parts.back().c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::from_errno("mkdir").at(path);
+  }
+  // An existing entry must be a directory beneath DEST, not a symlink out.
+  auto dir = open_beneath(dest_fd_, path, O_PATH | O_DIRECTORY);
+  if (!dir) return std::move(dir).take_status();
+  parent_fd_ = std::move(*dir);  // its files usually come next
+  parent_path_ = path;
+  dirs_.push_back({path, m.mode, m.mtime, parts.size()});
+  ++stats_.directories;
+  return {};
+}
+
+// The directory holding the last component (borrowed fd), created with its
+// ancestors when the archive has no entries for them.
+Result<int> Extractor::open_parent(const std::vector<std::string>& parts) {
+  const std::string path = join_components(parts, parts.size() - 1);
+  if (path.empty()) return dest_fd_;
+  if (parent_fd_ && path == parent_path_) return parent_fd_.get();
+  auto fd = open_beneath(dest_fd_, path, O_PATH | O_DIRECTORY);
+  if (!fd && fd.status().error_number() == ENOENT) fd = make_parents(parts);
+  if (!fd) return std::move(fd).take_status();
+  parent_fd_ = std::move(*fd);
+  parent_path_ = path;
+  return parent_fd_.get();
+}
+
+// mkdir -p of all but the last component, each step reopened beneath DEST
+// so that no symlink on the way can lead out.
+Result<UniqueFd> Extractor::make_parents(const std::vector<std::string>& parts) {
+  UniqueFd dir;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    int at = dir ? dir.get() : dest_fd_;
+    const std::string path = join_components(parts, i + 1);
+    if (::mkdirat(at, parts[i].c_str(), 0777) != 0 && errno != EEXIST) {
+      return Status::from_errno("mkdir").at(path);
+    }
+    auto next = open_beneath(dest_fd_, path, O_PATH | O_DIRECTORY);
+    if (!next) return std::move(next).take_status();
+    dir = std::move(*next);
+  }
+  return dir;
+}
+
+// Deepest first, so setting a directory's mtime never disturbs its parent's.
+Status Extractor::finish_directories() {
+  parent_fd_.reset();
+  std::stable_sort(dirs_.begin(), dirs_.end(),
+                   [](const PendingDir& a, const PendingDir& b) { return a.depth > b.depth; });
+  for (const PendingDir& d : dirs_) {
+    auto fd = open_beneath(dest_fd_, d.path, O_RDONLY | O_DIRECTORY);
+    if (!fd) return std::move(fd).take_status();
+    if (Status s = set_mode_and_mtime(fd->get(), d.mode, d.mtime, d.path); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, RecvEngine& engine,
+                                 const std::function<void(uint64_t)>& progress) {
+  auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
+  if (!dest_fd) return std::move(dest_fd).take_status();
+  Extractor extractor(body, dest_fd->get(), engine, progress);
+  return extractor.run();
+}
+
+}  // namespace zcp

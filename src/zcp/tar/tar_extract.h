@@ -1,0 +1,34 @@
+// Extracts a tar stream (pax/ustar, as zcp serve's ?format=tar writes and
+// GNU tar reads) from an HTTP body into a directory: headers are read into
+// memory, file bodies go straight to disk with the receive engine (splice:
+// never through user space). Refuses any entry that would land outside
+// DEST: absolute names, ".." components, and paths through symlinks (every
+// file is created with openat2(RESOLVE_BENEATH) relative to DEST).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "zcp/http/body_reader.h"
+#include "zcp/recv_engine.h"
+#include "zcp/status.h"
+
+namespace zcp {
+
+struct ExtractStats {
+  uint64_t files = 0;
+  uint64_t directories = 0;
+  uint64_t bytes = 0;  // file content bytes
+};
+
+// DEST must exist and be a directory. Regular files, directories (modes
+// and mtimes kept; directory mtimes set after their contents), and pax
+// path/size/mtime records are supported; symlinks, hard links and devices
+// are skipped (counted nowhere). Each file is written as NAME.part in its
+// directory and renamed when complete, so an interrupted extraction leaves
+// no truncated file under a final name.
+Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, RecvEngine& engine,
+                                 const std::function<void(uint64_t)>& progress);
+
+}  // namespace zcp

@@ -1,0 +1,267 @@
+#include "zcp/tar/tar_stream.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
+#include "zcp/tar/tar_header.h"
+
+namespace zcp {
+namespace {
+
+Result<UniqueFd> open_beneath(int root_fd, const std::string& path, uint64_t flags) {
+  return openat_beneath(root_fd, path, static_cast<int>(flags));
+}
+
+// Errors that leave one entry out of the archive instead of ending it: a
+// symlink leaving the root (EXDEV) or looping (ELOOP), an entry removed
+// while we walk or a dangling link (ENOENT), one the server may not read.
+bool skippable(const Status& status) {
+  switch (status.error_number()) {
+    case EXDEV:
+    case ELOOP:
+    case ENOENT:
+    case ENOTDIR:
+    case EACCES:
+    case EPERM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct OpenedEntry {
+  UniqueFd fd;  // invalid: skip the entry
+  struct stat st {};
+};
+
+// Opens `path` for reading when it is (or a symlink beneath the root leads
+// to) a directory or a regular file. Probes with O_PATH first: opening a
+// FIFO would block and opening a device may have side effects.
+Result<OpenedEntry> open_entry(int root_fd, const std::string& path) {
+  OpenedEntry entry;
+  auto probe = open_beneath(root_fd, path, O_PATH);
+  if (!probe) {
+    if (skippable(probe.status())) return entry;
+    return std::move(probe).take_status();
+  }
+  if (::fstat(probe->get(), &entry.st) != 0) return Status::from_errno("fstat").at(path);
+  bool dir = S_ISDIR(entry.st.st_mode);
+  if (!dir && !S_ISREG(entry.st.st_mode)) return entry;
+  // O_NONBLOCK: should a FIFO replace the file in between, we do not hang.
+  auto fd = open_beneath(root_fd, path, O_RDONLY | O_NOCTTY | (dir ? O_DIRECTORY : O_NONBLOCK));
+  if (!fd) {
+    if (skippable(fd.status())) return entry;
+    return std::move(fd).take_status();
+  }
+  if (::fstat(fd->get(), &entry.st) != 0) return Status::from_errno("fstat").at(path);
+  if (S_ISDIR(entry.st.st_mode) != dir || !(dir || S_ISREG(entry.st.st_mode))) return entry;
+  // io_uring and friends honour O_NONBLOCK on files: give the engine a plain fd.
+  if (!dir) {
+    int flags = ::fcntl(fd->get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd->get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+      return Status::from_errno("fcntl").at(path);
+    }
+  }
+  entry.fd = std::move(*fd);
+  return entry;
+}
+
+bool special_type(unsigned char d_type) {
+  return d_type == DT_FIFO || d_type == DT_SOCK || d_type == DT_CHR || d_type == DT_BLK;
+}
+
+// The names in directory `dir` (consumed), sorted bytewise so the archive
+// is the same each time. Dotfiles and obvious special files are left out.
+Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const std::string& path) {
+  DIR* stream = ::fdopendir(dir.get());
+  if (stream == nullptr) return Status::from_errno("fdopendir").at(path);
+  dir.release();  // closedir closes it
+  std::vector<std::string> names;
+  int err = 0;
+  for (;;) {
+    errno = 0;
+    const dirent* e = ::readdir(stream);
+    if (e == nullptr) {
+      err = errno;
+      break;
+    }
+    std::string_view name = e->d_name;
+    if (name == "." || name == ".." || (name[0] == '.' && !dotfiles)) continue;
+    if (special_type(e->d_type)) continue;
+    names.emplace_back(name);
+  }
+  ::closedir(stream);
+  if (err != 0) return Status::from_errno("readdir", err).at(path);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TarEntry dir_entry(std::string member, const struct stat& st) {
+  return {std::move(member), '5', st.st_mode & 07777, 0, st.st_mtim.tv_sec};
+}
+
+// Options.prefix with a trailing '/', or an error when it could place
+// entries outside the directory the client extracts into.
+Result<std::string> normalize_prefix(std::string prefix) {
+  if (prefix.empty()) return prefix;
+  if (prefix.front() == '/') return Status::invalid("tar prefix is absolute: " + prefix);
+  if (prefix.back() != '/') prefix += '/';
+  for (size_t start = 0, slash; (slash = prefix.find('/', start)) != std::string::npos;
+       start = slash + 1) {
+    if (std::string_view(prefix).substr(start, slash - start) == "..") {
+      return Status::invalid("tar prefix has '..': " + prefix);
+    }
+  }
+  return prefix;
+}
+
+// One directory on the walk's stack: its entries, read in full and sorted
+// when it is entered (its descriptor is closed then), and the next to visit.
+struct Level {
+  std::string path_prefix;    // beneath the root fd: "" or "docs/sub/"
+  std::string member_prefix;  // in the archive: "" or "docs/sub/"
+  std::vector<std::string> names;
+  size_t next = 0;
+  dev_t dev = 0;  // identity, to spot a symlink back to an ancestor
+  ino_t ino = 0;
+};
+
+class TarSource final : public BodySource {
+ public:
+  TarSource(UniqueFd root, TarOptions options)
+      : root_(std::move(root)), options_(std::move(options)) {}
+
+  Status start(const std::string& dir_relative);
+  Result<bool> next(std::deque<Segment>& out) override;
+
+ private:
+  Result<Level> enter(UniqueFd dir, const struct stat& st, const std::string& path,
+                      const std::string& member) const;
+  Result<bool> visit(const std::string& name, std::deque<Segment>& out);
+  bool on_stack(const struct stat& st) const;
+  static void add_file(UniqueFd fd, const struct stat& st, const std::string& member,
+                       std::deque<Segment>& out);
+
+  UniqueFd root_;
+  TarOptions options_;
+  std::vector<Level> stack_;
+  std::string pending_;  // the top directory's own header, when it has a name
+  bool done_ = false;
+};
+
+// Opens and lists the top directory now, so that a missing or unreadable
+// one fails the request before any response header is sent.
+Status TarSource::start(const std::string& dir_relative) {
+  std::string path = dir_relative;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  if (path.empty()) path = ".";
+  auto dir = open_beneath(root_.get(), path, O_RDONLY | O_DIRECTORY);
+  if (!dir) return std::move(dir).take_status();
+  struct stat st {};
+  if (::fstat(dir->get(), &st) != 0) return Status::from_errno("fstat").at(path);
+  auto prefix = normalize_prefix(options_.prefix);
+  if (!prefix) return std::move(prefix).take_status();
+  // With no prefix the top directory is the extraction directory: no entry.
+  if (!prefix->empty()) pending_ = encode_tar_header(dir_entry(*prefix, st));
+  auto level = enter(std::move(*dir), st, path == "." ? "" : path + "/", *prefix);
+  if (!level) return std::move(level).take_status();
+  stack_.push_back(std::move(*level));
+  return {};
+}
+
+Result<Level> TarSource::enter(UniqueFd dir, const struct stat& st, const std::string& path,
+                               const std::string& member) const {
+  auto names = read_names(std::move(dir), options_.dotfiles, path.empty() ? "." : path);
+  if (!names) return std::move(names).take_status();
+  Level level;
+  level.path_prefix = path;
+  level.member_prefix = member;
+  level.names = std::move(*names);
+  level.dev = st.st_dev;
+  level.ino = st.st_ino;
+  return level;
+}
+
+// Appends one entry's segments; false when it has none (skipped).
+Result<bool> TarSource::visit(const std::string& name, std::deque<Segment>& out) {
+  std::string path = stack_.back().path_prefix + name;
+  std::string member = stack_.back().member_prefix + name;
+  auto opened = open_entry(root_.get(), path);
+  if (!opened) return std::move(opened).take_status();
+  if (!opened->fd) return false;
+  const struct stat& st = opened->st;
+  if (!S_ISDIR(st.st_mode)) {
+    add_file(std::move(opened->fd), st, member, out);
+    return true;
+  }
+  // A symlink to an ancestor would make the walk endless.
+  if (on_stack(st)) return false;
+  auto level = enter(std::move(opened->fd), st, path + "/", member + "/");
+  if (!level) return std::move(level).take_status();
+  out.push_back(Segment::bytes(encode_tar_header(dir_entry(member + "/", st))));
+  stack_.push_back(std::move(*level));
+  return true;
+}
+
+bool TarSource::on_stack(const struct stat& st) const {
+  return std::any_of(stack_.begin(), stack_.end(), [&](const Level& level) {
+    return level.dev == st.st_dev && level.ino == st.st_ino;
+  });
+}
+
+// Header, body straight from the file, padding. The size is the one fstat
+// saw at open: a file that shrinks later makes the sender fail, not lie.
+void TarSource::add_file(UniqueFd fd, const struct stat& st, const std::string& member,
+                         std::deque<Segment>& out) {
+  auto size = static_cast<uint64_t>(st.st_size);
+  TarEntry entry{member, '0', st.st_mode & 07777, size, st.st_mtim.tv_sec};
+  out.push_back(Segment::bytes(encode_tar_header(entry)));
+  if (size == 0) return;
+  out.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(fd)), 0, size, member));
+  std::string padding = tar_padding(size);
+  if (!padding.empty()) out.push_back(Segment::bytes(std::move(padding)));
+}
+
+// Depth first: pops finished directories, visits the next name, and stops
+// as soon as one entry added segments; ends with the two zero blocks.
+Result<bool> TarSource::next(std::deque<Segment>& out) {
+  if (done_) return false;
+  if (!pending_.empty()) {
+    out.push_back(Segment::bytes(std::move(pending_)));
+    pending_.clear();
+    return true;
+  }
+  while (!stack_.empty()) {
+    Level& top = stack_.back();
+    if (top.next == top.names.size()) {
+      stack_.pop_back();
+      continue;
+    }
+    std::string name = std::move(top.names[top.next++]);
+    auto added = visit(name, out);  // may push onto stack_: `top` is stale after
+    if (!added) return std::move(added).take_status();
+    if (*added) return true;
+  }
+  out.push_back(Segment::bytes(tar_end_blocks()));
+  done_ = true;
+  return false;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BodySource>> make_tar_source(int root_fd, const std::string& dir_relative,
+                                                    TarOptions options) {
+  int dup = ::fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return Status::from_errno("fcntl F_DUPFD_CLOEXEC");
+  auto source = std::make_unique<TarSource>(UniqueFd(dup), std::move(options));
+  if (Status status = source->start(dir_relative); !status) return status;
+  return std::unique_ptr<BodySource>(std::move(source));
+}
+
+}  // namespace zcp

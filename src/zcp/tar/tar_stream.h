@@ -1,0 +1,36 @@
+// A directory tree as one POSIX tar stream (pax format: ustar headers, with
+// pax extended headers for names longer than ustar holds, non-ASCII names
+// and sizes over 8 GiB), produced lazily as a BodySource: tar headers and
+// padding are small in-memory segments, every file body is a file-range
+// segment that the send engine moves without copying. GNU tar extracts it
+// exactly: long names, empty files, empty directories, spaces and non-ASCII
+// names, modes and mtimes.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "zcp/http/response_body.h"
+#include "zcp/fd.h"
+
+namespace zcp {
+
+struct TarOptions {
+  bool dotfiles = false;  // include names starting with '.'
+  // Entry names are prefixed with this (e.g. "docs/"); empty: relative to
+  // the directory itself.
+  std::string prefix;
+};
+
+// Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;
+// the source dups what it needs and takes ownership of nothing passed in).
+// Directories are walked with openat2(RESOLVE_BENEATH) relative to
+// `root_fd`, so symlinks are followed only while they stay beneath the root
+// and skipped otherwise; sockets, FIFOs and devices are skipped. At most one
+// directory level per depth and one file are open at a time.
+// The total size is unknown up front: the response uses chunked encoding
+// (HTTP/1.1) or close-delimited framing (HTTP/1.0).
+Result<std::unique_ptr<BodySource>> make_tar_source(int root_fd, const std::string& dir_relative,
+                                                    TarOptions options);
+
+}  // namespace zcp

@@ -1,0 +1,179 @@
+#include "zcp/server/dir_listing.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+#include "zcp/fd.h"
+
+namespace zcp {
+namespace {
+
+constexpr int64_t kMtime = 1700000000;  // 2023-11-14 22:13:20 UTC
+// Every character that could break HTML markup or a header line.
+const std::string kNastyName = "x<y&z\"q'\r\nw>.txt";
+
+// A served root: root/{a.txt, b.txt, c/, .hidden, c/inner.txt} plus
+// symlinks that stay inside (listed) and leave it or dangle (skipped).
+class DirListingTest : public test::FdLeakCheck {
+ protected:
+  void SetUp() override {
+    test::FdLeakCheck::SetUp();
+    ASSERT_EQ(::mkdir(dir_.file("root").c_str(), 0755), 0);
+    ASSERT_EQ(::mkdir(dir_.file("root/c").c_str(), 0755), 0);
+    make_file("root/b.txt", "bbbb");
+    make_file("root/a.txt", "aa");
+    make_file("root/.hidden", "h");
+    make_file("root/c/inner.txt", "inner");
+    make_file("secret.txt", "outside");
+    root_ = test::open_or_die(dir_.file("root"), O_RDONLY | O_DIRECTORY);
+  }
+  void TearDown() override {
+    root_.reset();
+    test::FdLeakCheck::TearDown();
+  }
+
+  void make_file(const std::string& name, const std::string& data) {
+    test::write_file(dir_.file(name), data);
+    struct timespec times[2] = {{kMtime, 0}, {kMtime, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, dir_.file(name).c_str(), times, 0), 0);
+  }
+  void link(const std::string& target, const std::string& name) {
+    ASSERT_EQ(::symlink(target.c_str(), dir_.file(name).c_str()), 0);
+  }
+
+  std::vector<DirEntry> list(const std::string& dir, bool dotfiles = false) {
+    UniqueFd fd = test::open_or_die(dir_.file(dir), O_RDONLY | O_DIRECTORY);
+    auto entries = list_directory(root_.get(), fd.get(), dotfiles);
+    EXPECT_TRUE(entries.is_ok()) << entries.status().to_string();
+    return entries ? *entries : std::vector<DirEntry>{};
+  }
+
+  static std::vector<std::string> names(const std::vector<DirEntry>& entries) {
+    std::vector<std::string> out;
+    for (const DirEntry& e : entries) out.push_back(e.name);
+    return out;
+  }
+
+  test::TempDir dir_;
+  UniqueFd root_;
+};
+
+TEST_F(DirListingTest, ListsSortedAndSkipsDotfiles) {
+  std::vector<DirEntry> entries = list("root");
+  ASSERT_EQ(names(entries), (std::vector<std::string>{"a.txt", "b.txt", "c"}));
+  EXPECT_EQ(entries[0].type, DirEntry::Type::kFile);
+  EXPECT_EQ(entries[0].size, 2U);
+  EXPECT_EQ(entries[0].mtime, kMtime);
+  EXPECT_EQ(entries[1].size, 4U);
+  EXPECT_EQ(entries[2].type, DirEntry::Type::kDirectory);
+}
+
+TEST_F(DirListingTest, DotfilesWhenAsked) {
+  std::vector<DirEntry> entries = list("root", true);
+  EXPECT_EQ(names(entries), (std::vector<std::string>{".hidden", "a.txt", "b.txt", "c"}));
+}
+
+TEST_F(DirListingTest, SymlinksInsideAreListedAsTheirTargets) {
+  link("a.txt", "root/link_file");
+  link("c", "root/link_dir");
+  link("../a.txt", "root/c/link_up");  // leaves c/ but stays beneath root
+  std::vector<DirEntry> entries = list("root");
+  ASSERT_EQ(names(entries),
+            (std::vector<std::string>{"a.txt", "b.txt", "c", "link_dir", "link_file"}));
+  EXPECT_EQ(entries[3].type, DirEntry::Type::kDirectory);
+  EXPECT_EQ(entries[4].type, DirEntry::Type::kFile);
+  EXPECT_EQ(entries[4].size, 2U);
+  std::vector<DirEntry> inner = list("root/c");
+  ASSERT_EQ(names(inner), (std::vector<std::string>{"inner.txt", "link_up"}));
+  EXPECT_EQ(inner[1].size, 2U);
+}
+
+TEST_F(DirListingTest, SymlinksLeavingTheRootOrDanglingAreSkipped) {
+  link("/etc", "root/link_etc");
+  link("/etc/passwd", "root/link_passwd");
+  link("../secret.txt", "root/link_out");
+  link("../../secret.txt", "root/c/link_out2");
+  link("missing", "root/link_dangling");
+  link(dir_.file("root/a.txt"), "root/link_absolute_inside");  // absolute: openat2 refuses
+  EXPECT_EQ(names(list("root")), (std::vector<std::string>{"a.txt", "b.txt", "c"}));
+  EXPECT_EQ(names(list("root/c")), (std::vector<std::string>{"inner.txt"}));
+}
+
+TEST_F(DirListingTest, DirFdIsBorrowedAndReusable) {
+  UniqueFd fd = test::open_or_die(dir_.file("root"), O_RDONLY | O_DIRECTORY);
+  auto first = list_directory(root_.get(), fd.get(), false);
+  auto second = list_directory(root_.get(), fd.get(), false);
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  EXPECT_EQ(names(*first), names(*second));
+  EXPECT_EQ(first->size(), 3U);
+  EXPECT_GE(::fcntl(fd.get(), F_GETFD), 0);  // still open
+}
+
+TEST_F(DirListingTest, NotADirectoryIsAnError) {
+  UniqueFd fd = test::open_or_die(dir_.file("root/a.txt"), O_RDONLY);
+  auto entries = list_directory(root_.get(), fd.get(), false);
+  ASSERT_FALSE(entries.is_ok());
+  EXPECT_EQ(entries.status().error_number(), ENOTDIR);
+}
+
+TEST_F(DirListingTest, HtmlEscapesNamesAndEncodesLinks) {
+  make_file("root/" + kNastyName, "n");
+  std::string html = render_html_listing("/docs/<b>/", list("root"));
+  EXPECT_EQ(html.find('\r'), std::string::npos);
+  EXPECT_EQ(html.find("<y"), std::string::npos);
+  EXPECT_EQ(html.find("<b>"), std::string::npos);
+  EXPECT_NE(html.find("Index of /docs/&lt;b&gt;/"), std::string::npos);
+  EXPECT_NE(html.find(">x&lt;y&amp;z&quot;q&#39;&#xD;&#xA;w&gt;.txt</a>"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("href=\"x%3Cy%26z%22q%27%0D%0Aw%3E.txt\""), std::string::npos);
+  EXPECT_NE(html.find("href=\"c/\">c/</a>"), std::string::npos);  // directories end in '/'
+  EXPECT_NE(html.find("href=\"a.txt\">a.txt</a>"), std::string::npos);
+  EXPECT_NE(html.find("2023-11-14 22:13"), std::string::npos);
+  // One line per row: the name's LF must not split its row.
+  size_t row = html.find("<tr><td><a href=\"x%3C");
+  ASSERT_NE(row, std::string::npos);
+  EXPECT_NE(html.find("</tr>", row), std::string::npos);
+  EXPECT_LT(html.find("</tr>", row), html.find('\n', row));
+}
+
+TEST_F(DirListingTest, HtmlParentLinkExceptAtRoot) {
+  std::vector<DirEntry> entries = list("root");
+  EXPECT_NE(render_html_listing("/docs/", entries).find("href=\"../\""), std::string::npos);
+  EXPECT_EQ(render_html_listing("/", entries).find("href=\"../\""), std::string::npos);
+  EXPECT_NE(render_html_listing("/", {}).find("</html>"), std::string::npos);
+}
+
+TEST_F(DirListingTest, JsonRoundTripsNames) {
+  make_file("root/" + kNastyName, "n");
+  std::string text = render_json_listing(list("root"));
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  ASSERT_FALSE(json.is_discarded()) << text;
+  ASSERT_TRUE(json.is_array());
+  ASSERT_EQ(json.size(), 4U);
+  EXPECT_EQ(json[0]["name"], "a.txt");
+  EXPECT_EQ(json[0]["type"], "file");
+  EXPECT_EQ(json[0]["size"], 2);
+  EXPECT_EQ(json[0]["mtime"], kMtime);
+  EXPECT_EQ(json[2]["name"], "c");
+  EXPECT_EQ(json[2]["type"], "directory");
+  EXPECT_EQ(json[3]["name"], kNastyName);
+  EXPECT_EQ(text.find('\n'), std::string::npos);  // the name's LF is escaped
+}
+
+TEST(DirListingJson, TypesAndEmptyList) {
+  EXPECT_EQ(render_json_listing({}), "[]");
+  std::vector<DirEntry> entries = {{"fifo", DirEntry::Type::kOther, 0, 0},
+                                   {"bad\xff", DirEntry::Type::kSymlink, 0, 0}};
+  auto json = nlohmann::json::parse(render_json_listing(entries), nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  EXPECT_EQ(json[0]["type"], "other");
+  EXPECT_EQ(json[1]["type"], "other");
+  EXPECT_EQ(json[1]["name"], "bad\xEF\xBF\xBD");  // invalid UTF-8 becomes U+FFFD
+}
+
+}  // namespace
+}  // namespace zcp
