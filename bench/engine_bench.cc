@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "zcp/base/socket.h"
 #include "zcp/bench/random_file.h"
 #include "zcp/send_engine.h"
-#include "zcp/base/socket.h"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "zcp/http/http_request.h"
-#include "zcp/server/range.h"
 #include "zcp/http/validators.h"
+#include "zcp/server/range.h"
 
 namespace {
 

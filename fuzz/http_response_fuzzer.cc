@@ -18,8 +18,8 @@
 #include <string_view>
 #include <thread>
 
-#include "zcp/http/body_reader.h"
 #include "zcp/fd.h"
+#include "zcp/http/body_reader.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
 #include "zcp/tar/tar_extract.h"

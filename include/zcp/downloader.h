@@ -8,14 +8,17 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "zcp/engine_spec.h"
-#include "zcp/http/http_client.h"
 #include "zcp/status.h"
 #include "zcp/url.h"
 
 namespace zcp {
+
+class HttpClient;  // the core's HTTP/1.1 exchange (private)
 
 // Why a download failed, for exit codes (like curl's: connection, HTTP,
 // write, verification).
@@ -25,12 +28,17 @@ enum class GetFailure { kNone, kUsage, kConnect, kHttp, kProtocol, kWrite, kVeri
 // server in one command share it.
 class ClientPool {
  public:
+  ClientPool();
+  ~ClientPool();
+  ClientPool(const ClientPool&) = delete;
+  ClientPool& operator=(const ClientPool&) = delete;
+
   // The idle connection if it goes to `url`'s server.
   std::optional<HttpClient> take(const Url& url);
-  void give(HttpClient client) { idle_.emplace(std::move(client)); }
+  void give(HttpClient client);
 
  private:
-  std::optional<HttpClient> idle_;
+  std::unique_ptr<HttpClient> idle_;
 };
 
 struct GetOptions {

@@ -13,11 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "zcp/server/connection.h"
-#include "zcp/http/digest.h"
-#include "zcp/server/mime.h"
-#include "zcp/server/relay.h"
-#include "zcp/base/socket.h"
+#include "zcp/engine_spec.h"
+#include "zcp/fd.h"
+#include "zcp/socket_address.h"
+#include "zcp/status.h"
 
 namespace zcp {
 
@@ -41,7 +40,12 @@ struct ServerConfig {
   enum class Digest { kOff, kLazy, kStartup } digest = Digest::kOff;
 };
 
+// The core's private parts of a server.
 class Worker;
+class MimeTypes;
+class DigestCache;
+class RelayPool;
+struct ConnectionConfig;
 
 class Server {
  public:
@@ -62,10 +66,10 @@ class Server {
 
   ServerConfig config_;
   UniqueFd root_;
-  MimeTypes mime_;
+  std::unique_ptr<MimeTypes> mime_;
   std::unique_ptr<DigestCache> digests_;
   std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
-  ConnectionConfig conn_config_;
+  std::unique_ptr<ConnectionConfig> conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};
   std::vector<std::unique_ptr<Worker>> workers_;

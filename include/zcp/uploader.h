@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "zcp/fanout/chain.h"
 #include "zcp/downloader.h"
 #include "zcp/engine_spec.h"
+#include "zcp/hop_result.h"
 #include "zcp/url.h"
 
 namespace zcp {

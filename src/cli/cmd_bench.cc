@@ -5,8 +5,8 @@
 
 #include "cli/bench_report.h"
 #include "cli/commands.h"
-#include "zcp/bench/bench_runner.h"
 #include "zcp/base/byte_size.h"
+#include "zcp/bench/bench_runner.h"
 
 namespace zcp::cli {
 namespace {

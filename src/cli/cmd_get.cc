@@ -10,12 +10,12 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
-#include "zcp/downloader.h"
-#include "zcp/recv_engine.h"
 #include "zcp/base/stats.h"
-#include "zcp/tar/tar_extract.h"
-#include "zcp/http/http_client.h"
 #include "zcp/client/atomic_file.h"
+#include "zcp/downloader.h"
+#include "zcp/http/http_client.h"
+#include "zcp/recv_engine.h"
+#include "zcp/tar/tar_extract.h"
 
 namespace zcp::cli {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
+#include "zcp/fanout/chain.h"
 #include "zcp/send_engine.h"
 #include "zcp/uploader.h"
 

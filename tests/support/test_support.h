@@ -8,9 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "zcp/base/socket.h"
 #include "zcp/fd.h"
 #include "zcp/server.h"
-#include "zcp/base/socket.h"
 
 namespace zcp::test {
 

@@ -13,30 +13,10 @@
 #include <vector>
 
 #include "zcp/fd.h"
+#include "zcp/socket_address.h"
 #include "zcp/status.h"
 
 namespace zcp {
-
-// A resolved socket address (IPv4 or IPv6).
-class SocketAddress {
- public:
-  SocketAddress() = default;
-  SocketAddress(const sockaddr* sa, socklen_t len);
-
-  static SocketAddress loopback_v4(uint16_t port);
-  static SocketAddress loopback_v6(uint16_t port);
-
-  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
-  socklen_t length() const { return length_; }
-  int family() const { return storage_.ss_family; }
-  uint16_t port() const;
-  // "127.0.0.1:8080" or "[::1]:8080".
-  std::string to_string() const;
-
- private:
-  sockaddr_storage storage_{};
-  socklen_t length_ = 0;
-};
 
 struct HostPort {
   std::string host;  // without IPv6 brackets

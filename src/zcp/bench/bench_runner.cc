@@ -13,11 +13,11 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "zcp/fd.h"
-#include "zcp/bench/random_file.h"
-#include "zcp/recv_engine.h"
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
+#include "zcp/bench/random_file.h"
+#include "zcp/fd.h"
+#include "zcp/recv_engine.h"
 
 namespace zcp {
 namespace {

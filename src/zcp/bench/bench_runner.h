@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "zcp/base/stats.h"
 #include "zcp/engine_spec.h"
 #include "zcp/send_engine.h"
-#include "zcp/base/stats.h"
 #include "zcp/status.h"
 
 namespace zcp {

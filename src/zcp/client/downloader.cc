@@ -12,14 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "zcp/base/socket.h"
+#include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
 #include "zcp/http/http_text.h"
-#include "zcp/recv_engine.h"
-#include "zcp/base/socket.h"
-#include "zcp/base/stats.h"
 #include "zcp/http/validators.h"
+#include "zcp/recv_engine.h"
 
 namespace zcp {
 namespace {
@@ -357,6 +357,11 @@ int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFa
 
 }  // namespace
 
+ClientPool::ClientPool() = default;
+ClientPool::~ClientPool() = default;
+
+void ClientPool::give(HttpClient client) { idle_ = std::make_unique<HttpClient>(std::move(client)); }
+
 std::optional<HttpClient> ClientPool::take(const Url& url) {
   if (!idle_ || idle_->url().authority() != url.authority()) return std::nullopt;
   // An idle connection has nothing to say. Bytes (a server that sent more
@@ -367,8 +372,8 @@ std::optional<HttpClient> ClientPool::take(const Url& url) {
     idle_.reset();
     return std::nullopt;
   }
-  std::optional<HttpClient> out;
-  out.swap(idle_);
+  std::optional<HttpClient> out(std::move(*idle_));
+  idle_.reset();
   return out;
 }
 

@@ -3,9 +3,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "zcp/base/stats.h"
+#include "zcp/fanout/chain.h"
 #include "zcp/http/http_client.h"
 #include "zcp/send_engine.h"
-#include "zcp/base/stats.h"
 
 namespace zcp {
 namespace {

@@ -3,8 +3,8 @@
 // (MAX_RW_COUNT, just under 2 GiB), so larger counts loop.
 #include <sys/sendfile.h>
 
-#include "zcp/send_engine.h"
 #include "zcp/base/sigpipe.h"
+#include "zcp/send_engine.h"
 
 namespace zcp {
 namespace {

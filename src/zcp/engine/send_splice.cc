@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "zcp/base/byte_size.h"
+#include "zcp/base/sigpipe.h"
 #include "zcp/fd.h"
 #include "zcp/send_engine.h"
-#include "zcp/base/sigpipe.h"
 
 namespace zcp {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "zcp/http/http_text.h"
 #include "zcp/base/stats.h"
+#include "zcp/http/http_text.h"
 
 namespace zcp {
 namespace {

@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zcp/hop_result.h"
 #include "zcp/http/http_client.h"
 #include "zcp/url.h"
 
@@ -58,16 +59,6 @@ class SocketWatch {
 
  protected:
   ~SocketWatch() = default;
-};
-
-// What became of one host of the chain.
-struct HopResult {
-  std::string url;
-  bool ok = false;  // the complete file is stored under its final name
-  int status = 0;   // the host's HTTP status; 0: it never answered
-  uint64_t bytes = 0;
-  double seconds = 0;  // the host's own time, request to commit
-  std::string error;   // why it failed
 };
 
 // The URLs of a Zcp-Forward header; kInvalid when one is not an http URL

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
-#include "zcp/fd.h"
 #include "zcp/base/sigpipe.h"
 #include "zcp/base/socket.h"
+#include "zcp/fd.h"
 
 namespace zcp {
 namespace {

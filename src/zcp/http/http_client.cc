@@ -9,8 +9,8 @@
 
 #include <algorithm>
 
-#include "zcp/http/http_text.h"
 #include "zcp/base/socket.h"
+#include "zcp/http/http_text.h"
 
 namespace zcp {
 namespace {

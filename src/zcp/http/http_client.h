@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "zcp/http/body_reader.h"
 #include "zcp/fd.h"
+#include "zcp/http/body_reader.h"
 #include "zcp/url.h"
 
 namespace zcp {

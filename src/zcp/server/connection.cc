@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "zcp/base/stats.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_text.h"
-#include "zcp/base/stats.h"
 
 namespace zcp {
 namespace {

@@ -18,14 +18,14 @@
 #include <string>
 #include <string_view>
 
+#include "zcp/base/socket.h"
 #include "zcp/engine_spec.h"
 #include "zcp/http/http_request.h"
 #include "zcp/http/http_response.h"
+#include "zcp/send_engine.h"
+#include "zcp/server/put_handler.h"
 #include "zcp/server/relay.h"
 #include "zcp/server/request_handler.h"
-#include "zcp/send_engine.h"
-#include "zcp/base/socket.h"
-#include "zcp/server/put_handler.h"
 
 namespace zcp {
 

@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include "zcp/base/stats.h"
 #include "zcp/fanout/chain.h"
+#include "zcp/fanout/tee_pump.h"
 #include "zcp/http/http_response.h"
 #include "zcp/send_engine.h"
-#include "zcp/base/stats.h"
-#include "zcp/fanout/tee_pump.h"
 
 namespace zcp {
 namespace {

@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "zcp/base/socket.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/fd.h"
-#include "zcp/base/socket.h"
 #include "zcp/server/put_handler.h"
 #include "zcp/url.h"
 

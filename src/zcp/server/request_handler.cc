@@ -5,11 +5,11 @@
 
 #include <memory>
 
+#include "zcp/http/validators.h"
 #include "zcp/server/dir_listing.h"
 #include "zcp/server/path_resolve.h"
 #include "zcp/server/range.h"
 #include "zcp/tar/tar_stream.h"
-#include "zcp/http/validators.h"
 
 namespace zcp {
 namespace {

@@ -3,9 +3,9 @@
 // the filesystem: no sockets here, so it is tested without a network.
 #pragma once
 
+#include "zcp/http/digest.h"
 #include "zcp/http/http_request.h"
 #include "zcp/http/http_response.h"
-#include "zcp/http/digest.h"
 #include "zcp/server/mime.h"
 
 namespace zcp {

@@ -6,6 +6,11 @@
 
 #include <filesystem>
 
+#include "zcp/base/socket.h"
+#include "zcp/http/digest.h"
+#include "zcp/server/connection.h"
+#include "zcp/server/mime.h"
+#include "zcp/server/relay.h"
 #include "zcp/server/worker.h"
 
 namespace zcp {
@@ -28,7 +33,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
       return Status::invalid("not a regular file: " + config.raw_file);
     }
   }
-  s->mime_ = MimeTypes::load();
+  s->mime_ = std::make_unique<MimeTypes>(MimeTypes::load());
   s->config_ = std::move(config);
   if (s->config_.digest != ServerConfig::Digest::kOff) {
     s->digests_ = std::make_unique<DigestCache>();
@@ -36,8 +41,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
       if (Status st = s->precompute_digests(); !st) return st;
     }
   }
-  ConnectionConfig& cc = s->conn_config_;
-  cc.handler = {s->root_.get(), &s->mime_, s->config_.dotfiles, s->digests_.get()};
+  s->conn_config_ = std::make_unique<ConnectionConfig>();
+  ConnectionConfig& cc = *s->conn_config_;
+  cc.handler = {s->root_.get(), s->mime_.get(), s->config_.dotfiles, s->digests_.get()};
   cc.engine = s->config_.engine;
   cc.header_timeout = s->config_.header_timeout;
   cc.idle_timeout = s->config_.idle_timeout;
@@ -101,7 +107,7 @@ Status Server::bind_workers(const SocketAddress& where) {
     size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
     Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
                           config_.drain_timeout};
-    auto w = Worker::create(std::move(*fd), conn_config_, connections_, limits);
+    auto w = Worker::create(std::move(*fd), *conn_config_, connections_, limits);
     if (!w) return std::move(w).take_status();
     workers_.push_back(std::move(*w));
   }

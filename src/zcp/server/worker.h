@@ -9,8 +9,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "zcp/server/connection.h"
 #include "zcp/base/event_loop.h"
+#include "zcp/server/connection.h"
 
 namespace zcp {
 

@@ -10,8 +10,8 @@
 #include <memory>
 #include <string>
 
-#include "zcp/http/response_body.h"
 #include "zcp/fd.h"
+#include "zcp/http/response_body.h"
 
 namespace zcp {
 

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "support/test_support.h"
-#include "zcp/send_engine.h"
 #include "zcp/base/sigpipe.h"
+#include "zcp/send_engine.h"
 
 namespace zcp {
 namespace {
