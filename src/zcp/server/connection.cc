@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_text.h"
@@ -16,19 +17,6 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxReadPerWakeup = 64 * 1024;
-
-// Request targets are client bytes: keep control characters out of the log.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 512)) {
-    if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -111,7 +99,7 @@ void Connection::handle_input() {
     return;
   }
   const HttpRequest& req = parser_.request();
-  request_line_ = printable(req.method + " " + req.target);
+  request_line_ = escape_peer_text(req.method + " " + req.target);
   if (req.method == "PUT") return start_upload(req);
   start_response(handle_request(req, cfg_.handler));
 }
