@@ -21,7 +21,7 @@ enum class Code {
   kUnsupported,   // the kernel or fd type cannot do this
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
   Status(Code code, std::string op, std::string message = {}, int err = 0)
@@ -70,7 +70,7 @@ class Status {
 
 // A value or the Status that explains why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT

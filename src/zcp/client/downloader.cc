@@ -237,7 +237,7 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
   if (!head) return std::move(head).take_status();
   if (head->status == 416 && from > 0) {
     if (o.notice) o.notice("the server's copy changed size: starting over");
-    file.restart();
+    if (Status st = file.restart(); !st) return st;
     GetOptions fresh = o;
     fresh.resume = false;
     return single_stream(url, fresh, file, f);

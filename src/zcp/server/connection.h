@@ -59,6 +59,9 @@ class Connection {
   void on_tick(Clock::time_point now);
   // Server shutdown: idle connections close now, busy ones after their response.
   void start_draining();
+  // The worker cannot watch this connection any more (epoll_ctl failed):
+  // log why and close; the worker reaps it after dispatch.
+  void abort(std::string_view why) { fail(why); }
 
   State state() const { return state_; }
   // EPOLLIN, EPOLLOUT, or 0 once closed.

@@ -158,6 +158,17 @@ void RelayPool::drain(Clock::time_point deadline) {
   join_finished();
 }
 
+namespace {
+
+// A link without its time limit could hang this relay for ever: if the
+// limit cannot be set, cut the link, so the pump and finish_chain report it
+// lost the way they report a host that died.
+void limit_link(int fd, std::chrono::milliseconds limit) {
+  if (!set_blocking_with_timeout(fd, limit)) ::shutdown(fd, SHUT_RDWR);
+}
+
+}  // namespace
+
 void RelayPool::run(Slot* slot, std::unique_ptr<RelayJob> job) {
   Watch watch(*this, *slot);
   relay(*job, watch);
@@ -183,7 +194,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
   std::vector<HopResult> rest(job.forward.size());
   ChainLink link = open_chain(job.forward, put, rest);
   int down = link.client ? link.client->fd() : -1;
-  if (down >= 0) set_blocking_with_timeout(down, stall_limit(job.forward.size() - link.index));
+  if (down >= 0) limit_link(down, stall_limit(job.forward.size() - link.index));
   Status setup = set_blocking_with_timeout(up, cfg_.timeout);
   if (setup && job.expect_continue) setup = send_all(up, kContinueHead);
   Moved m;
@@ -200,7 +211,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
     return;
   }
   results[0] = commit_local(job, m.file, m.taken + m.tee.received);
-  if (down >= 0) set_blocking_with_timeout(down, cfg_.timeout);  // it may be fsyncing
+  if (down >= 0) limit_link(down, cfg_.timeout);  // it may be fsyncing
   finish_chain(link, m.out, rest);
   drop_link();
   std::move(rest.begin(), rest.end(), results.begin() + 1);

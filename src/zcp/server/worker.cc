@@ -86,10 +86,14 @@ void Worker::sync_interest(uint64_t id, Connection& c) {
     if (reg != registered_.end()) registered_.erase(reg);
     return;
   }
+  // A connection epoll does not watch would wait for its deadline unserved:
+  // close it now, saying why.
   if (reg == registered_.end()) {
-    if (loop_.add(c.fd(), want, id)) registered_[id] = want;
+    if (Status st = loop_.add(c.fd(), want, id); !st) return c.abort(st.to_string());
+    registered_[id] = want;
   } else if (reg->second != want) {
-    if (loop_.modify(c.fd(), want, id)) reg->second = want;
+    if (Status st = loop_.modify(c.fd(), want, id); !st) return c.abort(st.to_string());
+    reg->second = want;
   }
 }
 
@@ -135,8 +139,14 @@ void Worker::pause_accepting() {
 
 void Worker::resume_accepting() {
   if (!accept_paused_ || Clock::now() < accept_paused_until_) return;
+  if (!listener_) return;
+  if (Status st = loop_.add(listener_.get(), EPOLLIN, kListenerTag); !st) {
+    // Stay paused and try again in 100 ms rather than never accept again.
+    accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+    if (cfg_.access_log) cfg_.access_log("cannot watch the listener: " + st.to_string());
+    return;
+  }
   accept_paused_ = false;
-  if (listener_) loop_.add(listener_.get(), EPOLLIN, kListenerTag);
 }
 
 // A clean refusal: one small 503, then close (the socket buffer takes it).

@@ -254,7 +254,7 @@ class FakeHost {
   void serve() {
     auto c = accept_connection(listener_.get());
     if (!c) return;
-    set_blocking_with_timeout(c->get(), kTimeout);
+    ASSERT_TRUE(set_blocking_with_timeout(c->get(), kTimeout));
     std::string in;
     char buf[65536];
     while (in.find("\r\n\r\n") == std::string::npos) {
