@@ -3,6 +3,31 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "zcp/base/escape.h"
+
+namespace {
+
+// Help and --version exit 0 as CLI11 prints them; a real error names the
+// subcommand it belongs to ("zcp serve: DIR: Directory does not exist").
+int report_parse_error(CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) {
+    app.exit(e);
+    return zcp::cli::kExitOk;
+  }
+  std::string who = "zcp";
+  for (CLI::App* sub : app.get_subcommands()) who += " " + sub->get_name();
+  fmt::print(stderr, "{}: {}\nRun '{} --help' for more information.\n", who, e.what(), who);
+  return zcp::cli::kExitUsage;
+}
+
+bool is_subcommand(CLI::App& app, const std::string& word) {
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    if (sub->check_name(word)) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -26,11 +51,16 @@ int main(int argc, char** argv) {
   add(zcp::cli::add_put_command);
   add(zcp::cli::add_bench_command);
 
+  // CLI11 would answer an unknown word with "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(app, argv[1])) {
+    fmt::print(stderr, "zcp: unknown command '{}' (commands: serve, get, put, bench)\n"
+               "Run 'zcp --help' for more information.\n", zcp::escape_peer_text(argv[1], 64));
+    return zcp::cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? zcp::cli::kExitOk : zcp::cli::kExitUsage;
+    return report_parse_error(app, e);
   }
   for (auto& [sub, run] : commands) {
     if (sub->parsed()) return run();

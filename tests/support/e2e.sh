@@ -5,7 +5,11 @@ set -euo pipefail
 
 ZCP_SOURCE_DIR=${ZCP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZCP=${ZCP:-$ZCP_SOURCE_DIR/build/zcp}
+case "$ZCP" in /*) ;; *) ZCP=$(realpath "$ZCP") ;; esac
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/zcp-e2e-XXXXXX")
+# Tests run inside their scratch directory: a relative path (a DEST of "-"
+# taken for a file, say) lands there and is removed, never in the work tree.
+cd "$SCRATCH"
 E2E_CLEANUP=()
 
 e2e_exit() {

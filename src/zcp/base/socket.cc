@@ -72,6 +72,24 @@ static Result<uint16_t> parse_port(std::string_view text, std::string_view whole
   return static_cast<uint16_t>(value);
 }
 
+namespace {
+
+// "::1:8080" is ambiguous (an address, or ::1 and a port?): suggest the
+// bracketed form, taking a decimal tail that leaves an IPv6 address as the port.
+std::string bracket_hint(std::string_view text, size_t colon) {
+  std::string host(text.substr(0, colon));
+  std::string_view tail = text.substr(colon + 1);
+  in6_addr probe{};
+  bool port_like = !tail.empty() && tail.size() <= 5 &&
+                   tail.find_first_not_of("0123456789") == std::string_view::npos;
+  if (port_like && ::inet_pton(AF_INET6, host.c_str(), &probe) == 1) {
+    return fmt::format("an IPv6 address needs brackets: write '[{}]:{}'", host, tail);
+  }
+  return fmt::format("an IPv6 address needs brackets: write '[{}]:PORT'", text);
+}
+
+}  // namespace
+
 Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port) {
   HostPort hp;
   std::string_view rest;
@@ -85,7 +103,7 @@ Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port) {
   } else {
     size_t colon = text.rfind(':');
     if (colon != std::string_view::npos && text.find(':') != colon) {
-      return Status::invalid("IPv6 address needs brackets: '[" + std::string(text) + "]:PORT'");
+      return Status::invalid(bracket_hint(text, colon));
     }
     hp.host = std::string(text.substr(0, colon));
     rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
