@@ -23,6 +23,9 @@ namespace zcp {
 struct ServerConfig {
   std::string root = ".";                // served directory
   std::string listen = "127.0.0.1:8080";  // "ADDR:PORT", "[v6]:PORT"; port 0 picks one
+  // A listening TCP socket to serve on instead of binding `listen` (socket
+  // activation: systemd passes it as fd 3). Borrowed: each worker gets a dup.
+  int listen_fd = -1;
   int workers = 0;                       // 0: one per CPU
   EngineSpec engine{"sendfile", 0};
   std::string raw_file;                  // raw mode: this file to every connection
@@ -62,6 +65,8 @@ class Server {
  private:
   Server() = default;
   Status bind_workers(const SocketAddress& where);
+  Status adopt_listener(int fd);
+  Status add_worker(UniqueFd listener);
   Status precompute_digests();
 
   ServerConfig config_;

@@ -1,9 +1,11 @@
 // zcp serve: the HTTP/1.1 file server (and --raw, the experiment's server).
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -43,6 +45,29 @@ void log_line(std::string_view line) {
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
 }
 
+// Socket activation (sd_listen_fds(3)'s protocol, without libsystemd):
+// LISTEN_PID names this process and LISTEN_FDS counts the sockets passed
+// from fd 3 on. -1 when nothing was passed; the variables are removed so
+// children do not take the sockets for theirs.
+Result<int> activation_fd() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (!pid || !fds) return -1;
+  bool ours = std::to_string(::getpid()) == pid;
+  std::string count = fds;
+  ::unsetenv("LISTEN_PID");
+  ::unsetenv("LISTEN_FDS");
+  ::unsetenv("LISTEN_FDNAMES");
+  if (!ours) return -1;
+  if (count != "1") {
+    return Status::invalid("socket activation passed " + count +
+                           " sockets (LISTEN_FDS); zcp serve takes exactly one");
+  }
+  constexpr int kFirst = 3;  // SD_LISTEN_FDS_START
+  if (::fcntl(kFirst, F_SETFD, FD_CLOEXEC) != 0) return Status::from_errno("fcntl").at("LISTEN_FDS fd 3");
+  return kFirst;
+}
+
 Result<ServerConfig> to_config(const ServeFlags& f) {
   ServerConfig c;
   auto engine = parse_engine_spec(f.engine);
@@ -50,6 +75,9 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.engine = *engine;
   c.root = f.root;
   c.listen = f.listen;
+  auto activated = activation_fd();
+  if (!activated) return std::move(activated).take_status();
+  c.listen_fd = *activated;
   c.workers = f.workers;
   c.raw_file = f.raw;
   c.dotfiles = f.dotfiles;
@@ -113,7 +141,8 @@ int run(const ServeFlags& flags) {
                          : "raw " + flags.raw;
   std::string url = flags.raw.empty() ? fmt::format("http://{}/", (*server)->address().to_string())
                                       : (*server)->address().to_string();
-  log_line(fmt::format("zcp serve: serving {} at {} (engine {})", what, url, config->engine.to_string()));
+  log_line(fmt::format("zcp serve: serving {} at {} (engine {}{})", what, url, config->engine.to_string(),
+                       config->listen_fd >= 0 ? ", socket activation" : ""));
   std::string addr = (*server)->address().to_string();
   bool local = addr.rfind("127.", 0) == 0 || addr.rfind("[::1]", 0) == 0;
   if (flags.relay && flags.token.empty() && !local) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -61,6 +62,10 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     cc.relay = s->relays_.get();
   }
 
+  if (s->config_.listen_fd >= 0) {
+    if (Status st = s->adopt_listener(s->config_.listen_fd); !st) return st;
+    return s;
+  }
   auto hp = parse_host_port(s->config_.listen);
   if (!hp) return std::move(hp).take_status();
   auto where = resolve(*hp);
@@ -104,13 +109,43 @@ Status Server::bind_workers(const SocketAddress& where) {
       if (!bound) return std::move(bound).take_status();
       addr = address_ = *bound;
     }
-    size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
-    Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
-                          config_.drain_timeout};
-    auto w = Worker::create(std::move(*fd), *conn_config_, connections_, limits);
-    if (!w) return std::move(w).take_status();
-    workers_.push_back(std::move(*w));
+    if (Status st = add_worker(std::move(*fd)); !st) return st;
   }
+  return {};
+}
+
+// Socket activation: every worker watches its own dup of the one listening
+// socket (the kernel wakes them all; the ones that lose the race to accept
+// get EAGAIN), as SO_REUSEPORT siblings cannot be made from a passed socket.
+Status Server::adopt_listener(int fd) {
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 && errno != ENOTSOCK) {
+    return Status::from_errno("getsockopt SO_ACCEPTCONN").at("fd " + std::to_string(fd));
+  }
+  if (!listening) return Status::invalid("fd " + std::to_string(fd) + " is not a listening socket");
+  auto bound = local_address(fd);
+  if (!bound) return std::move(bound).take_status();
+  address_ = *bound;
+  int n = config_.workers > 0 ? config_.workers
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0) return Status::from_errno("dup").at("fd " + std::to_string(fd));
+    UniqueFd listener(copy);
+    if (Status st = set_nonblocking(listener.get()); !st) return st;
+    if (Status st = add_worker(std::move(listener)); !st) return st;
+  }
+  return {};
+}
+
+Status Server::add_worker(UniqueFd listener) {
+  size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
+  Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
+                        config_.drain_timeout};
+  auto w = Worker::create(std::move(listener), *conn_config_, connections_, limits);
+  if (!w) return std::move(w).take_status();
+  workers_.push_back(std::move(*w));
   return {};
 }
 
