@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test bench fuzz fuzz-smoke test-asan test-tsan clean
+.PHONY: all deps build run test bench fuzz fuzz-smoke test-asan test-tsan install package clean
 
 all: build
 
@@ -49,6 +49,15 @@ test-tsan: deps
 	@cmake --build build-tsan -j $(JOBS)
 	@# halt_on_error: a race in a server process (stderr in a test's log) must fail its test
 	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# make install PREFIX=/opt/zcp (default /usr/local); DESTDIR works too.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A Debian package in $(BUILD)/: sudo apt install ./build/zcp_*.deb
+package: build
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz

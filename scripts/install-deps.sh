@@ -16,6 +16,9 @@ packages=(
   python3-matplotlib
   # peers for tests and benchmarks
   curl wget aria2 nginx-light iperf3 netcat-openbsd wrk media-types iproute2 tar
+  # packaging checks: the .deb (lintian), man pages (mandoc, man-db), bash
+  # completion, socket activation (systemd's systemd-socket-activate)
+  lintian mandoc man-db bash-completion systemd
 )
 
 missing=()
