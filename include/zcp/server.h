@@ -36,11 +36,15 @@ struct ServerConfig {
   std::chrono::milliseconds send_timeout{60000};
   std::chrono::milliseconds drain_timeout{10000};
   std::function<void(std::string_view)> log;  // access and error lines; null: silent
+  bool log_json = false;     // access lines as JSON objects instead of the combined log format
   bool upload = false;       // accept PUT
   std::string token;         // required as "Authorization: Bearer TOKEN" for PUT
   uint64_t max_upload = 0;   // bytes; 0: no limit
   bool relay = false;        // PUTs naming further hosts (Zcp-Forward) are passed on
-  enum class Digest { kOff, kLazy, kStartup } digest = Digest::kOff;
+  // Repr-Digest (sha-256). kLazy: hashed in the background once a file is
+  // asked for, and at once for a request that sends Want-Repr-Digest (a
+  // client that verifies gets its digest on the first try).
+  enum class Digest { kOff, kLazy, kStartup } digest = Digest::kLazy;
 };
 
 // The core's private parts of a server.

@@ -31,7 +31,8 @@ struct ServeFlags {
   bool upload = false, relay = false;
   std::string token;
   std::string max_upload;
-  std::string digest = "off";
+  std::string digest = "lazy";
+  std::string log_format = "combined";
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -87,8 +88,10 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.send_timeout = ms(f.send_timeout);
   c.drain_timeout = ms(f.drain_timeout);
   if (!f.quiet) c.log = log_line;
+  c.log_json = f.log_format == "json";
   c.upload = f.upload;
   c.relay = f.relay;
+  if (f.digest == "off") c.digest = ServerConfig::Digest::kOff;
   if (f.digest == "lazy") c.digest = ServerConfig::Digest::kLazy;
   if (f.digest == "startup") c.digest = ServerConfig::Digest::kStartup;
   c.token = f.token;
@@ -209,9 +212,15 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_option("--max-upload", f->max_upload, "largest PUT body (e.g. 10G); larger gets 413");
   cmd->add_option("--digest", f->digest,
                   "send Repr-Digest (sha-256): off, lazy (hashed in the background on first\n"
-                  "request; sent once known), startup (hash everything before serving)")
+                  "request and sent once known; at once for a request with Want-Repr-Digest,\n"
+                  "as zcp get --verify asks), startup (hash everything before serving)")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "lazy", "startup"}));
+  cmd->add_option("--log-format", f->log_format,
+                  "access log on stderr: combined (Apache/nginx combined log format, then\n"
+                  "seconds and client port) or json (one object a line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"combined", "json"}));
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
   return [f] { return run(*f); };
 }

@@ -10,7 +10,7 @@ start_server "$SCRATCH/root"
 "$ZCP" get -j 4 --json "${URL}big.bin" "$SCRATCH/dl/big.bin" >"$SCRATCH/j" || fail "get -j 4"
 cmp "$SCRATCH/dl/big.bin" "$SCRATCH/root/big.bin" || fail "-j 4 copy differs"
 grep -q '"streams":4' "$SCRATCH/j" || fail "did not use 4 streams: $(cat "$SCRATCH/j")"
-[ "$(grep -c '"GET /big.bin" 206' "$SCRATCH/server.log")" = 4 ] || fail "not 4 range requests"
+[ "$(grep -c '"GET /big.bin HTTP/1.1" 206' "$SCRATCH/server.log")" = 4 ] || fail "not 4 range requests"
 "$ZCP" get -q -j 3 "${URL}odd.bin" "$SCRATCH/dl/odd.bin" || fail "get -j 3 odd size"
 cmp "$SCRATCH/dl/odd.bin" "$SCRATCH/root/odd.bin" || fail "odd-size parallel copy differs"
 

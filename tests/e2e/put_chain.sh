@@ -51,7 +51,7 @@ h = r["hosts"]
 assert len(h) == 3 and all(x["ok"] and x["status"] == 201 and x["bytes"] == 24 << 20 for x in h), h
 assert h[1]["url"] == sys.argv[2] and r["bytes"] == 24 << 20, r
 PYEOF
-grep -q '"PUT /x.bin" 201 .* relay: 3 of 3 hosts stored' "$SCRATCH/a.log" || fail "a's log: $(cat "$SCRATCH/a.log")"
+grep -q '"PUT /x.bin HTTP/1.1" 201 .* relay: 3 of 3 hosts stored' "$SCRATCH/a.log" || fail "a's log: $(cat "$SCRATCH/a.log")"
 expect_exit 0 "$ZCP" put "$SCRATCH/f.bin" "${URL_a}x.bin" "${URL_b}" "${URL_c}x.bin"
 for u in "${URL_a}" "${URL_c}"; do
   grep -q -- "-> ${u}x.bin: stored (204 replaced)" "$SCRATCH/stderr" || fail "no 204 for $u: $(cat "$SCRATCH/stderr")"
@@ -134,11 +134,11 @@ for h in a b; do [ "$(sum "$SCRATCH/$h/h.bin")" = "$want" ] || fail "host $h bef
 addr_a=${URL_a#http://}
 addr_a=${addr_a%/}
 for fwd in 'ftp://x/y' 'http://' 'http://[::1'; do
-  got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forward: $fwd\r\n\r\nx" | head -1 | tr -d '\r')
+  got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nZcp-Forward: $fwd\r\n\r\nx" | head -1 | tr -d '\r')
   [ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "Zcp-Forward '$fwd' answered: $got"
 done
 many=$(for i in $(seq 65); do printf 'http://127.0.0.1:1/%d ' "$i"; done)
-got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nContent-Length: 1\r\nZcp-Forward: $many\r\n\r\nx" | head -1 | tr -d '\r')
+got=$(raw_http "$addr_a" "PUT /bad.bin HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nZcp-Forward: $many\r\n\r\nx" | head -1 | tr -d '\r')
 [ "$got" = "HTTP/1.1 400 Bad Request" ] || fail "65 hosts answered: $got"
 [ ! -e "$SCRATCH/a/bad.bin" ] || fail "a bad chain request stored a file"
 
@@ -152,7 +152,7 @@ $PY - "$addr_drain" "${URL_c}drained.bin" <<'PYEOF' &
 import socket, sys, time
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)))
-s.sendall(("PUT /drained.bin HTTP/1.1\r\nContent-Length: %d\r\nZcp-Forward: %s\r\n\r\n"
+s.sendall(("PUT /drained.bin HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\nZcp-Forward: %s\r\n\r\n"
            % (64 << 20, sys.argv[2])).encode())
 s.sendall(b"x" * (1 << 20))
 time.sleep(30)

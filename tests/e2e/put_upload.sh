@@ -26,18 +26,20 @@ expect_stderr "401"
 truncate -s 200M "$SCRATCH/huge.bin"
 expect_exit 22 "$ZCP" put --token s3cret "$SCRATCH/huge.bin" "${URL}in/huge.bin"
 expect_stderr "413"
-[ "$(raw_http "$ADDR" 'PUT /../evil HTTP/1.1\r\nAuthorization: Bearer s3cret\r\nContent-Length: 1\r\n\r\nx' | head -1 | tr -d '\r')" = "HTTP/1.1 403 Forbidden" ] ||
+[ "$(raw_http "$ADDR" 'PUT /../evil HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer s3cret\r\nContent-Length: 1\r\n\r\nx' | head -1 | tr -d '\r')" = "HTTP/1.1 403 Forbidden" ] ||
   fail "traversal PUT not 403"
 [ ! -e "$SCRATCH/evil" ] || fail "traversal wrote outside the root"
-[ "$(curl -s -o /dev/null -w '%{http_code}' -T "$SCRATCH/f.bin" -H 'Authorization: Bearer s3cret' "${URL}nodir/x")" = 404 ] ||
-  fail "PUT into a missing directory not 404"
+# A missing directory is created beneath the root (issue 11).
+[ "$(curl -s -o /dev/null -w '%{http_code}' -T "$SCRATCH/f.bin" -H 'Authorization: Bearer s3cret' "${URL}nodir/x")" = 201 ] ||
+  fail "PUT into a missing directory not 201"
+cmp "$SCRATCH/root/nodir/x" "$SCRATCH/f.bin" || fail "PUT into a new directory differs"
 
 # Killed mid-upload: a client that sends half the body and dies.
 $PY - "$ADDR" <<'PYEOF'
 import socket, sys
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((host, int(port)))
-s.sendall(b"PUT /in/killed.bin HTTP/1.1\r\nAuthorization: Bearer s3cret\r\nContent-Length: 10000000\r\n\r\n")
+s.sendall(b"PUT /in/killed.bin HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer s3cret\r\nContent-Length: 10000000\r\n\r\n")
 s.sendall(b"x" * 3000000)
 s.close()
 PYEOF

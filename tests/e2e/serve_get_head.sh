@@ -31,5 +31,5 @@ tail -c 6 "$SCRATCH/raw" | grep -q hello || fail "GET after HEAD lost its body"
 curl -s -D - -o /dev/null -X DELETE "${URL}big.bin" | grep -qi '^allow: GET, HEAD' || fail "405 without Allow"
 [ "$(http_status "${URL}sub")" = 301 ] || fail "directory without slash not 301"
 curl -s -D - -o /dev/null "${URL}sub" | grep -qi '^location: /sub/' || fail "bad redirect"
-grep -q '"GET /big.bin" 200 1048583' "$SCRATCH/server.log" || fail "no access log line: $(cat "$SCRATCH/server.log")"
+grep -q '"GET /big.bin HTTP/1.1" 200 1048583' "$SCRATCH/server.log" || fail "no access log line: $(cat "$SCRATCH/server.log")"
 echo ok

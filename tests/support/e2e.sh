@@ -124,3 +124,42 @@ except socket.timeout:
 sys.stdout.buffer.write(out)
 PYEOF
 }
+
+# probe ADDR REQUEST [--wait-before-body SECONDS BODY]: one raw request on
+# its own connection; prints "STATUS CONTENT_LENGTH BODY_BYTES CLOSED EARLY"
+# (see tests/support/http_probe.py).
+probe() { $PY "$ZCP_SOURCE_DIR/tests/support/http_probe.py" "$@"; }
+
+# expect_canned WANT ADDR REQUEST: the answer has status WANT, a
+# Content-Length equal to the body bytes that came, and a close.
+expect_canned() {
+  local want=$1 got
+  got=$(probe "$2" "$3")
+  read -r status length bytes closed _ <<<"$got"
+  [ "$status" = "$want" ] || fail "want $want for $(printf %q "$3"), got '$got'"
+  [ "$length" = "$bytes" ] || fail "$want: Content-Length $length but $bytes body bytes for $(printf %q "$3")"
+  [ "$closed" = 1 ] || fail "$want: connection not closed for $(printf %q "$3")"
+}
+
+# keep_going: from here on `fail` reports and counts instead of exiting, so
+# a test of many cases names every case that fails; end with `finish_cases`.
+keep_going() {
+  E2E_FAILS=${E2E_FAILS:-0}
+  fail() {
+    echo "FAIL: $*" >&2
+    E2E_FAILS=$((E2E_FAILS + 1))
+  }
+}
+finish_cases() {
+  [ "${E2E_FAILS:-0}" = 0 ] || { echo "$E2E_FAILS check(s) failed" >&2; exit 1; }
+  echo ok
+}
+# stop_going: back to `fail` that exits, with the count so far (for a
+# step a later case depends on, such as starting a server).
+stop_going() {
+  fail() {
+    echo "FAIL: $*" >&2
+    echo "$((${E2E_FAILS:-0} + 1)) check(s) failed" >&2
+    exit 1
+  }
+}

@@ -250,6 +250,20 @@ Status DigestCache::compute_now(int fd, const struct stat& st) {
   return {};
 }
 
+std::optional<std::string> DigestCache::lookup_now(int fd, const struct stat& st) {
+  if (!S_ISREG(st.st_mode)) return std::nullopt;
+  const Key key = key_of(st);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = done_.find(key); it != done_.end()) return it->second;
+  }
+  auto digest = hash_unchanged(fd, key, [] { return false; });
+  if (!digest) return std::nullopt;
+  std::lock_guard lock(mu_);
+  store_digest(done_, key, *digest);
+  return std::move(*digest);
+}
+
 // The background thread: takes queued files one at a time and hashes them
 // without holding mu_, so lookups never wait for the disk.
 void DigestCache::run() {

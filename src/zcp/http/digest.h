@@ -40,6 +40,11 @@ class DigestCache {
   std::optional<std::string> lookup(int fd, const struct stat& st);
   // Hashes now, on the calling thread (for --digest at startup).
   Status compute_now(int fd, const struct stat& st);
+  // The digest for a request that asked for it: known, or computed now on
+  // the calling thread (a worker: it blocks that worker's other
+  // connections for the hash, ~0.5 s a GiB) and remembered. nullopt when
+  // hashing fails or the file changes meanwhile.
+  std::optional<std::string> lookup_now(int fd, const struct stat& st);
 
  private:
   using Key = std::tuple<dev_t, ino_t, off_t, int64_t, int64_t>;  // dev, ino, size, mtime s, ns

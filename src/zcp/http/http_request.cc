@@ -2,6 +2,7 @@
 
 #include <http_parser.h>
 
+#include <algorithm>
 #include <string>
 
 #include "zcp/http/http_text.h"
@@ -27,6 +28,31 @@ bool is_token(std::string_view s) {
 // anything else (a TLS hello, binary junk) is simply malformed (400).
 bool looks_like_method_byte(char c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; }
 
+// A method http-parser does not know is 501 only when the line has the
+// shape of a request line, "TOKEN SP TARGET SP HTTP/d.d" (RFC 9112 section
+// 3); "GARBAGE", "GET" alone or "FOO /x" are no request at all: 400. A line
+// still arriving (its LF not yet read) gets the benefit of the doubt while
+// what it shows could begin one: "BR", "BREW /po".
+bool is_request_line_shaped(std::string_view line) {
+  bool complete = false;
+  if (size_t lf = line.find('\n'); lf != std::string_view::npos) {
+    line = line.substr(0, lf);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    complete = true;
+  }
+  size_t sp1 = line.find(' ');
+  if (sp1 == 0 || (complete && sp1 == std::string_view::npos)) return false;
+  for (char c : line.substr(0, sp1)) {
+    if (!looks_like_method_byte(c)) return false;
+  }
+  if (!complete) return true;
+  size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  std::string_view version = line.substr(sp2 + 1);
+  return version.size() == 8 && version.substr(0, 5) == "HTTP/" && version[5] >= '0' &&
+         version[5] <= '9' && version[6] == '.' && version[7] >= '0' && version[7] <= '9';
+}
+
 }  // namespace
 
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
@@ -42,6 +68,39 @@ size_t HttpRequest::header_count(std::string_view name) const {
     if (iequals(entry.first, name)) ++count;
   }
   return count;
+}
+
+std::optional<HttpError> host_error(const HttpRequest& req) {
+  size_t hosts = req.header_count("Host");
+  if (hosts > 1) return HttpError{400, "more than one Host header"};
+  bool http11 = req.version_major == 1 && req.version_minor >= 1;
+  if (hosts == 0 && http11) return HttpError{400, "HTTP/1.1 request without a Host header"};
+  return std::nullopt;
+}
+
+std::optional<std::string_view> auth_credentials(std::string_view authorization,
+                                                 std::string_view scheme) {
+  authorization = trim_ows(authorization);
+  size_t space = authorization.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  if (!iequals(authorization.substr(0, space), scheme)) return std::nullopt;
+  // RFC 9110 section 11.4: one or more spaces between scheme and token68.
+  std::string_view rest = authorization.substr(space);
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  if (rest.empty()) return std::nullopt;
+  return rest;
+}
+
+bool same_secret(std::string_view a, std::string_view b) {
+  // Every byte of the longer one is looked at, whatever the lengths.
+  size_t n = std::max(a.size(), b.size());
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < n; ++i) {
+    auto x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    auto y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned char>(x ^ y);
+  }
+  return diff == 0;
 }
 
 bool HttpRequest::expects_continue() const {
@@ -196,17 +255,20 @@ void HttpRequestParser::reset() {
   impl_->restart();
   request_ = HttpRequest{};
   error_ = HttpError{};
+  first_line_.clear();
 }
 
 namespace {
 
-HttpError error_from_parser(http_errno err, char at) {
+HttpError error_from_parser(http_errno err, char at, std::string_view first_line) {
   switch (err) {
     case HPE_HEADER_OVERFLOW:
       return {431, "request head too large"};
     case HPE_INVALID_METHOD:
-      if (looks_like_method_byte(at)) return {501, "method not implemented"};
-      return {400, "invalid method"};
+      if (looks_like_method_byte(at) && is_request_line_shaped(first_line)) {
+        return {501, "method not implemented"};
+      }
+      return {400, "not a request line"};
     case HPE_INVALID_TRANSFER_ENCODING:
       return {501, "unsupported Transfer-Encoding"};
     default:
@@ -225,6 +287,12 @@ HttpRequestParser::State HttpRequestParser::feed(std::string_view data, size_t& 
   // and http-parser never sees bytes we would refuse anyway.
   size_t room = limits_.max_head_bytes - impl.head_bytes;
   std::string_view chunk = data.substr(0, room);
+  // Keep the request line (up to its LF) for error_from_parser; bounded by
+  // the head limit like everything else.
+  if (first_line_.find('\n') == std::string::npos) {
+    size_t lf = chunk.find('\n');
+    first_line_.append(chunk.substr(0, lf == std::string_view::npos ? chunk.size() : lf + 1));
+  }
   size_t parsed =
       chunk.empty() ? 0
                     : http_parser_execute(&impl.parser, &impl.settings, chunk.data(), chunk.size());
@@ -235,7 +303,7 @@ HttpRequestParser::State HttpRequestParser::feed(std::string_view data, size_t& 
   if (impl.refusal) {
     error_ = *impl.refusal;
   } else if (err != HPE_OK) {
-    error_ = error_from_parser(err, parsed < chunk.size() ? chunk[parsed] : '\0');
+    error_ = error_from_parser(err, parsed < chunk.size() ? chunk[parsed] : '\0', first_line_);
   } else if (parsed == chunk.size() && chunk.size() == data.size()) {
     return State::kNeedMore;
   } else if (parsed == chunk.size()) {

@@ -47,6 +47,20 @@ struct HttpError {
   std::string reason;
 };
 
+// RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host
+// field, any request at most one; 400 otherwise. HTTP/1.0 may omit it.
+std::optional<HttpError> host_error(const HttpRequest& req);
+
+// The credentials of an Authorization value for `scheme`: "Bearer abc" ->
+// "abc". The scheme compares case-insensitively (RFC 9110 section 11.1),
+// the credentials are returned as sent; nullopt for another scheme or none.
+std::optional<std::string_view> auth_credentials(std::string_view authorization,
+                                                 std::string_view scheme);
+
+// Compares a secret in time that depends only on the lengths, so a token
+// cannot be guessed byte by byte from how fast a refusal comes.
+bool same_secret(std::string_view a, std::string_view b);
+
 // Feeds bytes until one request head is complete.
 class HttpRequestParser {
  public:
@@ -72,6 +86,7 @@ class HttpRequestParser {
   HttpRequest request_;
   HttpError error_;
   HttpLimits limits_;
+  std::string first_line_;  // the request line's bytes so far (to tell 400 from 501)
 };
 
 }  // namespace zcp

@@ -22,6 +22,7 @@ std::string_view reason_phrase(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
@@ -75,6 +76,14 @@ Response error_response(int status, std::string_view detail) {
   if (!detail.empty()) text += fmt::format(": {}", detail);
   text += "\n";
   return text_response(status, "text/plain; charset=utf-8", std::move(text));
+}
+
+std::string serialize_bytes_response(const Response& r, bool http10) {
+  std::string out = build_head(r, http10);
+  for (const Segment& seg : r.body) {
+    if (!seg.is_file()) out += seg.data;
+  }
+  return out;
 }
 
 namespace {

@@ -42,6 +42,11 @@ Response text_response(int status, std::string content_type, std::string body);
 // A short text/plain error response: "404 Not Found: /missing\n".
 Response error_response(int status, std::string_view detail = {});
 
+// Head and body of a response made only of byte segments, as one string:
+// for answers sent outside a Connection (the worker's 503 when full), so
+// their Content-Length comes from the same text_response as every other.
+std::string serialize_bytes_response(const Response& r, bool http10 = false);
+
 // Wraps a body source in HTTP/1.1 chunked framing; zero-length segments
 // are dropped (a zero-size chunk would end the body early).
 std::unique_ptr<BodySource> make_chunked_source(std::unique_ptr<BodySource> inner);

@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_text.h"
+#include "zcp/server/access_log.h"
 
 namespace zcp {
 namespace {
@@ -94,14 +94,35 @@ void Connection::handle_input() {
   if (state == HttpRequestParser::State::kError) {
     Response r = error_response(parser_.error().status, parser_.error().reason);
     r.close = true;  // the framing of what follows is unknown
-    request_line_ = "-";
+    log_pending_ = true;
+    request_line_.clear();
+    referer_.clear();
+    user_agent_.clear();
+    arrived_ = std::chrono::system_clock::now();
     start_response(std::move(r));
     return;
   }
   const HttpRequest& req = parser_.request();
-  request_line_ = escape_peer_text(req.method + " " + req.target);
+  note_request(req);
+  if (auto bad = host_error(req)) {
+    Response r = error_response(bad->status, bad->reason);
+    r.close = true;  // a body, if any, was not read
+    return start_response(std::move(r));
+  }
   if (req.method == "PUT") return start_upload(req);
   start_response(handle_request(req, cfg_.handler));
+}
+
+// What the access log keeps of a parsed request.
+void Connection::note_request(const HttpRequest& req) {
+  log_pending_ = true;
+  request_line_ = fmt::format("{} {} HTTP/{}.{}", req.method, req.target, req.version_major,
+                              req.version_minor);
+  referer_ = std::string(req.header("Referer").value_or(""));
+  user_agent_ = std::string(req.header("User-Agent").value_or(""));
+  arrived_ = std::chrono::system_clock::now();
+  upload_bytes_.reset();
+  if (req.method == "PUT") upload_bytes_ = 0;  // until the body comes: a refused PUT received none
 }
 
 // kReadingHead -> kReadingBody: the body goes to a temporary file; bytes
@@ -146,6 +167,9 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   if (auto auth = req.header("Authorization")) job.authorization = std::string(*auth);
   job.expect_continue = req.expects_continue();
   job.request_line = request_line_;
+  job.referer = referer_;
+  job.user_agent = user_agent_;
+  job.arrived = arrived_;
   job.started = Clock::now();
   job.body_prefix = in_.substr(0, static_cast<size_t>(std::min<uint64_t>(in_.size(), upload_->length())));
   job.upload = std::move(upload_);
@@ -158,7 +182,7 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
     return refuse(503, "too many relays at once");
   }
   in_.clear();  // anything after the body is dropped: the relay closes the connection
-  request_line_.clear();  // the relay logs the request
+  log_pending_ = false;  // the relay logs the request
   state_ = State::kClosed;
 }
 
@@ -170,6 +194,7 @@ void Connection::upload_step(Upload::Step step) {
   }
   Response r = step == Upload::Step::kComplete ? upload_->finish() : upload_->failure_response();
   bool gone = upload_->peer_closed();
+  upload_bytes_ = upload_->received();
   upload_.reset();  // an unfinished O_TMPFILE vanishes here
   if (gone) {
     response_.status = 499;  // nginx's "client closed request": nothing was answered
@@ -205,7 +230,9 @@ void Connection::start_response(Response r) {
 
 // Raw mode (the experiment's server): the whole file, then close.
 void Connection::start_raw() {
+  log_pending_ = true;
   request_line_ = "RAW";
+  arrived_ = std::chrono::system_clock::now();
   started_ = Clock::now();
   auto file = open_file(cfg_.raw_file, O_RDONLY);
   struct stat st {};
@@ -347,11 +374,19 @@ void Connection::close() {
 }
 
 void Connection::log_access(std::string_view note) {
-  if (!cfg_.access_log || request_line_.empty()) return;
-  double secs = seconds_since(started_);
-  cfg_.access_log(fmt::format("{} \"{}\" {} {} {:.3f}s{}{}", peer_.to_string(), request_line_,
-                              response_.status, body_sent_, secs, note.empty() ? "" : " ", note));
-  request_line_.clear();
+  if (!cfg_.access_log || !log_pending_) return;
+  log_pending_ = false;
+  AccessRecord rec;
+  rec.peer = peer_;
+  rec.when = arrived_;
+  rec.request_line = request_line_;
+  rec.status = response_.status;
+  rec.bytes = upload_bytes_.value_or(body_sent_);
+  rec.referer = referer_;
+  rec.user_agent = user_agent_;
+  rec.seconds = seconds_since(started_);
+  rec.note = std::string(note);
+  cfg_.access_log(format_access_line(rec, cfg_.log_json));
 }
 
 }  // namespace zcp

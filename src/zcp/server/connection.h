@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,7 @@ struct ConnectionConfig {
   // cannot starve the others on its worker (nginx's sendfile_max_chunk, 2m).
   uint64_t max_bytes_per_wakeup = 2 << 20;
   std::function<void(std::string_view)> access_log;  // null: no log
+  bool log_json = false;                              // JSON lines instead of combined format
   std::string raw_file;  // raw mode: send this file on connect, then close
   UploadConfig upload;   // PUT
   RelayPool* relay = nullptr;  // --relay: PUTs naming further hosts; null: refused
@@ -86,6 +88,7 @@ class Connection {
   void close();
   void fail(std::string_view note);
   void log_access(std::string_view note);
+  void note_request(const HttpRequest& req);
 
   UniqueFd fd_;
   SocketAddress peer_;
@@ -106,7 +109,13 @@ class Connection {
   std::unique_ptr<SendEngine> engine_;
   bool keep_alive_ = false;
   bool http10_ = false;
-  std::string request_line_;  // "GET /a.bin" for the access log
+  // For the access log: raw as sent (access_log.h escapes), and whether a
+  // line is owed for the current request.
+  bool log_pending_ = false;
+  std::string request_line_;  // "GET /a.bin HTTP/1.1", "" when the head did not parse
+  std::string referer_, user_agent_;
+  std::chrono::system_clock::time_point arrived_;
+  std::optional<uint64_t> upload_bytes_;  // a PUT logs what it received
   std::string head_;          // status line and headers
   size_t head_sent_ = 0;
   size_t bytes_sent_ = 0;     // of the current segment of bytes

@@ -78,42 +78,34 @@ bool strip_absolute_form(std::string_view* target) {
   return false;
 }
 
-// Splits the decoded path into segments, dropping empty and "." ones.
+// Splits the decoded path into segments, dropping empty and "." ones. A
+// path ending in "/", "/." or "//" names a directory (trailing_slash).
 Status collect_segments(std::string_view path, RequestPath* out, PathError* error) {
   size_t start = 1;  // past the leading '/'
+  bool last_was_dir = true;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
     auto segment = decode_segment(path.substr(start, end - start), error);
     if (!segment) return std::move(segment).take_status();
     if (*segment == "..") return refuse(error, 403, "'..' in path");
-    if (!segment->empty() && *segment != ".") {
+    if (segment->size() > kMaxNameBytes) {
+      return refuse(error, 414, "a path segment is longer than 255 bytes (NAME_MAX)");
+    }
+    last_was_dir = segment->empty() || *segment == ".";
+    if (!last_was_dir) {
       if (!out->relative.empty()) out->relative += '/';
       out->relative += *segment;
     }
+    if (out->relative.size() > kMaxPathBytes) {
+      return refuse(error, 414, "the path is longer than 4095 bytes (PATH_MAX)");
+    }
     start = end + 1;
   }
+  out->trailing_slash = last_was_dir;
   return {};
 }
 
-// The errno of a failed openat2 as the HTTP status to answer with.
-int status_for_errno(int err) {
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return 404;
-    case EXDEV:  // a ".." or absolute symlink leaving the root
-    case ELOOP:  // a magic link (/proc/self/fd/N) or a symlink loop
-    case EACCES:
-    case EPERM:
-      return 403;
-    case EMFILE:  // out of descriptors: a passing overload, not a server bug
-    case ENFILE:
-      return 503;
-    default:
-      return 500;
-  }
-}
 
 bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -140,6 +132,41 @@ std::string decode_query_component(std::string_view text) {
 
 }  // namespace
 
+// Every errno a path operation (openat2 beneath the root, mkdirat, an
+// O_TMPFILE, linkat, renameat) can return, as the status to answer with;
+// 500 is left for what only a server fault explains.
+int status_for_errno(int err) {
+  switch (err) {
+    case ENOENT:        // a component is missing
+    case ENOTDIR:       // a component is a file: "/a.bin/x"
+      return 404;
+    case ENAMETOOLONG:  // past NAME_MAX or PATH_MAX: a target above the limit
+      return 414;
+    case EXDEV:         // RESOLVE_BENEATH: a ".." or absolute symlink leaving the root
+    case ELOOP:         // a magic link, a symlink loop, or RESOLVE_NO_SYMLINKS met one
+    case EACCES:
+    case EPERM:
+    case EROFS:         // a read-only file system takes no upload
+    case ENXIO:         // a socket or a FIFO without a writer
+    case ENODEV:        // a device node
+    case EISDIR:
+      return 403;
+    case ETXTBSY:       // a running executable cannot be replaced in place
+    case EEXIST:        // something else took the name meanwhile
+      return 409;
+    case ENOSPC:
+    case EDQUOT:
+      return 507;
+    case EMFILE:        // out of descriptors: a passing overload, not a server bug
+    case ENFILE:
+    case ENOMEM:
+    case EAGAIN:        // RESOLVE_* raced a rename: worth a retry
+      return 503;
+    default:
+      return 500;
+  }
+}
+
 Result<RequestPath> parse_request_path(std::string_view target, PathError* error) {
   bool absolute_form = strip_absolute_form(&target);
   RequestPath out;
@@ -153,7 +180,6 @@ Result<RequestPath> parse_request_path(std::string_view target, PathError* error
   Status status = collect_segments(path, &out, error);
   if (!status) return status;
   if (out.relative.empty()) out.relative = ".";
-  out.trailing_slash = path.back() == '/';
   return out;
 }
 

@@ -5,6 +5,7 @@
 // that leave the root, whatever the string looked like.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,9 +20,15 @@ namespace zcp {
 // '/', has no empty, "." or ".." segments, and is "." for the root.
 struct RequestPath {
   std::string relative;      // "docs/a b.txt" or "."
-  bool trailing_slash = false;  // "/docs/" (a directory URL)
+  bool trailing_slash = false;  // "/docs/" or "/docs/." (a directory URL)
   std::string query;         // raw text after '?', without the '?'
 };
+
+// Limits on a decoded path, as Linux has them: NAME_MAX per segment and
+// PATH_MAX (with its NUL) for the whole; longer gets 414 URI Too Long
+// before any system call, so a PUT is refused before its body is read.
+inline constexpr size_t kMaxNameBytes = 255;
+inline constexpr size_t kMaxPathBytes = 4095;
 
 // How a path was refused, as the HTTP status to answer with.
 struct PathError {
@@ -32,17 +39,23 @@ struct PathError {
 // Decodes "/a%20b/c?x=1". Refuses (400): a target not starting with '/'
 // (absolute-form "http://host/p" is accepted and its path used), bad
 // percent escapes, NUL (raw or %00), encoded '/' (%2F) and '\\' (%5C),
-// ".." segments (403), and control characters.
+// ".." segments (403), control characters, and a segment or path beyond
+// kMaxNameBytes / kMaxPathBytes (414).
 Result<RequestPath> parse_request_path(std::string_view target, PathError* error);
 
 // True when any segment of `relative` starts with '.' (dotfiles and
 // dot-directories are neither listed nor served unless --dotfiles).
 bool has_dot_segment(std::string_view relative);
 
+// The HTTP status for the errno of a failed path operation: ENOENT and
+// ENOTDIR 404, ENAMETOOLONG 414, EXDEV/ELOOP/EACCES/EPERM/EROFS/ENXIO/
+// ENODEV/EISDIR 403, ETXTBSY/EEXIST 409, ENOSPC/EDQUOT 507, EMFILE/ENFILE/
+// ENOMEM/EAGAIN 503, anything else 500.
+int status_for_errno(int err);
+
 // openat2(root_fd, relative, flags | O_CLOEXEC, RESOLVE_BENEATH |
-// RESOLVE_NO_MAGICLINKS). ENOENT/ENOTDIR -> 404, EXDEV/ELOOP/EACCES/EPERM
-// -> 403 (a symlink leaving the root), other errors -> 500. `error` may be
-// null; the Status names the relative path.
+// RESOLVE_NO_MAGICLINKS), failures mapped by status_for_errno. `error` may
+// be null; the Status names the relative path.
 Result<UniqueFd> open_beneath(int root_fd, const std::string& relative, int flags,
                               PathError* error);
 

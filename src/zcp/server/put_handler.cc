@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "zcp/server/path_resolve.h"
+#include "zcp/server/upload_dir.h"
 
 namespace zcp {
 namespace {
@@ -30,14 +31,6 @@ Response busy() {
   return r;
 }
 
-// Constant-time comparison, so the token cannot be guessed byte by byte.
-bool same_secret(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 std::optional<Response> check_request(const HttpRequest& req, const UploadConfig& cfg) {
   if (!cfg.enabled) {
     Response r = refuse(405, "uploads are off (zcp serve --upload)");
@@ -46,7 +39,8 @@ std::optional<Response> check_request(const HttpRequest& req, const UploadConfig
   }
   if (!cfg.token.empty()) {
     auto auth = req.header("Authorization");
-    if (!auth || !same_secret(*auth, "Bearer " + cfg.token)) {
+    auto token = auth ? auth_credentials(*auth, "Bearer") : std::nullopt;
+    if (!token || !same_secret(*token, cfg.token)) {
       Response r = refuse(401, "a valid 'Authorization: Bearer TOKEN' is required");
       r.set("WWW-Authenticate", "Bearer");
       return r;
@@ -63,6 +57,8 @@ std::optional<Response> check_request(const HttpRequest& req, const UploadConfig
 
 Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
   if (auto no = check_request(req, cfg)) return std::move(*no);
+  // Every check on the name comes before the body is read: a refusal
+  // answers instead of 100 Continue, or right after the head.
   PathError perr;
   auto path = parse_request_path(req.target, &perr);
   if (!path) return refuse(perr.status, perr.reason);
@@ -72,10 +68,16 @@ Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
   std::string dir = slash == std::string::npos ? "." : path->relative.substr(0, slash);
   std::unique_ptr<Upload> up(new Upload());
   up->name_ = path->relative.substr(slash == std::string::npos ? 0 : slash + 1);
-  auto dir_fd = open_beneath(cfg.root_fd, dir, O_RDONLY | O_DIRECTORY, &perr);
+  auto dir_fd = open_upload_dir(cfg.root_fd, dir, &perr);
   if (!dir_fd) {
     if (perr.status == 503) return busy();
-    return refuse(perr.status == 404 ? 404 : 403, "no such directory");
+    return refuse(perr.status, perr.reason);
+  }
+  // A file system with a NAME_MAX below Linux's usual 255 (eCryptfs: 143)
+  // would refuse the name only at the final rename, after the whole body.
+  long name_max = ::fpathconf(dir_fd->get(), _PC_NAME_MAX);
+  if (name_max > 0 && up->name_.size() > static_cast<size_t>(name_max)) {
+    return refuse(414, fmt::format("the name is longer than {} bytes", name_max));
   }
   struct stat st {};
   if (::fstatat(dir_fd->get(), up->name_.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -84,7 +86,7 @@ Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
   }
   int fd = ::openat(dir_fd->get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0 && (errno == EMFILE || errno == ENFILE)) return busy();
-  if (fd < 0) return refuse(errno == ENOSPC ? 507 : 500, "cannot create a temporary file");
+  if (fd < 0) return refuse(status_for_errno(errno), "cannot create a temporary file");
   up->dir_ = std::move(*dir_fd);
   up->file_.reset(fd);
   up->length_ = *req.content_length;
@@ -172,6 +174,11 @@ Response Upload::fail_with(Status why) {
 Response Upload::failure_response() const {
   int e = error_.error_number();
   if (e == ENOSPC || e == EDQUOT) return refuse(507, "no space left for the upload");
+  // A path error this late (the target's name taken by a directory
+  // meanwhile, say) is still the client's, not a server fault.
+  if (e != 0 && status_for_errno(e) != 500 && status_for_errno(e) != 404) {
+    return refuse(status_for_errno(e), error_.to_string());
+  }
   return refuse(500, error_.to_string());
 }
 

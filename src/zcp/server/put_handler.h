@@ -28,7 +28,8 @@ struct UploadConfig {
 class Upload {
  public:
   // A prepared upload, or the response that refuses it (401, 403, 404,
-  // 405, 411, 413, 500, 507).
+  // 405, 409, 411, 413, 414, 500, 503, 507), decided from the head alone.
+  // Missing parent directories are created (upload_dir.h).
   static std::variant<std::unique_ptr<Upload>, Response> begin(const HttpRequest& req,
                                                                const UploadConfig& cfg);
 

@@ -8,6 +8,7 @@
 #include "zcp/fanout/tee_pump.h"
 #include "zcp/http/http_response.h"
 #include "zcp/send_engine.h"
+#include "zcp/server/access_log.h"
 
 namespace zcp {
 namespace {
@@ -222,8 +223,17 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
 
 void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::string& note) {
   if (!cfg_.log) return;
-  cfg_.log(fmt::format("{} \"{}\" {} {} {:.3f}s {}", job.peer.to_string(), job.request_line, status,
-                       bytes, seconds_since(job.started), note));
+  AccessRecord rec;
+  rec.peer = job.peer;
+  rec.when = job.arrived;
+  rec.request_line = job.request_line;
+  rec.status = status;
+  rec.bytes = bytes;
+  rec.referer = job.referer;
+  rec.user_agent = job.user_agent;
+  rec.seconds = seconds_since(job.started);
+  rec.note = note;  // holds the other hosts' words: format_access_line escapes it
+  cfg_.log(format_access_line(rec, cfg_.log_json));
 }
 
 }  // namespace zcp

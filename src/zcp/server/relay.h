@@ -36,7 +36,9 @@ struct RelayJob {
   std::vector<Url> forward;        // the hosts after this one, in order
   std::string authorization;       // passed on as is (each hop checks it)
   bool expect_continue = false;    // the upstream waits for 100 Continue
-  std::string request_line;        // "PUT /a.img", for the log
+  std::string request_line;        // "PUT /a.img HTTP/1.1", raw, for the log
+  std::string referer, user_agent; // raw, for the log
+  std::chrono::system_clock::time_point arrived;
   std::chrono::steady_clock::time_point started;
 };
 
@@ -44,6 +46,7 @@ struct RelayConfig {
   std::chrono::milliseconds timeout{60000};   // any wait without progress
   size_t max_relays = 64;                     // at once; more get 503
   std::function<void(std::string_view)> log;  // access lines; null: silent
+  bool log_json = false;                      // access_log.h's JSON lines
 };
 
 class RelayPool {

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "zcp/http/http_text.h"
 #include "zcp/http/validators.h"
 #include "zcp/server/dir_listing.h"
 #include "zcp/server/path_resolve.h"
@@ -60,6 +61,26 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
   return text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
 }
 
+// RFC 9530 section 4: "Want-Repr-Digest: sha-256=5" (any weight but 0),
+// or the older RFC 3230 "Want-Digest: SHA-256".
+bool wants_sha256(const HttpRequest& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (!iequals(name, "Want-Repr-Digest") && !iequals(name, "Want-Digest")) continue;
+    size_t start = 0;
+    while (start <= value.size()) {
+      size_t comma = value.find(',', start);
+      if (comma == std::string::npos) comma = value.size();
+      std::string_view item = trim_ows(std::string_view(value).substr(start, comma - start));
+      std::string_view key = item.substr(0, item.find_first_of("=;"));
+      std::string_view rest = item.substr(key.size());
+      bool refused = rest == "=0" || rest == ";q=0";
+      if (iequals(trim_ows(key), "sha-256") && !refused) return true;
+      start = comma + 1;
+    }
+  }
+  return false;
+}
+
 // 304 when the client's copy is current (If-None-Match wins over
 // If-Modified-Since, as RFC 9110 13.2.2 orders them).
 bool not_modified(const HttpRequest& req, const std::string& etag, int64_t mtime) {
@@ -93,8 +114,12 @@ Response file_response(const HttpRequest& req, const RequestPath& path, UniqueFd
   r.set("Accept-Ranges", "bytes");
   r.set("Content-Type", cfg.mime->lookup(path.relative));
   if (cfg.digests) {
-    // The digest of the whole representation (RFC 9530), also on 206.
-    if (auto d = cfg.digests->lookup(fd.get(), st)) r.set("Repr-Digest", repr_digest_value(*d));
+    // The digest of the whole representation (RFC 9530), also on 206. A
+    // client that asks for it (Want-Repr-Digest) waits for the hash rather
+    // than get none; the others never pay for it.
+    auto d = cfg.digests->lookup(fd.get(), st);
+    if (!d && wants_sha256(req)) d = cfg.digests->lookup_now(fd.get(), st);
+    if (d) r.set("Repr-Digest", repr_digest_value(*d));
   }
   RangeResult range = requested_range(req, etag, mtime, size);
   uint64_t first = 0, count = size;
@@ -141,6 +166,9 @@ Response route(const HttpRequest& req, const HandlerConfig& cfg) {
   if (::fstat(fd->get(), &st) != 0) return error_response(500);
   if (S_ISDIR(st.st_mode)) return directory_response(req, *path, fd->get(), cfg);
   if (!S_ISREG(st.st_mode)) return error_response(403);
+  // "/a.bin/" names a directory that is not there (openat2 with a trailing
+  // slash would say ENOTDIR; "/a.bin/." loses its dot before it).
+  if (path->trailing_slash) return error_response(404, "not a directory");
   return file_response(req, *path, std::move(*fd), st, cfg);
 }
 

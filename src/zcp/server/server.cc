@@ -50,6 +50,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.idle_timeout = s->config_.idle_timeout;
   cc.send_timeout = s->config_.send_timeout;
   cc.access_log = s->config_.log;
+  cc.log_json = s->config_.log_json;
   cc.raw_file = s->config_.raw_file;
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
                s->root_.get()};
@@ -58,6 +59,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     RelayConfig rc;
     rc.timeout = s->config_.send_timeout;
     rc.log = s->config_.log;
+    rc.log_json = s->config_.log_json;
     s->relays_ = std::make_unique<RelayPool>(std::move(rc));
     cc.relay = s->relays_.get();
   }

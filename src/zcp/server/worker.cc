@@ -13,9 +13,14 @@ constexpr uint64_t kWakerTag = 1;
 constexpr int kMaxAcceptsPerWakeup = 64;
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 
-constexpr std::string_view kBusy =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 30\r\n"
-    "Retry-After: 1\r\nConnection: close\r\n\r\n503 too many connections, retry\n";
+// Built per refusal (its Date changes), by the same helper as every other
+// response, so its Content-Length cannot drift from its body.
+std::string busy_response() {
+  Response r = error_response(503, "too many connections, retry");
+  r.set("Retry-After", "1");
+  r.set("Connection", "close");
+  return serialize_bytes_response(r);
+}
 
 }  // namespace
 
@@ -151,7 +156,8 @@ void Worker::resume_accepting() {
 
 // A clean refusal: one small 503, then close (the socket buffer takes it).
 void Worker::refuse(UniqueFd fd) {
-  [[maybe_unused]] ssize_t n = ::send(fd.get(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  const std::string busy = busy_response();
+  [[maybe_unused]] ssize_t n = ::send(fd.get(), busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   shutdown_and_drain(fd.get(), 4);  // so no RST destroys the 503
 }
 

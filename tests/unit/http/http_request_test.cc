@@ -239,4 +239,66 @@ TEST(HttpRequest, ErrorIsSticky) {
 }
 
 }  // namespace
+// RFC 9112 section 3.2.
+TEST(HostHeader, ExactlyOneForHttp11) {
+  auto parse = [](std::string_view text) {
+    HttpRequestParser parser;
+    EXPECT_EQ(feed_all(parser, text), State::kDone) << text;
+    return host_error(parser.request());
+  };
+  EXPECT_FALSE(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_FALSE(parse("GET / HTTP/1.1\r\nhOsT: a\r\n\r\n"));
+  EXPECT_FALSE(parse("GET / HTTP/1.0\r\n\r\n"));  // 1.0 may omit it
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\n\r\n")->status, 400);
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n")->status, 400);
+  EXPECT_EQ(parse("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n")->status, 400);
+  EXPECT_EQ(parse("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n")->status, 400);
+}
+
+// 501 is for a request with a method we lack; what is no request is 400.
+TEST(HttpRequest, GarbageLineIs400UnknownMethodIs501) {
+  EXPECT_EQ(refusal("GARBAGE\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("GET\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("BREW\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("BREW /pot\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("BREW /pot HTTP/1.1 extra\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("\x16\x03\x01\x02\x00\r\n\r\n"), 400);
+  EXPECT_EQ(refusal("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n"), 501);
+  EXPECT_EQ(refusal("FROB / HTTP/1.1\r\n\r\n"), 501);
+  // Arriving a byte at a time, a line is judged on what came: a method we
+  // lack stays 501; a line that cannot begin a request is 400 at once.
+  for (std::string_view text : {"BREW /pot HTTP/1.1\r\n\r\n", "\x16\x03\x01\r\n"}) {
+    HttpRequestParser parser;
+    State state = State::kNeedMore;
+    for (size_t i = 0; i < text.size() && state == State::kNeedMore; ++i) {
+      size_t used = 0;
+      state = parser.feed(text.substr(i, 1), used);
+    }
+    ASSERT_EQ(state, State::kError) << text;
+    EXPECT_EQ(parser.error().status, text[0] == 'B' ? 501 : 400) << text;
+  }
+}
+
+TEST(AuthCredentials, SchemeIsCaseInsensitiveTokenIsExact) {
+  EXPECT_EQ(auth_credentials("Bearer abc", "Bearer"), "abc");
+  EXPECT_EQ(auth_credentials("bearer abc", "Bearer"), "abc");
+  EXPECT_EQ(auth_credentials("BEARER abc", "Bearer"), "abc");
+  EXPECT_EQ(auth_credentials("bEaReR   abc", "Bearer"), "abc");
+  EXPECT_EQ(auth_credentials("Bearer ABC", "Bearer"), "ABC");
+  EXPECT_FALSE(auth_credentials("Basic abc", "Bearer"));
+  EXPECT_FALSE(auth_credentials("Bearerabc", "Bearer"));
+  EXPECT_FALSE(auth_credentials("Bearer", "Bearer"));
+  EXPECT_FALSE(auth_credentials("abc", "Bearer"));
+  EXPECT_FALSE(auth_credentials("Bearer ", "Bearer"));
+}
+
+TEST(SameSecret, ComparesAllBytes) {
+  EXPECT_TRUE(same_secret("s3cret", "s3cret"));
+  EXPECT_FALSE(same_secret("s3cret", "S3cret"));
+  EXPECT_FALSE(same_secret("s3cret", "s3cre"));
+  EXPECT_FALSE(same_secret("s3cre", "s3cret"));
+  EXPECT_FALSE(same_secret("", "x"));
+  EXPECT_TRUE(same_secret("", ""));
+}
+
 }  // namespace zcp

@@ -192,8 +192,65 @@ TEST_F(OpenBeneathTest, MissingIs404) {
   EXPECT_EQ(refusal("sub/file.txt/x"), 404);  // ENOTDIR
 }
 
-TEST_F(OpenBeneathTest, OtherErrorsAre500) {
-  EXPECT_EQ(refusal("sub", O_WRONLY), 500);  // EISDIR
+TEST_F(OpenBeneathTest, DirectoryOpenedForWritingIs403) {
+  EXPECT_EQ(refusal("sub", O_WRONLY), 403);  // EISDIR
+}
+
+TEST_F(OpenBeneathTest, LongNameIs414) {
+  EXPECT_EQ(refusal(std::string(300, 'n'), O_RDONLY), 414);  // ENAMETOOLONG
+}
+
+// Every errno a path operation returns maps to a status; 500 only for
+// what a client cannot cause.
+TEST(StatusForErrno, EachErrno) {
+  EXPECT_EQ(status_for_errno(ENOENT), 404);
+  EXPECT_EQ(status_for_errno(ENOTDIR), 404);
+  EXPECT_EQ(status_for_errno(ENAMETOOLONG), 414);
+  for (int e : {EXDEV, ELOOP, EACCES, EPERM, EROFS, ENXIO, ENODEV, EISDIR}) {
+    EXPECT_EQ(status_for_errno(e), 403) << e;
+  }
+  EXPECT_EQ(status_for_errno(ETXTBSY), 409);
+  EXPECT_EQ(status_for_errno(EEXIST), 409);
+  EXPECT_EQ(status_for_errno(ENOSPC), 507);
+  EXPECT_EQ(status_for_errno(EDQUOT), 507);
+  for (int e : {EMFILE, ENFILE, ENOMEM, EAGAIN}) EXPECT_EQ(status_for_errno(e), 503) << e;
+  EXPECT_EQ(status_for_errno(EIO), 500);
+}
+
+TEST(ParseRequestPath, SegmentBeyondNameMaxIs414) {
+  PathError err;
+  EXPECT_TRUE(parse_request_path("/" + std::string(255, 'a'), &err).is_ok());
+  EXPECT_FALSE(parse_request_path("/" + std::string(256, 'a'), &err).is_ok());
+  EXPECT_EQ(err.status, 414);
+  // Percent escapes count decoded: 86 * "%41" is 86 bytes.
+  std::string escaped;
+  for (int i = 0; i < 256; ++i) escaped += "%41";
+  EXPECT_FALSE(parse_request_path("/" + escaped, &err).is_ok());
+  EXPECT_EQ(err.status, 414);
+}
+
+TEST(ParseRequestPath, PathBeyondPathMaxIs414) {
+  PathError err;
+  std::string deep;
+  for (int i = 0; i < 2100; ++i) deep += "/d";  // 4199 bytes decoded
+  EXPECT_FALSE(parse_request_path(deep, &err).is_ok());
+  EXPECT_EQ(err.status, 414);
+  std::string dots;
+  for (int i = 0; i < 2100; ++i) dots += "/.";  // collapses to the root
+  auto root = parse_request_path(dots, &err);
+  ASSERT_TRUE(root.is_ok());
+  EXPECT_EQ(root->relative, ".");
+}
+
+TEST(ParseRequestPath, SlashDotAfterANameIsADirectoryUrl) {
+  PathError err;
+  auto p = parse_request_path("/a.bin/.", &err);
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(p->relative, "a.bin");
+  EXPECT_TRUE(p->trailing_slash);
+  auto q = parse_request_path("/a.bin", &err);
+  ASSERT_TRUE(q.is_ok());
+  EXPECT_FALSE(q->trailing_slash);
 }
 
 TEST_F(OpenBeneathTest, ErrorNamesTheRelativePath) {
