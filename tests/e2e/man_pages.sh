@@ -14,8 +14,8 @@ done
 
 # Long options as --help prints them (the Options: section) and as the page
 # documents them (\-\-name in its OPTIONS section).
-help_options() { "$ZCP" "$@" --help | sed -n '/^Options:/,/^Subcommands:/p' | grep -oE -- '(^|[ ,])--[a-z0-9][a-z0-9-]*' | tr -d ' ,' | sort -u; }
-page_options() { sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$1" | grep -oE -- '\\-\\-[a-z0-9][a-z0-9\\-]*' | sed 's/\\//g' | sort -u; }
+help_options() { "$ZCP" "$@" --help | sed -n '/^Options:/,/^Subcommands:/p' | grep -oE -- '^ +(-[a-zA-Z0-9],)?--[a-z0-9][a-z0-9-]*' | grep -oE -- '--[a-z0-9-]+' | sort -u; }
+page_options() { sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$1" | awk 'tag { print; tag = 0 } /^\.TP/ { tag = 1 }' | grep -oE -- '\\-\\-[a-z0-9][a-z0-9\\-]*' | sed 's/\\//g' | sort -u; }
 
 for cmd in serve get put bench; do
   page=$man/zcp-$cmd.1
