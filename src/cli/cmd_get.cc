@@ -235,7 +235,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   Url tar_url = *url;
   tar_url.target = path + "?format=tar";
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(tar_url.to_string(), draw);
+  ProgressLine line(name.empty() ? dest : name, draw);  // the tree's name, not the tar URL
   auto start = std::chrono::steady_clock::now();
   auto client = HttpClient::connect(tar_url, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
   if (!client) return fail(line, tar_url.to_string(), client.status(), GetFailure::kConnect);

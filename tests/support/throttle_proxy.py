@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A TCP proxy that slows server->client bytes to RATE bytes/s in total
+"""A TCP proxy that slows the bytes it relays to RATE bytes/s in total
 (all connections share one token bucket), so an e2e test can interrupt a
 transfer at a known point or watch a progress line move. Loopback has no
 tc without a netns; this is deterministic enough at 1-500 MiB/s.
@@ -58,7 +58,7 @@ def handle(client):
         return
     for s in (client, server):
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    up = threading.Thread(target=pump, args=(client, server, False), daemon=True)
+    up = threading.Thread(target=pump, args=(client, server, True), daemon=True)
     up.start()
     pump(server, client, True)
     up.join(timeout=1)
