@@ -23,7 +23,7 @@ frames() {
   script -qefc "$cmd" "$SCRATCH/tty.log" >/dev/null </dev/null || fail "$what: '$cmd' failed: $(tail -c 500 "$SCRATCH/tty.log")"
   t1=$(date +%s.%N)
   local n
-  n=$(tr '\r' '\n' <"$SCRATCH/tty.log" | grep -a 'iB' | grep -av 'zcp ' | sort -u | wc -l)
+  n=$( (tr '\r' '\n' <"$SCRATCH/tty.log" | grep -a 'B/s' | grep -av 'zcp ' || true) | sort -u | wc -l)
   local secs
   secs=$(echo "$t1 - $t0" | bc -l)
   echo "$what: $n frames in $secs s"
