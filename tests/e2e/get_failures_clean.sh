@@ -30,8 +30,11 @@ while True:
 ' "$SCRATCH/silent.port" &
 on_exit "kill $!"
 for _ in $(seq 100); do [ -s "$SCRATCH/silent.port" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
 expect_exit 7 "$ZCP" get -q --timeout 1 "http://127.0.0.1:$(cat "$SCRATCH/silent.port")/x.bin"
+ms=$((($(date +%s%N) - t0) / 1000000))
 no_part "a timeout"
+[ "$ms" -lt 1800 ] || fail "--timeout 1 waited $ms ms (the whole wait must be bounded)"
 
 # -o dir/ creates the directory.
 "$ZCP" get -q "${URL}f.bin" -o "$SCRATCH/new/dir/" || fail "-o new/dir/ failed"

@@ -447,11 +447,14 @@ Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile&
 }
 
 // HEAD first: parallel only pays for big files on servers that take ranges.
-int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
+// A HEAD that fails on the network fails the download: a GET after it would
+// wait a second --timeout on a silent server (issue 11: 2 s took 4).
+Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
   if (o.streams == 1 || o.resume) return 1;
   std::optional<HttpClient> client;
   auto head = request(client, "HEAD", url, {}, o, f);
-  *f = GetFailure::kNone;  // the GET that follows reports real trouble
+  if (!head && *f == GetFailure::kConnect) return std::move(head).take_status();
+  *f = GetFailure::kNone;  // the GET that follows reports HTTP-level trouble
   if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
   if (!head || head->status != 200 || !head->content_length) return 1;
   auto ranges = head->header("Accept-Ranges");
@@ -565,8 +568,9 @@ Result<GetResult> download_into(const Url& url, const GetOptions& o, AtomicFile&
     }
   }
   ResponseHead probe;
-  int streams = plan_streams(url, o, probe, f);
-  if (streams > 1) return parallel(url, o, file, holder, probe, streams, f);
+  auto streams = plan_streams(url, o, probe, f);
+  if (!streams) return std::move(streams).take_status();
+  if (*streams > 1) return parallel(url, o, file, holder, probe, *streams, f);
   return single_stream(url, o, file, holder, f);
 }
 
