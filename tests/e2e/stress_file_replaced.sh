@@ -101,7 +101,7 @@ def run(n, action, streams, trigger):
             if have_dest:
                 return mid, "mix: exit %d but DEST exists (%s)" % (rc, note)
             if not have_part:  # issue 11: a .part is kept only when it holds bytes
-                return mid, "error, nothing kept (%s)" % note
+                return mid, "error (nothing kept: %s)" % note
             return mid, "error (%s: %s)" % (note, err.strip().splitlines()[-1][:120] if err.strip() else "")
         if have_part or not have_dest:
             return mid, "mix: exit 0 but DEST.part=%s DEST=%s (%s)" % (have_part, have_dest, note)
