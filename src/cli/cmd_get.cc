@@ -92,8 +92,10 @@ void watch_signals(sigset_t set) {
       msg = fmt::format("zcp get: interrupted: {} bytes ({}) kept in {}; resume with: zcp get -c {} -o {}\n",
                         kept->bytes, human_bytes(static_cast<double>(kept->bytes)),
                         shell_word(kept->part_path), shell_word(c.url), shell_word(c.dest));
-    } else {
+    } else if (kept) {
       msg = "zcp get: interrupted: nothing downloaded, nothing kept\n";
+    } else {
+      msg = "zcp get: interrupted\n";  // -r or --raw: no resume record to report
     }
   }
   [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());
