@@ -1,14 +1,16 @@
 // zcp get's engine room: fetch one URL into a file so that nothing corrupt
 // is ever left under the final name. One stream or N parallel ranges, each
-// spliced straight into its offset of DEST.part; resume with Range +
-// If-Range; Content-Length and (optionally) Repr-Digest checked before
-// the rename.
+// spliced straight into its offset of DEST.part; a record kept with the
+// .part (user.zcp.resume) names the bytes that landed, so -c fetches only
+// the missing ranges (Range + If-Range); Content-Length and (optionally)
+// Repr-Digest checked before the rename.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -41,6 +43,27 @@ class ClientPool {
   std::unique_ptr<HttpClient> idle_;
 };
 
+// Lets another thread (the CLI's signal watcher) save what a running
+// download holds before the process ends: save() writes the resume record
+// now and says which .part keeps how many bytes (a .part holding nothing
+// is removed). Thread-safe; the downloader arms it while a .part is open.
+class DownloadCheckpoint {
+ public:
+  struct Kept {
+    std::string part_path;
+    uint64_t bytes = 0;
+    uint64_t size = 0;  // the whole file, 0 if unknown
+  };
+  // nullopt when no download is running.
+  std::optional<Kept> save();
+  void arm(std::function<Kept()> save_fn);
+  void disarm();
+
+ private:
+  std::mutex mu_;
+  std::function<Kept()> save_fn_;
+};
+
 struct GetOptions {
   std::string dest;  // a file path, or "-" for stdout
   bool resume = false;
@@ -54,6 +77,7 @@ struct GetOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   std::function<void(const std::string&)> notice;  // "server's file changed: starting over"
   ClientPool* pool = nullptr;  // reuse keep-alive connections across calls
+  DownloadCheckpoint* checkpoint = nullptr;  // armed while DEST.part is open
 };
 
 struct GetResult {
@@ -63,6 +87,7 @@ struct GetResult {
   uint64_t resumed_from = 0;
   int streams = 1;
   bool verified = false;
+  bool already_complete = false;  // -c: DEST matched the server's size and date
   double seconds = 0;
 };
 

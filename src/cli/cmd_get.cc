@@ -1,9 +1,12 @@
 // zcp get: download URLs with the body spliced from the socket to the file.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
@@ -31,17 +34,101 @@ struct GetFlags {
   double timeout = 30;
 };
 
-// DEST: "-" is stdout; an existing directory receives the file inside it;
-// by default the URL's last path segment in the current directory.
-std::string dest_for(const Url& url, const std::string& given) {
+// DEST: "-" is stdout; an existing directory, or a name ending in '/'
+// (created), receives the file inside it; by default the URL's last path
+// segment in the current directory.
+Result<std::string> dest_for(const Url& url, const std::string& given) {
   std::string name = url.file_name();
   if (name.empty() || name == "." || name == "..") name = "index.html";
   if (given.empty()) return name;
   if (given == "-") return given;
   std::error_code ec;
-  if (std::filesystem::is_directory(given, ec)) return given + "/" + name;
+  if (given.back() == '/' && !std::filesystem::is_directory(given, ec)) {
+    std::filesystem::create_directories(given, ec);
+    if (ec) return Status(Code::kSystem, "mkdir", ec.message(), ec.value()).at(given);
+  }
+  if (std::filesystem::is_directory(given, ec)) {
+    return given.back() == '/' ? given + name : given + "/" + name;
+  }
   return given;
 }
+
+// A word for a shell: quoted unless it is plainly safe.
+std::string shell_word(const std::string& s) {
+  bool plain = !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                 "0123456789@%+=:,./-_") == std::string::npos;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Ctrl-C and SIGTERM: a watcher thread (the signals are blocked in every
+// other thread) saves the running download's resume record, clears the
+// progress line, says what is kept where and how to resume, and exits
+// 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process killed so.
+struct Interruptible {
+  std::mutex mu;
+  ProgressLine* line = nullptr;
+  DownloadCheckpoint checkpoint;
+  std::string url, dest;
+};
+
+Interruptible& current() {
+  static Interruptible c;
+  return c;
+}
+
+void watch_signals(sigset_t set) {
+  int sig = 0;
+  if (::sigwait(&set, &sig) != 0) return;
+  Interruptible& c = current();
+  std::string msg;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    if (c.line) c.line->finish();
+    auto kept = c.checkpoint.save();
+    if (kept && kept->bytes > 0) {
+      msg = fmt::format("zcp get: interrupted: {} bytes ({}) kept in {}; resume with: zcp get -c {} -o {}\n",
+                        kept->bytes, human_bytes(static_cast<double>(kept->bytes)),
+                        shell_word(kept->part_path), shell_word(c.url), shell_word(c.dest));
+    } else if (kept) {
+      msg = "zcp get: interrupted: nothing downloaded, nothing kept\n";
+    } else {
+      msg = "zcp get: interrupted\n";  // -r or --raw: no resume record to report
+    }
+  }
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());
+  ::_exit(128 + sig);
+}
+
+void start_signal_watcher() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started later
+  std::thread(watch_signals, set).detach();
+}
+
+// Points the watcher at the download in progress (and away when it ends).
+class Watched {
+ public:
+  Watched(ProgressLine& line, const std::string& url, const std::string& dest) {
+    Interruptible& c = current();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.line = &line;
+    c.url = url;
+    c.dest = dest;
+  }
+  ~Watched() {
+    Interruptible& c = current();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.line = nullptr;
+  }
+  Watched(const Watched&) = delete;
+  Watched& operator=(const Watched&) = delete;
+};
 
 void print_summary(const GetFlags& f, const std::string& what, const GetResult& r) {
   double rate = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0;
@@ -49,11 +136,19 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
     nlohmann::json j = {{"dest", r.dest},       {"bytes", r.bytes},     {"size", r.size},
                         {"seconds", r.seconds}, {"bytes_per_second", rate},
                         {"resumed_from", r.resumed_from},            {"streams", r.streams},
-                        {"verified", r.verified}, {"url", what}};
+                        {"verified", r.verified}, {"url", what},
+                        {"already_complete", r.already_complete}};
     fmt::print("{}\n", j.dump());
+  } else if (r.already_complete) {
+    if (!f.quiet) fmt::print(stderr, "zcp get: {} -> {}: already complete ({})\n", what, r.dest,
+                             human_bytes(static_cast<double>(r.size)));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp get: {} -> {}: {} bytes in {:.2f} s ({}/s){}{}\n", what, r.dest, r.bytes,
-               r.seconds, human_bytes(rate), r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
+    fmt::print(stderr, "zcp get: {} -> {}: {} in {:.2f} s ({}/s){}{}{}\n", what, r.dest,
+               human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate),
+               r.resumed_from > 0 ? fmt::format(", resumed with {} kept",
+                                                human_bytes(static_cast<double>(r.resumed_from)))
+                                  : "",
+               r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
                r.verified ? ", sha-256 verified" : "");
   }
 }
@@ -90,8 +185,12 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
   ProgressLine line(url->file_name().empty() ? url->to_string() : url->file_name(), draw);
   GetOptions o = base_options(f, line);
-  o.dest = dest_for(*url, dest_arg);
+  auto dest = dest_for(*url, dest_arg);
+  if (!dest) return fail(line, url->to_string(), dest.status(), GetFailure::kWrite);
+  o.dest = *dest;
   o.pool = &pool;
+  o.checkpoint = &current().checkpoint;
+  Watched watched(line, url->to_string(), o.dest);
   GetFailure failure = GetFailure::kNone;
   auto r = download(*url, o, &failure);
   if (!r) return fail(line, url->to_string(), r.status(), failure);
@@ -138,7 +237,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   Url tar_url = *url;
   tar_url.target = path + "?format=tar";
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(tar_url.to_string(), draw);
+  ProgressLine line(name.empty() ? dest : name, draw);  // the tree's name, not the tar URL
   auto start = std::chrono::steady_clock::now();
   auto client = HttpClient::connect(tar_url, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
   if (!client) return fail(line, tar_url.to_string(), client.status(), GetFailure::kConnect);
@@ -170,6 +269,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
 
 int run(GetFlags& f) {
   ::signal(SIGPIPE, SIG_IGN);
+  start_signal_watcher();
   if (auto e = parse_engine_spec(f.engine); !e || !make_recv_engine(*e)) {
     fmt::print(stderr, "zcp get: unknown receive engine '{}' (splice, copy[:SIZE])\n", f.engine);
     return kExitUsage;

@@ -4,17 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "zcp/base/byte_size.h"
+
 namespace zcp::cli {
 
-std::string human_bytes(double b) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  int u = 0;
-  while (b >= 1000 && u < 4) {
-    b /= 1000;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
-}
+std::string human_bytes(double b) { return human_byte_size(b); }
 
 ProgressLine::ProgressLine(std::string label, bool enabled)
     : label_(std::move(label)), enabled_(enabled), start_(std::chrono::steady_clock::now()) {}

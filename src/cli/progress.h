@@ -27,7 +27,7 @@ class ProgressLine {
   bool drawn_ = false;
 };
 
-// "1.5 GB", "12.0 MB" (decimal units, as rates are usually read).
+// "1.5 GiB", "12.0 MiB": IEC units, as everywhere zcp shows sizes.
 std::string human_bytes(double bytes);
 
 }  // namespace zcp::cli

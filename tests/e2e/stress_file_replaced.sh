@@ -2,7 +2,8 @@
 # A file replaced (renamed over, as mv does) or truncated while zcp get
 # downloads it, single-stream and in 4 parallel ranges: the download ends
 # with the old content, the new content, or an error that leaves only
-# DEST.part, never a mix of versions under the final name.
+# DEST.part (or nothing, when no byte had landed), never a mix of versions
+# under the final name.
 source "$(dirname "$0")/../support/e2e.sh"
 mkdir "$SCRATCH/root" "$SCRATCH/masters" "$SCRATCH/dl"
 # Random content, so a mix of the two versions cannot hash like either.
@@ -99,8 +100,8 @@ def run(n, action, streams, trigger):
         if rc != 0:
             if have_dest:
                 return mid, "mix: exit %d but DEST exists (%s)" % (rc, note)
-            if not have_part:
-                return mid, "lost: exit %d and no DEST.part (%s)" % (rc, note)
+            if not have_part:  # issue 11: a .part is kept only when it holds bytes
+                return mid, "error (nothing kept: %s)" % note
             return mid, "error (%s: %s)" % (note, err.strip().splitlines()[-1][:120] if err.strip() else "")
         if have_part or not have_dest:
             return mid, "mix: exit 0 but DEST.part=%s DEST=%s (%s)" % (have_part, have_dest, note)

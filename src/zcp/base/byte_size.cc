@@ -56,4 +56,14 @@ std::string format_byte_size(uint64_t bytes) {
   return fmt::format("{:.1f}{}", d, kUnits[unit]);
 }
 
+std::string human_byte_size(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f} B", b) : fmt::format("{:.1f} {}", b, units[u]);
+}
+
 }  // namespace zcp

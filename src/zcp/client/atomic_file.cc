@@ -4,8 +4,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
+#include <functional>
+
+#include <fmt/format.h>
+
 namespace zcp {
 namespace {
+
+// Opens the temporary name for writing without ever following what may be
+// planted there: a symlink, a hard link to someone else's file, a FIFO.
+// Our own regular .part is kept (resume) or truncated; anything else is
+// unlinked (the name, never its target) and replaced by a new file.
+Result<UniqueFd> open_part(const std::string& part, bool keep) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto fd = open_file(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0666);
+    if (fd) return fd;
+    if (fd.status().error_number() != EEXIST) return fd;
+    auto old = open_file(part, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    struct stat st {};
+    if (old && ::fstat(old->get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+      if (::fcntl(old->get(), F_SETFL, 0) != 0) return Status::from_errno("fcntl").at(part);
+      if (!keep && ::ftruncate(old->get(), 0) != 0) return Status::from_errno("ftruncate").at(part);
+      return old;
+    }
+    if (::unlink(part.c_str()) != 0 && errno != ENOENT) return Status::from_errno("unlink").at(part);
+  }
+  return Status(Code::kSystem, "open", "keeps being replaced", EEXIST).at(part);
+}
 
 // The directory holding `path`, to fsync after the rename: without it the
 // new name may not survive a crash even though the data does.
@@ -24,6 +50,19 @@ Status fsync_directory(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string part_name_for(const std::string& dest) {
+  size_t slash = dest.rfind('/');
+  size_t base = slash == std::string::npos ? 0 : slash + 1;
+  if (dest.size() - base + 5 <= NAME_MAX) return dest + ".part";
+  // FNV-1a: stable across runs and builds (std::hash need not be), so -c
+  // finds the same name.
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : dest.substr(base)) h = (h ^ c) * 1099511628211ULL;
+  size_t cut = base + 200;
+  while (cut > base && (static_cast<unsigned char>(dest[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 whole
+  return dest.substr(0, cut) + fmt::format("~{:016x}.part", h);
+}
 
 Result<AtomicFile> AtomicFile::open(const std::string& dest, AtomicFileOptions opts) {
   AtomicFile f;
@@ -52,9 +91,9 @@ Result<AtomicFile> AtomicFile::open(const std::string& dest, AtomicFileOptions o
     f.direct_ = true;
     return f;
   }
-  f.part_ = dest + ".part";
+  f.part_ = part_name_for(dest);
   // O_RDWR: --verify reads back what landed.
-  auto fd = open_file(f.part_, O_RDWR | O_CREAT | (opts.resume ? 0 : O_TRUNC), 0666);
+  auto fd = open_part(f.part_, opts.resume);
   if (!fd) return std::move(fd).take_status();
   f.fd_ = std::move(*fd);
   if (opts.resume) {
@@ -87,6 +126,12 @@ Status AtomicFile::commit(std::optional<int64_t> mtime) {
   }
   if (fsync_) return fsync_directory(parent_directory(dest_));
   return {};
+}
+
+void AtomicFile::discard() {
+  if (direct_ || !fd_) return;
+  fd_.reset();
+  ::unlink(part_.c_str());
 }
 
 Status AtomicFile::restart() {

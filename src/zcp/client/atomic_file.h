@@ -4,6 +4,10 @@
 // interrupted transfer leaves DEST.part for a later resume. When DEST
 // exists and is not a regular file (/dev/null, a FIFO, a terminal), it is
 // written directly and never replaced; so is DEST "-", standard output.
+// DEST.part is never followed if it is a symlink (or shared by a hard
+// link): such a planted name is unlinked and a file of our own created
+// with O_EXCL | O_NOFOLLOW. A name too long for ".part" gets a shorter,
+// stable one (part_name_for), so whatever DEST fits, its .part fits.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +23,10 @@ struct AtomicFileOptions {
   bool resume = false;  // keep DEST.part's bytes (else truncate it)
   bool fsync = false;   // fsync before rename
 };
+
+// DEST + ".part", or when that exceeds NAME_MAX (255 bytes), DEST's name cut
+// and tagged with a hash of the whole name: "<first 200 bytes>~<16 hex>.part".
+std::string part_name_for(const std::string& dest);
 
 class AtomicFile {
  public:
@@ -38,6 +46,8 @@ class AtomicFile {
   Status commit(std::optional<int64_t> mtime);
   // Drops the partial bytes (a fresh start): truncates DEST.part to 0.
   Status restart();
+  // Removes DEST.part (a failure that left nothing worth resuming).
+  void discard();
 
  private:
   AtomicFile() = default;

@@ -15,6 +15,7 @@
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
+#include "zcp/client/resume_record.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
 #include "zcp/http/http_text.h"
@@ -31,11 +32,6 @@ namespace {
 constexpr const char* kValidatorXattr = "user.zcp.validator";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct Fail {
-  GetFailure kind;
-  Status status;
-};
 
 std::string validator_of(const ResponseHead& head) {
   if (auto etag = head.header("ETag"); etag && etag->rfind("W/", 0) != 0) return std::string(*etag);
@@ -163,11 +159,14 @@ GetFailure classify_failure(const Status& s) {
 
 namespace {
 
-// Lands the rest of `body` at `offset` (or streams it), reporting progress.
+// Lands the rest of `body` at `offset` (or streams it), reporting progress
+// and, when there is a record, advancing it as the writes return.
 Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint64_t total,
-                      const GetOptions& o, GetFailure* f) {
+                      const GetOptions& o, GetFailure* f, ResumeRecord* record = nullptr,
+                      size_t slot = 0) {
   auto engine = engine_for(o);
   auto cb = [&](uint64_t n) {
+    if (record) record->advance(slot, n);
     if (o.progress) o.progress(offset + n, total);
   };
   auto moved = body.rest_to_file(file.fd(), file.direct() ? kStreamOffset : offset, *engine, cb);
@@ -214,6 +213,7 @@ Result<GetResult> finish(const Url& url, const GetOptions& o, AtomicFile& file,
     if (Status s = verify(file.fd(), r.size, digest_of(head), url, f); !s) return s;
     r.verified = true;
   }
+  if (!file.direct()) ResumeRecord::erase(file.fd());  // the final file carries no record
   if (Status s = file.commit(mtime_of(head)); !s) {
     *f = GetFailure::kWrite;
     return s;
@@ -222,8 +222,49 @@ Result<GetResult> finish(const Url& url, const GetOptions& o, AtomicFile& file,
   return r;
 }
 
+// The record of the download in progress, shared with the checkpoint
+// (another thread) under a lock; replaced only between phases, when no
+// worker uses it.
+class RecordHolder {
+ public:
+  ResumeRecord* set(std::unique_ptr<ResumeRecord> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    record_ = std::move(r);
+    return record_.get();
+  }
+  ResumeRecord* get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return record_.get();
+  }
+  // Persists and counts what the .part keeps (its size when there is no
+  // record: a single stream of unknown length writes a prefix).
+  DownloadCheckpoint::Kept save(AtomicFile& file) {
+    std::lock_guard<std::mutex> lock(mu_);
+    DownloadCheckpoint::Kept k{file.part_path(), 0, 0};
+    if (record_ && record_->persistent()) {
+      [[maybe_unused]] Status s = record_->persist();
+      k.bytes = record_->kept();
+      k.size = record_->size();
+    } else {
+      struct stat st {};
+      if (::fstat(file.fd(), &st) == 0) k.bytes = static_cast<uint64_t>(st.st_size);
+      if (record_) {  // no attributes here: only the prefix is known good
+        auto missing = record_->missing();
+        k.bytes = missing.empty() ? record_->size() : missing.front().first;
+        k.size = record_->size();
+        [[maybe_unused]] int rc = ::ftruncate(file.fd(), static_cast<off_t>(k.bytes));
+      }
+    }
+    return k;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unique_ptr<ResumeRecord> record_;
+};
+
 Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile& file,
-                                GetFailure* f) {
+                                RecordHolder& holder, GetFailure* f) {
   auto start = std::chrono::steady_clock::now();
   uint64_t from = o.resume && !file.direct() ? file.existing_size() : 0;
   Headers h;
@@ -240,15 +281,25 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
     if (Status st = file.restart(); !st) return st;
     GetOptions fresh = o;
     fresh.resume = false;
-    return single_stream(url, fresh, file, f);
+    return single_stream(url, fresh, file, holder, f);
   }
   if (head->status != 200 && head->status != 206) return http_error(url, *head, f);
   auto offset = resume_offset(*head, from, file, o, f);
   if (!offset) return std::move(offset).take_status();
-  if (!file.direct()) save_validator(file.fd(), validator_of(*head));
   uint64_t total = head->content_length ? *offset + *head->content_length : 0;
+  ResumeRecord* record = nullptr;
+  size_t slot = 0;
+  if (!file.direct()) {
+    save_validator(file.fd(), validator_of(*head));
+    if (total > 0) {  // a known size: record the prefix as it grows
+      record = holder.set(std::make_unique<ResumeRecord>(file.fd(), total, validator_of(*head), o.fsync));
+      slot = record->start(0);
+      record->advance(slot, *offset);
+    }
+  }
   BodyReader body = client->body(*head);
-  auto moved = land(body, file, *offset, total, o, f);
+  auto moved = land(body, file, *offset, total, o, f, record, slot);
+  if (record) [[maybe_unused]] Status st = record->persist();
   if (!moved) return std::move(moved).take_status();
   if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   GetResult r;
@@ -259,103 +310,288 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
   return finish(url, o, file, *head, r, f);
 }
 
+// How one range went: `changed` when the server's file is no longer the
+// one the record describes (If-Range failed: 200; 416; another size).
+struct RangeOutcome {
+  Status status;
+  GetFailure kind = GetFailure::kNone;
+  bool changed = false;
+  std::optional<ResponseHead> head;  // for Last-Modified and Repr-Digest
+};
+
 // One range of a parallel download, on its own connection.
-Status fetch_range(const Url& url, const GetOptions& o, int fd, uint64_t first, uint64_t len,
-                   const std::string& validator, std::atomic<uint64_t>& landed, uint64_t total,
-                   uint64_t& done, GetFailure* f) {
+RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterval iv,
+                         ResumeRecord& record, std::atomic<uint64_t>& landed, uint64_t base) {
+  RangeOutcome out;
   GetOptions own = o;
   own.pool = nullptr;  // each range on its own connection
-  auto client = connect_to(url, own, f);
-  if (!client) return std::move(client).take_status();
-  Headers h{{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(first + len - 1)}};
-  if (!validator.empty()) h.emplace_back("If-Range", validator);
-  auto head = exchange(*client, "GET", url, h, f);
-  if (!head) return std::move(head).take_status();
+  auto client = connect_to(url, own, &out.kind);
+  if (!client) {
+    out.status = std::move(client).take_status();
+    return out;
+  }
+  Headers h{{"Range", "bytes=" + std::to_string(iv.first) + "-" + std::to_string(iv.end - 1)}};
+  if (!record.validator().empty()) h.emplace_back("If-Range", record.validator());
+  auto head = exchange(*client, "GET", url, h, &out.kind);
+  if (!head) {
+    out.status = std::move(head).take_status();
+    return out;
+  }
   uint64_t got_first = 0, size = 0;
   auto cr = head->header("Content-Range");
-  if (head->status != 206 || !cr || !parse_content_range(*cr, got_first, size) ||
-      got_first != first || head->content_length != len || size != total) {
-    *f = GetFailure::kProtocol;
-    return Status(Code::kInvalid, "GET " + url.to_string(),
-                  "range " + std::to_string(first) + "+" + std::to_string(len) +
-                      " answered with status " + std::to_string(head->status) + " (file changed?)");
+  bool parsed = cr && parse_content_range(*cr, got_first, size);
+  if (head->status == 200 || head->status == 416 || (head->status == 206 && parsed && size != record.size())) {
+    out.changed = true;
+    out.kind = GetFailure::kProtocol;
+    out.status = Status(Code::kInvalid, "GET " + url.to_string(), "the server's copy changed");
+    return out;
+  }
+  if (head->status != 206) {
+    out.status = http_error(url, *head, &out.kind);
+    return out;
+  }
+  if (!parsed || got_first != iv.first || head->content_length != iv.size()) {
+    out.kind = GetFailure::kProtocol;
+    out.status = Status(Code::kInvalid, "GET " + url.to_string(),
+                        "range " + std::to_string(iv.first) + "+" + std::to_string(iv.size()) +
+                            " answered with " + std::string(cr.value_or("no Content-Range")));
+    return out;
   }
   auto engine = engine_for(o);
   BodyReader body = client->body(*head);
+  size_t slot = record.start(iv.first);
   uint64_t last = 0;
-  Status s = body.to_file(fd, first, len, *engine, [&](uint64_t n) {
-    done = n;
+  out.status = body.to_file(fd, iv.first, iv.size(), *engine, [&](uint64_t n) {
+    record.advance(slot, n);
     uint64_t all = landed += n - last;
     last = n;
-    if (o.progress) o.progress(all, total);
+    if (o.progress) o.progress(base + all, record.size());
   });
-  if (!s) *f = classify_failure(s);
-  return s;
+  if (!out.status) out.kind = classify_failure(out.status);
+  out.head = std::move(*head);
+  return out;
 }
 
-// N ranges on N connections, each spliced into its offset of DEST.part.
-// On failure the .part is cut back to its complete prefix, so `-c` can
-// resume it as a single stream without holes.
-Result<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
-                           const ResponseHead& probe, uint64_t size, int n, GetFailure* f) {
+// Cuts `missing` into at least `streams` pieces (halving the largest) so a
+// resume runs as parallel as a fresh download; pieces stay >= 64 KiB (as
+// streams_for: smaller is not worth a connection).
+std::vector<ByteInterval> split_for_streams(std::vector<ByteInterval> missing, int streams) {
+  constexpr uint64_t kMinPiece = 64 << 10;
+  while (missing.size() < static_cast<size_t>(streams)) {
+    auto big = std::max_element(missing.begin(), missing.end(),
+                                [](auto& a, auto& b) { return a.size() < b.size(); });
+    if (big == missing.end() || big->size() < 2 * kMinPiece) break;
+    uint64_t mid = big->first + big->size() / 2;
+    ByteInterval second{mid, big->end};
+    big->end = mid;
+    missing.insert(big + 1, second);
+  }
+  return missing;
+}
+
+int streams_for(const GetOptions& o, uint64_t size) {
+  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
+  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
+  return want;
+}
+
+// Fetches what `record` misses, `streams` connections at a time, each range
+// spliced into its offset of DEST.part; the record advances as bytes land.
+// changed: the server's file is not the one the record describes.
+Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile& file,
+                                ResumeRecord& record, int streams, bool* changed, GetFailure* f) {
   auto start = std::chrono::steady_clock::now();
-  if (Status s = file.preallocate(size); !s) {
-    *f = GetFailure::kWrite;
-    return s;
-  }
-  std::string validator = validator_of(probe);
-  save_validator(file.fd(), validator);
-  uint64_t part = size / static_cast<uint64_t>(n);
-  std::vector<uint64_t> firsts, lens, done(static_cast<size_t>(n), 0);
-  std::vector<Status> results(static_cast<size_t>(n));
-  std::vector<GetFailure> fails(static_cast<size_t>(n), GetFailure::kNone);
+  uint64_t base = record.kept();
+  std::vector<ByteInterval> todo = split_for_streams(record.missing(), streams);
+  std::mutex mu;
+  size_t next = 0;
   std::atomic<uint64_t> landed{0};
+  std::atomic<bool> stop{false};
+  std::vector<RangeOutcome> outcomes;  // failures and the heads, under mu
+  auto worker = [&] {
+    for (;;) {
+      ByteInterval iv;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop || next == todo.size()) return;
+        iv = todo[next++];
+      }
+      RangeOutcome r = fetch_range(url, o, file.fd(), iv, record, landed, base);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!r.status) stop = true;
+      outcomes.push_back(std::move(r));
+    }
+  };
+  size_t n = std::min(todo.size(), static_cast<size_t>(streams));
   std::vector<std::thread> threads;
-  for (int i = 0; i < n; ++i) {
-    uint64_t first = part * static_cast<uint64_t>(i);
-    firsts.push_back(first);
-    lens.push_back(i == n - 1 ? size - first : part);
-  }
-  for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = fetch_range(url, o, file.fd(), firsts[i], lens[i], validator, landed, size,
-                               done[i], &fails[i]);
-    });
-  }
+  for (size_t i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i]) continue;
-    uint64_t prefix = 0;  // complete ranges from the start, plus the first partial one's bytes
-    for (size_t j = 0; j < results.size() && prefix == firsts[j]; ++j) prefix += done[j];
-    ::ftruncate(file.fd(), static_cast<off_t>(prefix));
-    *f = fails[i];
-    return results[i];
+  // A record that cannot be written is only a slower resume.
+  [[maybe_unused]] Status saved = record.persist();
+  const ResponseHead* head = nullptr;
+  for (auto& r : outcomes) {
+    if (!r.status) {
+      *changed = r.changed;
+      *f = r.kind;
+      return std::move(r.status);
+    }
+    if (r.head) head = &*r.head;
   }
   GetResult r;
-  r.bytes = r.size = size;
-  r.streams = n;
+  r.bytes = landed;
+  r.size = record.size();
+  r.resumed_from = base;
+  r.streams = static_cast<int>(std::max<size_t>(n, 1));
   r.seconds = seconds_since(start);
-  return finish(url, o, file, probe, r, f);
+  static const ResponseHead kNoHead;
+  return finish(url, o, file, head ? *head : kNoHead, r, f);
 }
 
 // HEAD first: parallel only pays for big files on servers that take ranges.
-int plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
+// A HEAD that fails on the network fails the download: a GET after it would
+// wait a second --timeout on a silent server (issue 11: 2 s took 4).
+Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
   if (o.streams == 1 || o.resume) return 1;
   std::optional<HttpClient> client;
   auto head = request(client, "HEAD", url, {}, o, f);
-  *f = GetFailure::kNone;  // the GET that follows reports real trouble
+  if (!head && *f == GetFailure::kConnect) return std::move(head).take_status();
+  *f = GetFailure::kNone;  // the GET that follows reports HTTP-level trouble
   if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
   if (!head || head->status != 200 || !head->content_length) return 1;
   auto ranges = head->header("Accept-Ranges");
   if (!ranges || *ranges != "bytes") return 1;
-  uint64_t size = *head->content_length;
-  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
-  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
-  probe = std::move(*head);
+  int want = streams_for(o, *head->content_length);
+  if (want > 1) probe = std::move(*head);
   return want;
 }
 
+// N ranges on N connections into a preallocated DEST.part.
+Result<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
+                           RecordHolder& holder, const ResponseHead& probe, int n, GetFailure* f) {
+  uint64_t size = *probe.content_length;
+  if (Status s = file.preallocate(size); !s) {
+    *f = GetFailure::kWrite;
+    return s;
+  }
+  ResumeRecord* record =
+      holder.set(std::make_unique<ResumeRecord>(file.fd(), size, validator_of(probe), o.fsync));
+  [[maybe_unused]] Status first = record->persist();  // claims nothing yet: marks the .part ours
+  bool changed = false;
+  auto r = fetch_missing(url, o, file, *record, n, &changed, f);
+  if (r) r->resumed_from = 0;
+  return r;
+}
+
+// -c with a record: only the missing ranges, as many streams as a fresh
+// download of this size would use. nullopt: the server's file changed.
+std::optional<Result<GetResult>> resume_recorded(const Url& url, const GetOptions& o,
+                                                 AtomicFile& file, RecordHolder& holder,
+                                                 std::unique_ptr<ResumeRecord> loaded,
+                                                 GetFailure* f) {
+  uint64_t size = loaded->size();
+  if (Status s = file.preallocate(size); !s) {
+    *f = GetFailure::kWrite;
+    return Result<GetResult>(std::move(s));
+  }
+  ResumeRecord* record = holder.set(std::move(loaded));
+  bool changed = false;
+  auto r = fetch_missing(url, o, file, *record, streams_for(o, size), &changed, f);
+  if (!r && changed) return std::nullopt;
+  return r;
+}
+
+// -c on a DEST that is already there and no .part: a HEAD tells whether it
+// is the server's file (same size, same Last-Modified as its mtime).
+std::optional<Result<GetResult>> already_complete(const Url& url, const GetOptions& o,
+                                                  GetFailure* f) {
+  struct stat st {};
+  if (o.dest == "-" || ::stat(o.dest.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  struct stat part {};
+  if (::lstat(part_name_for(o.dest).c_str(), &part) == 0) return std::nullopt;  // resume that
+  std::optional<HttpClient> client;
+  auto head = request(client, "HEAD", url, {}, o, f);
+  if (!head) return Result<GetResult>(std::move(head).take_status());
+  if (head->status != 200) return Result<GetResult>(http_error(url, *head, f));
+  if (head->keep_alive && o.pool) o.pool->give(std::move(*client));
+  auto mtime = mtime_of(*head);
+  if (head->content_length != static_cast<uint64_t>(st.st_size) ||
+      (mtime && *mtime != static_cast<int64_t>(st.st_mtime))) {
+    return std::nullopt;
+  }
+  GetResult r;
+  r.dest = o.dest;
+  r.size = static_cast<uint64_t>(st.st_size);
+  r.already_complete = true;
+  return Result<GetResult>(r);
+}
+
+// Arms the checkpoint for the life of one download.
+class CheckpointGuard {
+ public:
+  CheckpointGuard(DownloadCheckpoint* cp, AtomicFile& file, RecordHolder& holder) : cp_(cp) {
+    if (!cp_ || file.direct()) {
+      cp_ = nullptr;
+      return;
+    }
+    cp_->arm([&file, &holder] {
+      auto kept = holder.save(file);
+      if (kept.bytes == 0) file.discard();
+      return kept;
+    });
+  }
+  ~CheckpointGuard() {
+    if (cp_) cp_->disarm();
+  }
+  CheckpointGuard(const CheckpointGuard&) = delete;
+  CheckpointGuard& operator=(const CheckpointGuard&) = delete;
+
+ private:
+  DownloadCheckpoint* cp_;
+};
+
+Result<GetResult> download_into(const Url& url, const GetOptions& o, AtomicFile& file,
+                                RecordHolder& holder, GetFailure* f) {
+  if (file.direct()) return single_stream(url, o, file, holder, f);
+  if (o.resume) {
+    if (auto loaded = ResumeRecord::load(file.fd(), o.fsync)) {
+      if (auto r = resume_recorded(url, o, file, holder, std::move(loaded), f)) return std::move(*r);
+      if (o.notice) o.notice("the server's copy changed: starting over");
+      holder.set(nullptr);
+      ResumeRecord::erase(file.fd());
+      if (Status s = file.restart(); !s) {
+        *f = GetFailure::kWrite;
+        return s;
+      }
+      *f = GetFailure::kNone;
+      GetOptions fresh = o;
+      fresh.resume = false;
+      return download_into(url, fresh, file, holder, f);
+    }
+  }
+  ResponseHead probe;
+  auto streams = plan_streams(url, o, probe, f);
+  if (!streams) return std::move(streams).take_status();
+  if (*streams > 1) return parallel(url, o, file, holder, probe, *streams, f);
+  return single_stream(url, o, file, holder, f);
+}
+
 }  // namespace
+
+std::optional<DownloadCheckpoint::Kept> DownloadCheckpoint::save() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!save_fn_) return std::nullopt;
+  return save_fn_();
+}
+
+void DownloadCheckpoint::arm(std::function<Kept()> save_fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  save_fn_ = std::move(save_fn);
+}
+
+void DownloadCheckpoint::disarm() {
+  std::lock_guard<std::mutex> lock(mu_);
+  save_fn_ = nullptr;
+}
 
 ClientPool::ClientPool() = default;
 ClientPool::~ClientPool() = default;
@@ -381,15 +617,23 @@ Result<GetResult> download(const Url& url, const GetOptions& o, GetFailure* fail
   GetFailure dummy;
   GetFailure* f = failure ? failure : &dummy;
   *f = GetFailure::kNone;
+  if (o.resume) {
+    if (auto done = already_complete(url, o, f)) return std::move(*done);
+  }
   auto file = AtomicFile::open(o.dest, {.resume = o.resume, .fsync = o.fsync});
   if (!file) {
     *f = GetFailure::kWrite;
     return std::move(file).take_status();
   }
-  ResponseHead probe;
-  int streams = file->direct() ? 1 : plan_streams(url, o, probe, f);
-  if (streams > 1) return parallel(url, o, *file, probe, *probe.content_length, streams, f);
-  return single_stream(url, o, *file, f);
+  RecordHolder holder;
+  Result<GetResult> r = [&] {
+    CheckpointGuard guard(o.checkpoint, *file, holder);
+    return download_into(url, o, *file, holder, f);
+  }();
+  // The record is saved for -c; a failure before any byte landed leaves no
+  // empty .part behind.
+  if (!r && !file->direct() && file->fd() >= 0 && holder.save(*file).bytes == 0) file->discard();
+  return r;
 }
 
 Result<GetResult> download_raw(const std::string& host_port, const GetOptions& o,

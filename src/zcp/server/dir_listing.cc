@@ -145,7 +145,8 @@ std::string format_mtime(int64_t mtime) {
 std::string html_row(const DirEntry& entry) {
   bool is_dir = entry.type == DirEntry::Type::kDirectory;
   std::string suffix = is_dir ? "/" : "";
-  std::string size = entry.type == DirEntry::Type::kFile ? format_byte_size(entry.size) : "-";
+  std::string size =
+      entry.type == DirEntry::Type::kFile ? human_byte_size(static_cast<double>(entry.size)) : "-";
   return fmt::format("<tr><td><a href=\"{}{}\">{}{}</a></td><td>{}</td><td>{}</td></tr>\n",
                      percent_encode_path(entry.name), suffix, html_escape(entry.name), suffix, size,
                      format_mtime(entry.mtime));

@@ -23,6 +23,15 @@ TEST(ByteSize, RejectsGarbage) {
   }
 }
 
+TEST(ByteSize, HumanSizesAreIec) {
+  EXPECT_EQ(human_byte_size(0), "0 B");
+  EXPECT_EQ(human_byte_size(1023), "1023 B");
+  EXPECT_EQ(human_byte_size(1536), "1.5 KiB");
+  EXPECT_EQ(human_byte_size(1 << 20), "1.0 MiB");
+  EXPECT_EQ(human_byte_size(1.1 * (1ULL << 30)), "1.1 GiB");
+  EXPECT_EQ(human_byte_size(static_cast<double>(3ULL << 40)), "3.0 TiB");
+}
+
 TEST(ByteSize, Formats) {
   EXPECT_EQ(format_byte_size(0), "0B");
   EXPECT_EQ(format_byte_size(8192), "8K");
