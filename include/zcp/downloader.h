@@ -24,7 +24,15 @@ class HttpClient;  // the core's HTTP/1.1 exchange (private)
 
 // Why a download failed, for exit codes (like curl's: connection, HTTP,
 // write, verification).
-enum class GetFailure { kNone, kUsage, kConnect, kHttp, kProtocol, kWrite, kVerify };
+enum class GetFailure {
+  kNone, kUsage, kConnect, kHttp, kProtocol, kWrite,
+  kVerify,    // --verify: the bytes differ from the server's sha-256
+  kNoDigest,  // --verify: the server sends no digest (nothing was fetched)
+  kRedirect,  // internal: a 3xx with Location (Status::subject()); download() follows it
+};
+
+// Redirects download() follows, as curl -L (never to another scheme).
+inline constexpr int kMaxRedirects = 10;
 
 // Keeps the last idle keep-alive connection, so several URLs on one
 // server in one command share it.

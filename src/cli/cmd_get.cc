@@ -314,6 +314,8 @@ int transfer_exit_code(GetFailure f) {
     case GetFailure::kProtocol: return kExitProtocol;
     case GetFailure::kWrite: return kExitWrite;
     case GetFailure::kVerify: return kExitVerify;
+    case GetFailure::kNoDigest: return kExitNoDigest;
+    case GetFailure::kRedirect: return kExitHttp;
   }
   return kExitFailure;
 }
@@ -331,8 +333,9 @@ Runner add_get_command(CLI::App& app) {
       "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
-      "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, a redirect ...), 23 cannot write\n"
-      "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch.");
+      "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
+      "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch, 31 --verify\n"
+      "but the server sends no digest (nothing was fetched). Redirects are followed (at most 10, http only).");
   cmd->add_option("ARGS", f->args, "URL... [DEST]: DEST is a file, a directory, or - for stdout");
   cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");
   cmd->add_flag("-c,--continue", f->resume, "resume from DEST.part (Range + If-Range)");

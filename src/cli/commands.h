@@ -23,6 +23,7 @@ inline constexpr int kExitProtocol = 8;  // the server's reply makes no sense
 inline constexpr int kExitHttp = 22;     // an HTTP status other than 200/206
 inline constexpr int kExitWrite = 23;    // cannot write the destination (disk full ...)
 inline constexpr int kExitVerify = 30;   // --verify: sha-256 differs from Repr-Digest
+inline constexpr int kExitNoDigest = 31; // --verify: the server sends no digest (nothing fetched)
 
 // The exit code for why a transfer failed.
 int transfer_exit_code(GetFailure failure);

@@ -16,7 +16,11 @@ expect_exit 7 "$ZCP" get -q "http://127.0.0.1:$port/x.bin"
 no_part "connection refused"
 expect_exit 22 "$ZCP" get -q "${URL}missing.bin"
 no_part "404"
-expect_exit 22 "$ZCP" get -q "${URL}photos" x.bin  # 301 to photos/ (a listing is not a file)
+# 301 to photos/ is followed now (as curl -L): the listing lands, nothing else.
+# (A redirect that ends in failure leaves nothing: get_redirects_refusals.)
+expect_exit 0 "$ZCP" get -q "${URL}photos" x.bin
+grep -qi "<html" x.bin || fail "the followed 301 did not land the listing"
+[ ! -e x.bin.part ] || fail "301 followed: x.bin.part left"
 rm -f x.bin
 no_part "301"
 # A server that accepts and never answers.

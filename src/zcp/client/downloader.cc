@@ -6,15 +6,18 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
+#include "zcp/base/escape.h"
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
+#include "zcp/client/refusal.h"
 #include "zcp/client/resume_record.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
@@ -107,9 +110,22 @@ Result<ResponseHead> request(std::optional<HttpClient>& c, std::string_view meth
   return exchange(*c, method, url, headers, f);
 }
 
-Status http_error(const Url& url, const ResponseHead& head, GetFailure* f) {
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// A status other than the one wanted: a redirect to follow (kRedirect, the
+// Location as the Status's subject), or an HTTP failure with the server's
+// explanation when `c` can still read the body.
+Status http_error(const Url& url, const ResponseHead& head, GetFailure* f, HttpClient* c = nullptr) {
+  std::string what = "server answered " + std::to_string(head.status);
+  auto location = head.header("Location");
+  if (is_redirect(head.status) && location && !location->empty()) {
+    *f = GetFailure::kRedirect;
+    return Status(Code::kInvalid, "GET " + url.to_string(), what + " (redirect)").at(std::string(*location));
+  }
   *f = GetFailure::kHttp;
-  return Status(Code::kInvalid, "GET " + url.to_string(), "server answered " + std::to_string(head.status));
+  return Status::invalid(c ? refusal(*c, head) : what);  // the caller names the URL once
 }
 
 std::unique_ptr<RecvEngine> engine_for(const GetOptions& o) {
@@ -117,11 +133,25 @@ std::unique_ptr<RecvEngine> engine_for(const GetOptions& o) {
   return e ? std::move(*e) : make_copy_receiver(kDefaultRecvChunk);
 }
 
+// --verify against a server that sends no digest: say so, and what to change,
+// instead of calling the bytes a mismatch.
+Status no_digest(const Url& /*url: the caller names it*/, GetFailure* f) {
+  *f = GetFailure::kNoDigest;
+  return Status::invalid(
+      "--verify: the server sends no sha-256 digest (Repr-Digest), so nothing was fetched; "
+      "zcp serve sends one unless started with --digest off (or drop --verify)");
+}
+
+// --verify asks for the digest (RFC 9530), which zcp serve then computes at once.
+void want_digest(const GetOptions& o, Headers& h) {
+  if (o.verify) h.emplace_back("Want-Repr-Digest", "sha-256=10");
+}
+
 // --verify: hash what landed and compare with the server's Repr-Digest.
 Status verify(int fd, uint64_t size, const std::optional<std::string>& want, const Url& url,
               GetFailure* f) {
+  if (!want) return no_digest(url, f);
   *f = GetFailure::kVerify;
-  if (!want) return Status(Code::kInvalid, "verify " + url.to_string(), "the server sent no Repr-Digest");
   auto got = sha256_file(fd, 0, size);
   if (!got) return got.status();
   if (*got != *want) {
@@ -273,6 +303,7 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
     std::string v = load_validator(file.fd());
     if (!v.empty()) h.emplace_back("If-Range", v);
   }
+  want_digest(o, h);
   std::optional<HttpClient> client;
   auto head = request(client, "GET", url, h, o, f);
   if (!head) return std::move(head).take_status();
@@ -283,7 +314,8 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
     fresh.resume = false;
     return single_stream(url, fresh, file, holder, f);
   }
-  if (head->status != 200 && head->status != 206) return http_error(url, *head, f);
+  if (head->status != 200 && head->status != 206) return http_error(url, *head, f, &*client);
+  if (o.verify && !file.direct() && !digest_of(*head)) return no_digest(url, f);  // before any byte
   auto offset = resume_offset(*head, from, file, o, f);
   if (!offset) return std::move(offset).take_status();
   uint64_t total = head->content_length ? *offset + *head->content_length : 0;
@@ -332,6 +364,7 @@ RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterv
   }
   Headers h{{"Range", "bytes=" + std::to_string(iv.first) + "-" + std::to_string(iv.end - 1)}};
   if (!record.validator().empty()) h.emplace_back("If-Range", record.validator());
+  want_digest(o, h);
   auto head = exchange(*client, "GET", url, h, &out.kind);
   if (!head) {
     out.status = std::move(head).take_status();
@@ -347,7 +380,7 @@ RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterv
     return out;
   }
   if (head->status != 206) {
-    out.status = http_error(url, *head, &out.kind);
+    out.status = http_error(url, *head, &out.kind, &*client);
     return out;
   }
   if (!parsed || got_first != iv.first || head->content_length != iv.size()) {
@@ -453,7 +486,9 @@ Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile&
 Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
   if (o.streams == 1 || o.resume) return 1;
   std::optional<HttpClient> client;
-  auto head = request(client, "HEAD", url, {}, o, f);
+  Headers h;
+  want_digest(o, h);
+  auto head = request(client, "HEAD", url, h, o, f);
   if (!head && *f == GetFailure::kConnect) return std::move(head).take_status();
   *f = GetFailure::kNone;  // the GET that follows reports HTTP-level trouble
   if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
@@ -461,6 +496,7 @@ Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& prob
   auto ranges = head->header("Accept-Ranges");
   if (!ranges || *ranges != "bytes") return 1;
   int want = streams_for(o, *head->content_length);
+  if (want > 1 && o.verify && !digest_of(*head)) return no_digest(url, f);  // before any byte
   if (want > 1) probe = std::move(*head);
   return want;
 }
@@ -613,10 +649,81 @@ std::optional<HttpClient> ClientPool::take(const Url& url) {
   return out;
 }
 
+namespace {
+
+Result<GetResult> download_once(const Url& url, const GetOptions& o, GetFailure* f);
+
+// RFC 3986 5.2.4 on a path (and its query, left alone): "/a/b/../c" -> "/a/c".
+std::string without_dot_segments(const std::string& target) {
+  size_t q = target.find('?');
+  std::string path = target.substr(0, q), rest = q == std::string::npos ? "" : target.substr(q);
+  std::vector<std::string> out;
+  size_t i = 1;
+  bool trailing = false;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    trailing = j == path.size() && (seg == "." || seg == "..");
+    if (seg == "..") {
+      if (!out.empty()) out.pop_back();
+    } else if (seg != ".") {
+      out.push_back(seg);
+    }
+    i = j + 1;
+  }
+  std::string result;
+  for (auto& seg : out) result += "/" + seg;
+  if (result.empty() || trailing) result += "/";
+  return result + rest;
+}
+
+// Where a redirect's Location points, as curl -L resolves it: absolute,
+// scheme-relative, absolute path, or relative to the current directory;
+// only http:// (no TLS here yet, so never a downgrade from https).
+Result<Url> follow(const Url& from, const std::string& location) {
+  std::string text = location;
+  if (text.rfind("//", 0) == 0) {
+    text = "http:" + text;
+  } else if (text.find("://") == std::string::npos) {
+    std::string path = from.target.substr(0, from.target.find('?'));
+    if (text.front() != '/') path = path.substr(0, path.rfind('/') + 1) + text;
+    else path = text;
+    text = "http://" + from.authority() + without_dot_segments(path);
+  }
+  auto scheme_end = text.find("://");
+  std::string scheme = text.substr(0, scheme_end);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http") {
+    return Status::invalid("redirected to " + escape_peer_text(location, 200) +
+                           ": not followed (only http:// is)");
+  }
+  return parse_url("http" + text.substr(scheme_end));
+}
+
+}  // namespace
+
 Result<GetResult> download(const Url& url, const GetOptions& o, GetFailure* failure) {
   GetFailure dummy;
   GetFailure* f = failure ? failure : &dummy;
-  *f = GetFailure::kNone;
+  Url current = url;
+  for (int hops = 0;; ++hops) {
+    *f = GetFailure::kNone;
+    auto r = download_once(current, o, f);
+    if (r || *f != GetFailure::kRedirect) return r;
+    *f = GetFailure::kHttp;
+    if (hops == kMaxRedirects) {
+      return Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects");
+    }
+    auto next = follow(current, r.status().subject());
+    if (!next) return std::move(next).take_status();
+    current = std::move(*next);
+  }
+}
+
+namespace {
+
+Result<GetResult> download_once(const Url& url, const GetOptions& o, GetFailure* f) {
   if (o.resume) {
     if (auto done = already_complete(url, o, f)) return std::move(*done);
   }
@@ -635,6 +742,8 @@ Result<GetResult> download(const Url& url, const GetOptions& o, GetFailure* fail
   if (!r && !file->direct() && file->fd() >= 0 && holder.save(*file).bytes == 0) file->discard();
   return r;
 }
+
+}  // namespace
 
 Result<GetResult> download_raw(const std::string& host_port, const GetOptions& o,
                                GetFailure* failure) {

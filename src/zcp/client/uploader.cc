@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "zcp/base/stats.h"
+#include "zcp/client/refusal.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_client.h"
 #include "zcp/send_engine.h"
@@ -98,8 +99,7 @@ Result<PutResult> upload_file(const std::string& path, const Url& url, const Put
   if (!head) return std::move(head).take_status();
   if (head->status != 201 && head->status != 204 && head->status != 200) {
     *f = GetFailure::kHttp;
-    return Status(Code::kInvalid, "PUT " + url.to_string(),
-                  "server answered " + std::to_string(head->status));
+    return Status::invalid(refusal(*client, *head));  // the CLI names the URL once
   }
   if (!sent) {
     *f = GetFailure::kConnect;
