@@ -128,7 +128,7 @@ for h in "${HOSTS[@]}"; do check_dir "$h" a.bin; done
 [ "$sent" -lt $((size * 3 / 2)) ] || fail "a sent $sent bytes for one $size-byte file: not a chain"
 # Each host heard from its predecessor in the chain, not from a.
 for pair in c=b d=c e=d; do
-  grep -q "^$(netns_ip "${pair#*=}"):[0-9]* \"PUT /a.bin\" 201 " "$SCRATCH/server-${pair%=*}.log" ||
+  grep -q "^$(netns_ip "${pair#*=}") - - \[[^]]*\] \"PUT /a.bin[^\"]*\" 201 " "$SCRATCH/server-${pair%=*}.log" ||
     fail "${pair%=*} was not sent a.bin by ${pair#*=}: $(cat "$SCRATCH/server-${pair%=*}.log")"
 done
 
