@@ -57,8 +57,15 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
   if (wants_json(req, path)) {
     return text_response(200, "application/json", render_json_listing(*entries));
   }
+  ListingPage page;
+  page.upload = cfg.upload;
+  page.upload_token = cfg.upload_token;
+  parse_listing_order(path.query, &page);
+  sort_for_listing(&*entries, page);
   std::string url = path.relative == "." ? "/" : "/" + path.relative + "/";
-  return text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
+  Response r = text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries, page));
+  r.set("Content-Security-Policy", kListingCsp);
+  return r;
 }
 
 // RFC 9530 section 4: "Want-Repr-Digest: sha-256=5" (any weight but 0),
