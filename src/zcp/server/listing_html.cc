@@ -34,14 +34,14 @@ table{width:100%;border-collapse:collapse;table-layout:fixed}
 th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 th{font-size:13px;font-weight:600;color:var(--mute);border-bottom-width:2px}
 th a{color:inherit}th[aria-sort=ascending] a::after{content:" \25B2"}th[aria-sort=descending] a::after{content:" \25BC"}
-th:nth-child(2),td:nth-child(2){width:7.5em;text-align:right;font-variant-numeric:tabular-nums}
-th:nth-child(3),td:nth-child(3){width:14.5em;color:var(--mute);font-variant-numeric:tabular-nums}
+th:nth-child(2),td:nth-child(2){width:7rem;text-align:right;font-variant-numeric:tabular-nums}
+th:nth-child(3),td:nth-child(3){width:14rem;color:var(--mute);font-variant-numeric:tabular-nums}
 tbody tr:hover{background:var(--hov)}
 td:first-child a::before{content:"";display:inline-block;width:11px;height:14px;margin:0 10px 0 2px;vertical-align:-2px;border:1.5px solid var(--mute);border-radius:2px 5px 2px 2px}
 tr.d td:first-child a::before{width:15px;height:12px;margin:0 11px 0 0;border:0;border-radius:2px;background:var(--dir)}
 tr.u td:first-child a::before{visibility:hidden}
 footer{margin-top:14px;color:var(--mute);font-size:13px}
-@media(max-width:640px){main{padding:16px 10px}th:nth-child(3),td:nth-child(3){display:none}th:nth-child(2),td:nth-child(2){width:6em}}
+@media(max-width:640px){main{padding:16px 10px}th:nth-child(3),td:nth-child(3){display:none}th:nth-child(2),td:nth-child(2){width:5.5rem}}
 )CSS";
 
 // Sorting in place: the same order as sort_for_listing (directories first,
