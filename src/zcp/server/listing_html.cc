@@ -3,9 +3,9 @@
 // external resources. It works without script (sorting by links that ask
 // the server, ?sort=&order=); the script sorts in place and uploads.
 // A row is ~145 bytes plus the name twice: 10,000 entries make ~1.7 MB.
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include <ctime>
 
 #include "zcp/base/byte_size.h"
 #include "zcp/server/dir_listing.h"
@@ -127,12 +127,23 @@ std::string html_escape(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '&': out += "&amp;"; continue;
-      case '<': out += "&lt;"; continue;
-      case '>': out += "&gt;"; continue;
-      case '"': out += "&quot;"; continue;
-      case '\'': out += "&#39;"; continue;
-      default: break;
+      case '&':
+        out += "&amp;";
+        continue;
+      case '<':
+        out += "&lt;";
+        continue;
+      case '>':
+        out += "&gt;";
+        continue;
+      case '"':
+        out += "&quot;";
+        continue;
+      case '\'':
+        out += "&#39;";
+        continue;
+      default:
+        break;
     }
     if (c < 0x20 || c == 0x7F) {
       out += fmt::format("&#x{:X};", c);
@@ -171,11 +182,12 @@ void append_row(std::string* out, const DirEntry& entry) {
     size = fmt::format("<td title=\"{} bytes\">{}</td>", entry.size, format_byte_size(entry.size));
   }
   Times t = format_mtime(entry.mtime);
-  fmt::format_to(std::back_inserter(*out),
-                 "<tr{}><td><a href=\"{}{}\">{}{}</a></td>{}<td><time datetime=\"{}\">{}</time></td>"
-                 "</tr>\n",
-                 is_dir ? " class=\"d\"" : "", percent_encode_path(entry.name), slash,
-                 html_escape(entry.name), slash, size, t.iso, t.shown);
+  fmt::format_to(
+      std::back_inserter(*out),
+      "<tr{}><td><a href=\"{}{}\">{}{}</a></td>{}<td><time datetime=\"{}\">{}</time></td>"
+      "</tr>\n",
+      is_dir ? " class=\"d\"" : "", percent_encode_path(entry.name), slash, html_escape(entry.name),
+      slash, size, t.iso, t.shown);
 }
 
 // "Index of /a/b/" with each ancestor a relative link ("../../" is the root).
@@ -194,13 +206,15 @@ std::string breadcrumb(const std::string& url_path) {
     for (size_t i = 0; i < levels; ++i) href += "../";
     return href.empty() ? std::string("./") : href;
   };
-  std::string out = "<h1><span class=\"p\">Index of </span><a href=\"" + up(parts.size()) + "\">/</a>";
+  std::string out =
+      "<h1><span class=\"p\">Index of </span><a href=\"" + up(parts.size()) + "\">/</a>";
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string name = html_escape(parts[i]);
     if (i + 1 == parts.size()) {
       out += "<span aria-current=\"page\">" + name + "</span><span class=\"s\">/</span>";
     } else {
-      out += "<a href=\"" + up(parts.size() - 1 - i) + "\">" + name + "</a><span class=\"s\">/</span>";
+      out +=
+          "<a href=\"" + up(parts.size() - 1 - i) + "\">" + name + "</a><span class=\"s\">/</span>";
     }
   }
   return out + "</h1>\n";
@@ -226,10 +240,10 @@ std::string toolbar(const std::string& url_path, const std::vector<DirEntry>& en
 }
 
 std::string upload_form(const ListingPage& page) {
-  std::string token = page.upload_token
-                          ? "<input type=\"password\" id=\"token\" placeholder=\"Token\" "
-                            "autocomplete=\"current-password\" aria-label=\"Upload token\" required>"
-                          : "";
+  std::string token =
+      page.upload_token ? "<input type=\"password\" id=\"token\" placeholder=\"Token\" "
+                          "autocomplete=\"current-password\" aria-label=\"Upload token\" required>"
+                        : "";
   return "<form id=\"up\"><label>Upload to this folder: <input type=\"file\" id=\"files\" multiple "
          "required></label>" +
          token + "<button class=\"b\" type=\"submit\">Upload</button></form><ul id=\"log\"></ul>\n";
@@ -250,7 +264,8 @@ std::string header_row(const ListingPage& page) {
   for (const Col& col : kCols) {
     bool on = col.sort == page.sort;
     bool next_desc = on ? !page.descending : col.sort != ListingPage::Sort::kName;
-    std::string aria = on ? fmt::format(" aria-sort=\"{}\"", page.descending ? "descending" : "ascending") : "";
+    std::string aria =
+        on ? fmt::format(" aria-sort=\"{}\"", page.descending ? "descending" : "ascending") : "";
     out += fmt::format("<th{}><a href=\"?sort={}&amp;order={}\">{}</a></th>", aria, col.key,
                        next_desc ? "desc" : "asc", col.label);
   }

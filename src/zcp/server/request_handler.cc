@@ -63,7 +63,8 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
   parse_listing_order(path.query, &page);
   sort_for_listing(&*entries, page);
   std::string url = path.relative == "." ? "/" : "/" + path.relative + "/";
-  Response r = text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries, page));
+  Response r =
+      text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries, page));
   r.set("Content-Security-Policy", kListingCsp);
   return r;
 }

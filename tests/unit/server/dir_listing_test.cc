@@ -1,13 +1,12 @@
 #include "zcp/server/dir_listing.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
 #include "zcp/base/byte_size.h"
@@ -195,10 +194,11 @@ TEST(DirListingHtml, SizesDatesAndViews) {
 
 TEST(DirListingHtml, BreadcrumbLinksEachAncestor) {
   std::string html = render_html_listing("/a/b&/c/", {});
-  EXPECT_NE(html.find("<a href=\"../../../\">/</a><a href=\"../../\">a</a><span class=\"s\">/</span>"
-                      "<a href=\"../\">b&amp;</a><span class=\"s\">/</span>"
-                      "<span aria-current=\"page\">c</span>"),
-            std::string::npos)
+  EXPECT_NE(
+      html.find("<a href=\"../../../\">/</a><a href=\"../../\">a</a><span class=\"s\">/</span>"
+                "<a href=\"../\">b&amp;</a><span class=\"s\">/</span>"
+                "<span aria-current=\"page\">c</span>"),
+      std::string::npos)
       << html;
   EXPECT_NE(html.find("<a href=\"../\">../</a>"), std::string::npos);
   std::string root = render_html_listing("/", {});
@@ -226,12 +226,10 @@ TEST(DirListingHtml, UploadFormOnlyWhenUploadsAreOn) {
 }
 
 std::vector<std::string> sorted_names(std::string_view query) {
-  std::vector<DirEntry> entries = {{"a", DirEntry::Type::kFile, 3, 30},
-                                   {"B", DirEntry::Type::kFile, 1, 20},
-                                   {"c", DirEntry::Type::kFile, 2, 10},
-                                   {"z", DirEntry::Type::kDirectory, 0, 5},
-                                   {"y", DirEntry::Type::kDirectory, 0, 50},
-                                   {"b", DirEntry::Type::kFile, 1, 20}};
+  std::vector<DirEntry> entries = {
+      {"a", DirEntry::Type::kFile, 3, 30},      {"B", DirEntry::Type::kFile, 1, 20},
+      {"c", DirEntry::Type::kFile, 2, 10},      {"z", DirEntry::Type::kDirectory, 0, 5},
+      {"y", DirEntry::Type::kDirectory, 0, 50}, {"b", DirEntry::Type::kFile, 1, 20}};
   ListingPage page;
   parse_listing_order(query, &page);
   sort_for_listing(&entries, page);
