@@ -87,25 +87,14 @@ fm.addEventListener('submit',async function(e){
 })();
 )JS";
 
-// Appends one code point as UTF-8.
-void append_utf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xC0 | (cp >> 6));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out += static_cast<char>(0xE0 | (cp >> 12));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // The length of the valid UTF-8 sequence at text[i] (2 to 4), or 0.
 size_t utf8_sequence(std::string_view text, size_t i) {
   auto at = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
   unsigned char c = at(0);
-  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  size_t len = c >= 0xF0 && c <= 0xF4   ? 4
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xC2 && c < 0xE0  ? 2
+                                        : 0;
   if (len == 0 || i + len > text.size()) return 0;
   for (size_t k = 1; k < len; ++k) {
     if ((at(k) & 0xC0) != 0x80) return 0;
@@ -153,7 +142,7 @@ std::string html_escape(std::string_view text) {
       out.append(text.substr(i, len));
       i += len - 1;
     } else {
-      append_utf8(&out, 0xFFFD);
+      out += "\xEF\xBF\xBD";  // U+FFFD
     }
   }
   return out;

@@ -165,6 +165,13 @@ TEST(DirListingHtml, NonUtf8AndControlBytesAreReplacedOrReferenced) {
   // A name is never a scheme: its ':' is encoded, so the link stays relative.
   EXPECT_NE(html.find("href=\"javascript%3Aalert%281%29\""), std::string::npos);
   EXPECT_EQ(html.find("\xff"), std::string::npos);
+  // Lead bytes past 0xF4 are never UTF-8, whatever follows; nor are
+  // overlong forms or surrogates.
+  for (std::string bad : {"\xff\x80\x80", "\xf8\x88\x80\x80\x80", "\xc0\xaf", "\xed\xa0\x80"}) {
+    std::string page = render_html_listing("/", {{bad, DirEntry::Type::kFile, 1, 0}});
+    EXPECT_EQ(page.find(bad), std::string::npos) << "passed through raw";
+    EXPECT_NE(page.find(">\xEF\xBF\xBD"), std::string::npos);
+  }
 }
 
 TEST(DirListingHtml, SizesDatesAndViews) {
