@@ -53,14 +53,15 @@ class Page(HTMLParser):
     """Rows as (name, href, class, size title, datetime), the h1's links, all links."""
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
-        self.rows, self.h1, self.links, self.forms, self.stack = [], [], [], 0, []
-        self.in_tbody = self.in_h1 = False
+        self.rows, self.h1, self.links, self.buttons, self.stack = [], [], [], [], []
+        self.in_tbody = self.in_h1 = self.file_input = False
         self.feed(text)
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "tbody": self.in_tbody = True
         if tag == "h1": self.in_h1 = True
-        if tag == "form": self.forms += 1
+        if tag == "button": self.buttons.append((a.get("name"), a.get("value")))
+        if tag == "input" and a.get("type") == "file": self.file_input = True
         if tag == "tr" and self.in_tbody:
             self.rows.append({"class": a.get("class"), "name": "", "href": None, "cells": 0})
         if tag == "td" and self.in_tbody:
@@ -122,12 +123,16 @@ names = [r["name"] for r in rows]
 assert names == sorted(names[:2], key=fold) + sorted(names[2:], key=fold), names
 assert not any(r["class"] == "u" for r in page.rows), "../ at the root"
 assert page.h1 == [["./", "/"]], page.h1
-assert page.forms == 0, "upload form without --upload"
-assert "?format=tar" in page.links and "?format=json" in page.links, page.links
+assert ("format", "tar") in page.buttons and ("format", "json") in page.buttons, page.buttons
+assert not any(h and h.startswith("?") for h in page.links), page.links  # wget -r follows links
+assert not page.file_input, "upload form without --upload"
 listing = json.load(urllib.request.urlopen(url + "?format=json", timeout=10))
 assert {e["name"] for e in listing} >= {"alpha.txt", "line\nbreak.txt"}, listing
 members = tarfile.open(fileobj=io.BytesIO(urllib.request.urlopen(url + "?format=tar").read())).getnames()
 assert "sub dir/inner/deep.txt" in members, members
+with urllib.request.urlopen(url + "sub%20dir/?format=tar") as r:
+    disposition = r.headers["Content-Disposition"]
+    assert disposition == "attachment; filename=\"sub_dir.tar\"; filename*=UTF-8''sub%20dir.tar", disposition
 
 # A subdirectory and its child: "../" and a breadcrumb of ancestors.
 page = Page(dump_dom(url + "sub%20dir/"))
@@ -150,23 +155,28 @@ b = Browser(url)
 try:
     rows_js = "[...document.querySelectorAll('tbody tr')].map(r => r.cells[0].textContent)"
     assert b.evaluate(rows_js) == names, b.evaluate(rows_js)
-    b.evaluate("document.querySelectorAll('th a')[1].click()")  # Size: largest first
+    b.evaluate("document.querySelectorAll('th button')[1].click()")  # Size: largest first
     assert b.evaluate(rows_js) == by_size, b.evaluate(rows_js)
     assert b.evaluate("location.search") == "?sort=size&order=desc"
     assert b.evaluate("document.querySelectorAll('th')[1].getAttribute('aria-sort')") == "descending"
-    b.evaluate("document.querySelectorAll('th a')[1].click()")  # again: smallest first
+    b.evaluate("document.querySelectorAll('th button')[1].click()")  # again: smallest first
     want = by_size[:2][::-1] + by_size[2:][::-1]
     assert b.evaluate(rows_js) == want, b.evaluate(rows_js)
-    b.evaluate("document.querySelectorAll('th a')[2].click()")  # Modified: newest first
+    b.evaluate("document.querySelectorAll('th button')[2].click()")  # Modified: newest first
     by_date = b.evaluate(rows_js)
     assert by_date == ["sub dir/", "Zeta <dir>/", "#hash?q=1;x.txt", "Beta 100%.dat",
                        "bad\ufffd name.bin", "line\nbreak.txt", "<b>&\"q\" 's'.txt", "alpha.txt"], by_date
-    b.evaluate("document.querySelectorAll('th a')[0].click()")  # Name: A to Z
+    b.evaluate("document.querySelectorAll('th button')[0].click()")  # Name: A to Z
     assert b.evaluate(rows_js) == names, b.evaluate(rows_js)
     # The server agrees with the script for every order it was clicked into.
-    b.evaluate("document.querySelectorAll('th a')[2].click()")
+    b.evaluate("document.querySelectorAll('th button')[2].click()")
     server = [r["name"] for r in Page(dump_dom(url + "?sort=mtime&order=desc")).rows]
     assert server == by_date, server
+    # The JSON view's button, clicked: the browser lands on ?format=json.
+    b.evaluate("document.querySelector('button[value=json]').click()")
+    b.wait_for("location.search == '?format=json' && document.readyState == 'complete'")
+    listed = json.loads(b.evaluate("document.body.innerText"))
+    assert {e["name"] for e in listed} == {e["name"] for e in listing}, listed
 finally:
     b.close()
 PYEOF

@@ -27,13 +27,15 @@ h1 .p{color:var(--mute);font-weight:400}h1 .s{color:var(--mute);margin:0 2px}
 .bar .n{margin-right:auto}
 .b{display:inline-block;border:1px solid var(--line);border-radius:6px;padding:3px 12px;background:var(--hov);color:var(--fg);font:inherit;cursor:pointer}
 .b:hover{text-decoration:none;border-color:var(--mute)}
-form{display:flex;flex-wrap:wrap;gap:8px;align-items:center;border:1px dashed var(--line);border-radius:8px;padding:12px;margin:0 0 18px;font-size:14px}
-form input[type=password]{font:inherit;padding:3px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+#up{display:flex;flex-wrap:wrap;gap:8px;align-items:center;border:1px dashed var(--line);border-radius:8px;padding:12px;margin:0 0 18px;font-size:14px}
+#up input[type=password]{font:inherit;padding:3px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
 #log{margin:0 0 18px;padding:0;list-style:none;font-size:14px}#log .ok{color:#1a7f37}#log .err{color:#cf222e}
 table{width:100%;border-collapse:collapse;table-layout:fixed}
 th,td{padding:7px 10px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 th{font-size:13px;font-weight:600;color:var(--mute);border-bottom-width:2px}
-th a{color:inherit}th[aria-sort=ascending] a::after{content:" \25B2"}th[aria-sort=descending] a::after{content:" \25BC"}
+th form,.v{display:flex;gap:8px;margin:0}th:nth-child(2) form{justify-content:flex-end}
+th button{font:inherit;color:inherit;background:none;border:0;padding:0;cursor:pointer}th button:hover{color:var(--a)}
+th[aria-sort=ascending] button::after{content:" \25B2"}th[aria-sort=descending] button::after{content:" \25BC"}
 th:nth-child(2),td:nth-child(2){width:7rem;text-align:right;font-variant-numeric:tabular-nums}
 th:nth-child(3),td:nth-child(3){width:14rem;color:var(--mute);font-variant-numeric:tabular-nums}
 tbody tr:hover{background:var(--hov)}
@@ -60,10 +62,10 @@ function sort(k,desc){
  v.sort(function(a,b){if(a.d!=b.d)return a.d?-1:1;var c=cmp(a.k,b.k)||ncmp(a.n,b.n);return desc?-c:c});
  var f=document.createDocumentFragment();if(up)f.appendChild(up);v.forEach(function(e){f.appendChild(e.r)});tb.appendChild(f);
  th.forEach(function(h,i){var on=i==k;if(on)h.setAttribute('aria-sort',desc?'descending':'ascending');else h.removeAttribute('aria-sort');
-  h.firstChild.href='?sort='+K[i]+'&order='+((on?!desc:i>0)?'desc':'asc')});
+  h.querySelector('button').value=(on?!desc:i>0)?'desc':'asc'});
  history.replaceState(null,'','?sort='+K[k]+'&order='+(desc?'desc':'asc'));
 }
-th.forEach(function(h,i){h.firstChild.addEventListener('click',function(e){e.preventDefault();var s=h.getAttribute('aria-sort');sort(i,s?s=='ascending':i>0)})});
+th.forEach(function(h,i){h.querySelector('form').addEventListener('submit',function(e){e.preventDefault();var s=h.getAttribute('aria-sort');sort(i,s?s=='ascending':i>0)})});
 })();
 )JS";
 
@@ -209,23 +211,21 @@ std::string breadcrumb(const std::string& url_path) {
   return out + "</h1>\n";
 }
 
-// "3 folders, 12 files, 4.2M" and the links to the other views.
-std::string toolbar(const std::string& url_path, const std::vector<DirEntry>& entries) {
+// "3 folders, 12 files, 4.2M" and the buttons for the other views. GET
+// forms, not links: wget -r and crawlers follow every <a href> (a tar of
+// each directory would repeat the whole tree), but submit no forms.
+std::string toolbar(const std::vector<DirEntry>& entries) {
   uint64_t dirs = 0, files = 0, bytes = 0;
   for (const DirEntry& e : entries) {
     if (e.type == DirEntry::Type::kDirectory) ++dirs;
     if (e.type == DirEntry::Type::kFile) ++files, bytes += e.size;
   }
-  std::string_view trimmed(url_path);
-  while (!trimmed.empty() && trimmed.back() == '/') trimmed.remove_suffix(1);
-  std::string_view base = trimmed.substr(trimmed.rfind('/') + 1);
-  std::string tar_name = html_escape(base.empty() ? "root" : base) + ".tar";
   return fmt::format(
-      "<div class=\"bar\"><span class=\"n\">{} {}, {} {}, {}</span>"
-      "<a class=\"b\" href=\"?format=tar\" download=\"{}\">Download .tar</a>"
-      "<a class=\"b\" href=\"?format=json\">JSON</a></div>\n",
+      "<div class=\"bar\"><span class=\"n\">{} {}, {} {}, {}</span><form class=\"v\">"
+      "<button class=\"b\" name=\"format\" value=\"tar\">Download .tar</button>"
+      "<button class=\"b\" name=\"format\" value=\"json\">JSON</button></form></div>\n",
       dirs, dirs == 1 ? "folder" : "folders", files, files == 1 ? "file" : "files",
-      format_byte_size(bytes), tar_name);
+      format_byte_size(bytes));
 }
 
 std::string upload_form(const ListingPage& page) {
@@ -238,8 +238,9 @@ std::string upload_form(const ListingPage& page) {
          token + "<button class=\"b\" type=\"submit\">Upload</button></form><ul id=\"log\"></ul>\n";
 }
 
-// The header row: each column a link that sorts by it (the current one
-// toggles its order); aria-sort marks the current order.
+// The header row: each column a GET form that sorts by it (the current one
+// toggles its order; forms rather than links for the reason in toolbar());
+// aria-sort marks the current order.
 std::string header_row(const ListingPage& page) {
   struct Col {
     const char* label;
@@ -255,8 +256,10 @@ std::string header_row(const ListingPage& page) {
     bool next_desc = on ? !page.descending : col.sort != ListingPage::Sort::kName;
     std::string aria =
         on ? fmt::format(" aria-sort=\"{}\"", page.descending ? "descending" : "ascending") : "";
-    out += fmt::format("<th{}><a href=\"?sort={}&amp;order={}\">{}</a></th>", aria, col.key,
-                       next_desc ? "desc" : "asc", col.label);
+    out += fmt::format(
+        "<th{}><form><input type=\"hidden\" name=\"sort\" value=\"{}\">"
+        "<button name=\"order\" value=\"{}\">{}</button></form></th>",
+        aria, col.key, next_desc ? "desc" : "asc", col.label);
   }
   return out + "</tr></thead>\n";
 }
@@ -271,7 +274,7 @@ std::string render_html_listing(const std::string& url_path, const std::vector<D
       "<title>Index of {}</title><style>{}</style></head>\n<body><main>\n",
       html_escape(url_path), kStyle);
   out += breadcrumb(url_path);
-  out += toolbar(url_path, entries);
+  out += toolbar(entries);
   if (page.upload) out += upload_form(page);
   out += "<table>\n" + header_row(page) + "<tbody>\n";
   if (url_path != "/" && !url_path.empty()) {
