@@ -19,6 +19,8 @@ packages=(
   # packaging checks: the .deb (lintian), man pages (mandoc, man-db), bash
   # completion, socket activation (systemd's systemd-socket-activate)
   lintian mandoc man-db bash-completion systemd
+  # the listing page's browser test and screenshots (headless, tests/e2e/listing_browser.sh)
+  chromium
 )
 
 missing=()

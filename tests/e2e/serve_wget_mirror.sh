@@ -10,4 +10,7 @@ start_server "$SCRATCH/root"
 # wget cannot see empty directories (nothing links from them) and keeps
 # listing pages only when asked; compare files, then directories with files.
 diff -r -x 'empty dir' "$SCRATCH/root" "$SCRATCH/mirror" || fail "wget mirror differs"
+# The page's other views (tar, JSON, sorted) are forms, not links: a mirror
+# must not fetch a tar of every directory on the way.
+grep -E '"GET [^ ]*\?' "$SCRATCH/server.log" && fail "wget -r fetched a listing view"
 echo ok

@@ -7,14 +7,11 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <ctime>
 #include <memory>
 #include <optional>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "zcp/base/byte_size.h"
 #include "zcp/fd.h"
 #include "zcp/server/path_resolve.h"
 
@@ -100,56 +97,16 @@ std::optional<DirEntry> describe(int root_fd, int dir_fd, const std::optional<st
   return entry_from_stat(name, *target);
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // CR, LF and other controls as references: the markup stays one
-        // line per entry whatever the name holds.
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += fmt::format("&#x{:X};", static_cast<unsigned char>(c));
-        } else {
-          out += c;
-        }
-    }
+// ASCII letters folded, then bytes: "a.txt" < "B.txt" < "b.txt".
+bool name_less(const std::string& a, const std::string& b) {
+  auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    int x = fold(static_cast<unsigned char>(a[i])), y = fold(static_cast<unsigned char>(b[i]));
+    if (x != y) return x < y;
   }
-  return out;
-}
-
-std::string format_mtime(int64_t mtime) {
-  time_t t = static_cast<time_t>(mtime);
-  struct tm tm;
-  if (::gmtime_r(&t, &tm) == nullptr) return "-";
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M", &tm);
-  return std::string(buf, n);
-}
-
-std::string html_row(const DirEntry& entry) {
-  bool is_dir = entry.type == DirEntry::Type::kDirectory;
-  std::string suffix = is_dir ? "/" : "";
-  std::string size =
-      entry.type == DirEntry::Type::kFile ? human_byte_size(static_cast<double>(entry.size)) : "-";
-  return fmt::format("<tr><td><a href=\"{}{}\">{}{}</a></td><td>{}</td><td>{}</td></tr>\n",
-                     percent_encode_path(entry.name), suffix, html_escape(entry.name), suffix, size,
-                     format_mtime(entry.mtime));
+  if (a.size() != b.size()) return a.size() < b.size();
+  return a < b;
 }
 
 const char* json_type(DirEntry::Type type) {
@@ -186,20 +143,33 @@ Result<std::vector<DirEntry>> list_directory(int root_fd, int dir_fd, bool dotfi
   return entries;
 }
 
-std::string render_html_listing(const std::string& url_path, const std::vector<DirEntry>& entries) {
-  std::string title = "Index of " + html_escape(url_path);
-  std::string out = fmt::format(
-      "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n"
-      "<body><h1>{0}</h1>\n<table>\n",
-      title);
-  // Links are relative, so the page also works behind a proxy that mounts
-  // the server under a prefix; `url_path` ends in '/' (a directory URL).
-  if (url_path != "/" && !url_path.empty()) {
-    out += "<tr><td><a href=\"../\">../</a></td><td>-</td><td>-</td></tr>\n";
-  }
-  for (const DirEntry& entry : entries) out += html_row(entry);
-  out += "</table></body></html>\n";
-  return out;
+void parse_listing_order(std::string_view query, ListingPage* page) {
+  std::string sort = query_param(query, "sort");
+  if (sort == "size") page->sort = ListingPage::Sort::kSize;
+  if (sort == "mtime") page->sort = ListingPage::Sort::kMtime;
+  page->descending = query_param(query, "order") == "desc";
+}
+
+void sort_for_listing(std::vector<DirEntry>* entries, const ListingPage& page) {
+  auto key_less = [&page](const DirEntry& a, const DirEntry& b) {
+    // Directories have no size: -1 on the page, so they sort as smaller.
+    switch (page.sort) {
+      case ListingPage::Sort::kSize:
+        if (a.size != b.size) return a.size < b.size;
+        break;
+      case ListingPage::Sort::kMtime:
+        if (a.mtime != b.mtime) return a.mtime < b.mtime;
+        break;
+      case ListingPage::Sort::kName:
+        break;
+    }
+    return name_less(a.name, b.name);
+  };
+  std::stable_sort(entries->begin(), entries->end(), [&](const DirEntry& a, const DirEntry& b) {
+    bool a_dir = a.type == DirEntry::Type::kDirectory, b_dir = b.type == DirEntry::Type::kDirectory;
+    if (a_dir != b_dir) return a_dir;
+    return page.descending ? key_less(b, a) : key_less(a, b);
+  });
 }
 
 std::string render_json_listing(const std::vector<DirEntry>& entries) {

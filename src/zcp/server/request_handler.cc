@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <memory>
 
 #include "zcp/http/http_text.h"
@@ -30,6 +31,19 @@ Response redirect_to_directory(const RequestPath& path) {
   return r;
 }
 
+// Browsers save the stream as "<directory>.tar" ("root.tar" for the root):
+// an ASCII fallback, and the name itself per RFC 6266 / RFC 8187.
+std::string tar_disposition(const std::string& relative) {
+  std::string base = relative == "." ? "root" : relative.substr(relative.rfind('/') + 1);
+  std::string ascii;
+  for (char c : base) {
+    bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    ascii += plain ? c : '_';
+  }
+  return "attachment; filename=\"" + ascii + ".tar\"; filename*=UTF-8''" +
+         percent_encode_path(base) + ".tar";
+}
+
 Response tar_response(const HttpRequest& req, const RequestPath& path, const HandlerConfig& cfg) {
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
@@ -37,6 +51,7 @@ Response tar_response(const HttpRequest& req, const RequestPath& path, const Han
   if (!source) return error_response(500, source.status().to_string());
   Response r;
   r.set("Content-Type", "application/x-tar");
+  r.set("Content-Disposition", tar_disposition(path.relative));
   bool http10 = req.version_major == 1 && req.version_minor == 0;
   if (http10) {
     r.close = true;  // HTTP/1.0 has no chunked encoding: the end of the body is the close
@@ -57,8 +72,16 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
   if (wants_json(req, path)) {
     return text_response(200, "application/json", render_json_listing(*entries));
   }
+  ListingPage page;
+  page.upload = cfg.upload;
+  page.upload_token = cfg.upload_token;
+  parse_listing_order(path.query, &page);
+  sort_for_listing(&*entries, page);
   std::string url = path.relative == "." ? "/" : "/" + path.relative + "/";
-  return text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries));
+  Response r =
+      text_response(200, "text/html; charset=utf-8", render_html_listing(url, *entries, page));
+  r.set("Content-Security-Policy", kListingCsp);
+  return r;
 }
 
 // RFC 9530 section 4: "Want-Repr-Digest: sha-256=5" (any weight but 0),

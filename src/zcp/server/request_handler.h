@@ -15,6 +15,10 @@ struct HandlerConfig {
   const MimeTypes* mime = nullptr;  // shared, read-only
   bool dotfiles = false;            // serve and list names starting with '.'
   DigestCache* digests = nullptr;   // Repr-Digest once known; null: never
+  // What the HTML listing offers: an upload form when PUT is on (--upload),
+  // with a token field when PUT needs one (--token).
+  bool upload = false;
+  bool upload_token = false;
 };
 
 // The full response for `req`. HEAD gets GET's headers and no body. Bodies

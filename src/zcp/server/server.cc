@@ -44,7 +44,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   }
   s->conn_config_ = std::make_unique<ConnectionConfig>();
   ConnectionConfig& cc = *s->conn_config_;
-  cc.handler = {s->root_.get(), s->mime_.get(), s->config_.dotfiles, s->digests_.get()};
+  cc.handler = {s->root_.get(), s->mime_.get(), s->config_.dotfiles, s->digests_.get(),
+                s->config_.upload, !s->config_.token.empty()};
   cc.engine = s->config_.engine;
   cc.header_timeout = s->config_.header_timeout;
   cc.idle_timeout = s->config_.idle_timeout;

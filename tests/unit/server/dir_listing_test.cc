@@ -1,12 +1,15 @@
 #include "zcp/server/dir_listing.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
+#include "zcp/base/byte_size.h"
 #include "zcp/fd.h"
 
 namespace zcp {
@@ -145,6 +148,142 @@ TEST_F(DirListingTest, HtmlParentLinkExceptAtRoot) {
   EXPECT_NE(render_html_listing("/docs/", entries).find("href=\"../\""), std::string::npos);
   EXPECT_EQ(render_html_listing("/", entries).find("href=\"../\""), std::string::npos);
   EXPECT_NE(render_html_listing("/", {}).find("</html>"), std::string::npos);
+}
+
+TEST(DirListingHtml, NonUtf8AndControlBytesAreReplacedOrReferenced) {
+  std::vector<DirEntry> entries = {{"bad\xff\x01 \xC3\xA9\xE2\x82", DirEntry::Type::kFile, 1, 0},
+                                   {"<script>alert(1)</script>", DirEntry::Type::kDirectory, 0, 0},
+                                   {"javascript:alert(1)", DirEntry::Type::kFile, 1, 0}};
+  std::string html = render_html_listing("/", entries);
+  // Invalid bytes (0xFF, a truncated sequence) become U+FFFD each; valid UTF-8 stays.
+  EXPECT_NE(html.find(">bad\xEF\xBF\xBD&#x1; \xC3\xA9\xEF\xBF\xBD\xEF\xBF\xBD</a>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("href=\"bad%FF%01%20%C3%A9%E2%82\""), std::string::npos);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;/</a>"), std::string::npos);
+  // A name is never a scheme: its ':' is encoded, so the link stays relative.
+  EXPECT_NE(html.find("href=\"javascript%3Aalert%281%29\""), std::string::npos);
+  EXPECT_EQ(html.find("\xff"), std::string::npos);
+  // Lead bytes past 0xF4 are never UTF-8, whatever follows; nor are
+  // overlong forms or surrogates.
+  for (std::string bad : {"\xff\x80\x80", "\xf8\x88\x80\x80\x80", "\xc0\xaf", "\xed\xa0\x80"}) {
+    std::string page = render_html_listing("/", {{bad, DirEntry::Type::kFile, 1, 0}});
+    EXPECT_EQ(page.find(bad), std::string::npos) << "passed through raw";
+    EXPECT_NE(page.find(">\xEF\xBF\xBD"), std::string::npos);
+  }
+}
+
+TEST(DirListingHtml, SizesDatesAndViews) {
+  std::vector<DirEntry> entries = {{"big.bin", DirEntry::Type::kFile, 1536, kMtime},
+                                   {"sub", DirEntry::Type::kDirectory, 0, kMtime}};
+  std::string html = render_html_listing("/docs/", entries);
+  EXPECT_NE(html.find("<td title=\"1536 bytes\">1.5 KiB</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<time datetime=\"2023-11-14T22:13:20Z\">2023-11-14 22:13 UTC</time>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"d\"><td><a href=\"sub/\">sub/</a></td><td>-</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<button class=\"b\" name=\"format\" value=\"tar\">"), std::string::npos);
+  EXPECT_NE(html.find("<button class=\"b\" name=\"format\" value=\"json\">"), std::string::npos);
+  // Views and orders are GET forms, never links: wget -r follows every
+  // href, and a tar of each directory would repeat the whole tree.
+  EXPECT_EQ(html.find("href=\"?"), std::string::npos);
+  EXPECT_NE(html.find("<th aria-sort=\"ascending\"><form><input type=\"hidden\" name=\"sort\" "
+                      "value=\"name\"><button name=\"order\" value=\"desc\">Name</button>"),
+            std::string::npos);
+  EXPECT_NE(html.find("value=\"size\"><button name=\"order\" value=\"desc\">Size</button>"),
+            std::string::npos);
+  EXPECT_NE(html.find("value=\"mtime\"><button name=\"order\" value=\"desc\">Modified</button>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<meta name=\"viewport\""), std::string::npos);
+  // Nothing external: no URL with a scheme or a protocol-relative one.
+  EXPECT_EQ(html.find("http:"), std::string::npos);
+  EXPECT_EQ(html.find("https:"), std::string::npos);
+  EXPECT_EQ(html.find("//fonts"), std::string::npos);
+  EXPECT_EQ(html.find(" src="), std::string::npos);
+}
+
+TEST(DirListingHtml, BreadcrumbLinksEachAncestor) {
+  std::string html = render_html_listing("/a/b&/c/", {});
+  EXPECT_NE(
+      html.find("<a href=\"../../../\">/</a><a href=\"../../\">a</a><span class=\"s\">/</span>"
+                "<a href=\"../\">b&amp;</a><span class=\"s\">/</span>"
+                "<span aria-current=\"page\">c</span>"),
+      std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<a href=\"../\">../</a>"), std::string::npos);
+  std::string root = render_html_listing("/", {});
+  EXPECT_NE(root.find("<a href=\"./\">/</a></h1>"), std::string::npos) << root;
+}
+
+TEST(DirListingHtml, UploadFormOnlyWhenUploadsAreOn) {
+  ListingPage off;
+  std::string html = render_html_listing("/", {}, off);
+  EXPECT_EQ(html.find("id=\"up\""), std::string::npos);
+  EXPECT_EQ(html.find("type=\"file\""), std::string::npos);
+  EXPECT_EQ(html.find("PUT"), std::string::npos);
+  ListingPage open;
+  open.upload = true;
+  html = render_html_listing("/", {}, open);
+  EXPECT_NE(html.find("<input type=\"file\" id=\"files\" multiple"), std::string::npos);
+  EXPECT_NE(html.find("method:'PUT'"), std::string::npos);
+  EXPECT_EQ(html.find("type=\"password\""), std::string::npos);
+  ListingPage guarded = open;
+  guarded.upload_token = true;
+  html = render_html_listing("/", {}, guarded);
+  EXPECT_NE(html.find("<input type=\"password\" id=\"token\""), std::string::npos);
+  EXPECT_NE(html.find("'Bearer '+tk.value"), std::string::npos);
+}
+
+std::vector<std::string> sorted_names(std::string_view query) {
+  std::vector<DirEntry> entries = {
+      {"a", DirEntry::Type::kFile, 3, 30},      {"B", DirEntry::Type::kFile, 1, 20},
+      {"c", DirEntry::Type::kFile, 2, 10},      {"z", DirEntry::Type::kDirectory, 0, 5},
+      {"y", DirEntry::Type::kDirectory, 0, 50}, {"b", DirEntry::Type::kFile, 1, 20}};
+  ListingPage page;
+  parse_listing_order(query, &page);
+  sort_for_listing(&entries, page);
+  std::vector<std::string> out;
+  for (const DirEntry& e : entries) out.push_back(e.name);
+  return out;
+}
+
+TEST(DirListingOrder, DirectoriesFirstThenTheAskedKey) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(sorted_names(""), (V{"y", "z", "a", "B", "b", "c"}));  // letters folded, then bytes
+  EXPECT_EQ(sorted_names("sort=name&order=desc"), (V{"z", "y", "c", "b", "B", "a"}));
+  EXPECT_EQ(sorted_names("sort=size"), (V{"y", "z", "B", "b", "c", "a"}));
+  EXPECT_EQ(sorted_names("sort=size&order=desc"), (V{"z", "y", "a", "c", "b", "B"}));
+  EXPECT_EQ(sorted_names("sort=mtime&order=asc"), (V{"z", "y", "c", "B", "b", "a"}));
+  EXPECT_EQ(sorted_names("sort=mtime&order=desc"), (V{"y", "z", "a", "b", "B", "c"}));
+  EXPECT_EQ(sorted_names("sort=bogus&order=sideways"), sorted_names(""));
+}
+
+TEST(DirListingOrder, HeaderMarksTheCurrentOrderAndTogglesIt) {
+  ListingPage page;
+  parse_listing_order("sort=size&order=desc", &page);
+  std::string html = render_html_listing("/", {}, page);
+  EXPECT_NE(html.find("<th aria-sort=\"descending\"><form><input type=\"hidden\" name=\"sort\" "
+                      "value=\"size\"><button name=\"order\" value=\"asc\">Size</button>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<th><form><input type=\"hidden\" name=\"sort\" value=\"name\"><button "
+                      "name=\"order\" value=\"asc\">Name</button>"),
+            std::string::npos);
+}
+
+TEST(DirListingHtml, TenThousandEntriesStayCompact) {
+  std::vector<DirEntry> entries;
+  for (int i = 0; i < 10000; ++i) {
+    entries.push_back({fmt::format("file-{:05}.dat", i), DirEntry::Type::kFile,
+                       static_cast<uint64_t>(i) * 1000, kMtime + i});
+  }
+  std::string html = render_html_listing("/data/", entries);
+  size_t per_entry = (html.size() - render_html_listing("/data/", {}).size()) / entries.size();
+  std::cout << "10000 entries: " << html.size() << " bytes, " << per_entry << " per entry\n";
+  EXPECT_LT(per_entry, 180U);  // ~145 bytes plus the name twice (14 here)
 }
 
 TEST_F(DirListingTest, JsonRoundTripsNames) {
