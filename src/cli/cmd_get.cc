@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/progress.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
@@ -25,6 +26,7 @@ struct GetFlags {
   std::string output;
   bool resume = false, fsync = false, verify = false, recursive = false;
   bool quiet = false, progress = false, json = false;
+  bool preserve = false, no_preserve = false;  // -r: tar's -p / --no-same-permissions
   int streams = 0;
   std::string engine = "splice";
   std::string raw;
@@ -50,9 +52,10 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
                         {"seconds", r.seconds}, {"bytes_per_second", rate},
                         {"resumed_from", r.resumed_from},            {"streams", r.streams},
                         {"verified", r.verified}, {"url", what}};
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", json_line(j));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp get: {} -> {}: {} bytes in {:.2f} s ({}/s){}{}\n", what, r.dest, r.bytes,
+    fmt::print(stderr, "zcp get: {} -> {}: {} bytes in {:.2f} s ({}/s){}{}\n", shown(what),
+               shown(r.dest), r.bytes,
                r.seconds, human_bytes(rate), r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
                r.verified ? ", sha-256 verified" : "");
   }
@@ -69,14 +72,14 @@ GetOptions base_options(const GetFlags& f, ProgressLine& line) {
   o.progress = [&line](uint64_t done, uint64_t total) { line.update(done, total); };
   o.notice = [&f, &line](const std::string& msg) {
     line.finish();
-    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", msg);
+    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", shown(msg));
   };
   return o;
 }
 
 int fail(ProgressLine& line, const std::string& what, const Status& s, GetFailure f) {
   line.finish();
-  fmt::print(stderr, "zcp get: {}: {}\n", what, s.to_string());
+  fmt::print(stderr, "zcp get: {}: {}\n", shown(what), shown(s));
   return transfer_exit_code(f);
 }
 
@@ -84,7 +87,7 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
             ClientPool& pool) {
   auto url = parse_url(url_text);
   if (!url) {
-    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
@@ -113,6 +116,17 @@ int get_raw(const GetFlags& f, const std::string& dest) {
   return kExitOk;
 }
 
+// GNU tar's defaults: the superuser keeps the archive's permissions, an
+// ordinary user gets them through the umask without setuid/setgid/sticky.
+ExtractOptions extract_options(const GetFlags& f) {
+  ExtractOptions o;
+  o.preserve_permissions = !f.no_preserve && (f.preserve || ::geteuid() == 0);
+  const mode_t mask = ::umask(0);  // the only way to read it; still one thread here
+  ::umask(mask);
+  o.umask = mask;
+  return o;
+}
+
 // -r: the whole tree as zcp serve's tar stream, file bodies spliced to disk.
 int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std::string& dest_arg) {
   if (urls.size() != 1) {
@@ -121,7 +135,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   }
   auto url = parse_url(urls[0]);
   if (!url) {
-    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
   // The directory's own name ("/a/photos/" -> "photos") is the default DEST.
@@ -132,7 +146,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   std::error_code ec;
   std::filesystem::create_directories(dest, ec);
   if (ec || !std::filesystem::is_directory(dest)) {
-    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", dest, ec.message());
+    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", shown(dest), ec.message());
     return kExitWrite;
   }
   Url tar_url = *url;
@@ -154,7 +168,8 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   }
   BodyReader body = client->body(*head);
   auto engine = make_recv_engine(*parse_engine_spec(f.engine));
-  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); });
+  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); },
+                           extract_options(f));
   if (!stats) return fail(line, tar_url.to_string(), stats.status(), classify_failure(stats.status()));
   line.finish();
   GetResult r;
@@ -241,6 +256,12 @@ Runner add_get_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");
+  cmd->add_flag("-p,--preserve-permissions", f->preserve,
+                "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"
+                "ignore the umask, as tar -p; the default for root, as with tar");
+  cmd->add_flag("--no-preserve-permissions", f->no_preserve,
+                "-r: apply the umask and drop setuid/setgid/sticky even as root\n"
+                "(tar's --no-same-permissions)");
   cmd->add_flag("--verify", f->verify, "check sha-256 against the server's Repr-Digest");
   cmd->add_flag("--fsync", f->fsync, "flush to disk before the final rename");
   cmd->add_option("--engine", f->engine, "receive engine: splice or copy[:SIZE]")->capture_default_str();

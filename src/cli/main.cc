@@ -1,8 +1,11 @@
 // zcp: the command-line front of the zcp library. Parses argv with CLI11,
 // runs one subcommand, turns its outcome into an exit code.
+#include <exception>
+
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -33,7 +36,15 @@ int main(int argc, char** argv) {
     return code == 0 ? zcp::cli::kExitOk : zcp::cli::kExitUsage;
   }
   for (auto& [sub, run] : commands) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    // The core throws nothing; what a library (nlohmann-json, fmt, the
+    // standard one) might throw is a message and exit 1, never abort().
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "zcp: internal error: {}\n", zcp::cli::shown(e.what()));
+      return zcp::cli::kExitFailure;
+    }
   }
   return zcp::cli::kExitUsage;
 }
