@@ -55,8 +55,8 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
     fmt::print("{}\n", json_line(j));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp get: {} -> {}: {} bytes in {:.2f} s ({}/s){}{}\n", shown(what),
-               shown(r.dest), r.bytes,
-               r.seconds, human_bytes(rate), r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
+               shown(r.dest), r.bytes, r.seconds, human_bytes(rate),
+               r.streams > 1 ? fmt::format(", {} streams", r.streams) : "",
                r.verified ? ", sha-256 verified" : "");
   }
 }

@@ -132,8 +132,8 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
                                   {"seconds", r->seconds}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", shown(f.file),
-               shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced", r->bytes,
-               r->seconds, human_bytes(rate));
+               shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",
+               r->bytes, r->seconds, human_bytes(rate));
   }
   return kExitOk;
 }

@@ -221,8 +221,10 @@ HeadBudget budget_for(int fd) {
   HeadBudget b;
   timeval tv{};
   socklen_t len = sizeof(tv);
-  if (::getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 && (tv.tv_sec > 0 || tv.tv_usec > 0)) {
-    b.deadline = Clock::now() + std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 &&
+      (tv.tv_sec > 0 || tv.tv_usec > 0)) {
+    b.deadline =
+        Clock::now() + std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
   }
   return b;
 }
@@ -238,7 +240,8 @@ Status wait_for_bytes(int fd, const HeadBudget& budget) {
     int rc = ms > 0 ? ::poll(&pfd, 1, static_cast<int>(ms)) : 0;
     if (rc > 0) return {};
     if (rc == 0) {
-      return Status(Code::kSystem, "read response", "no final answer within the timeout", ETIMEDOUT);
+      return Status(Code::kSystem, "read response", "no final answer within the timeout",
+                    ETIMEDOUT);
     }
     if (errno != EINTR) return Status::from_errno("poll");
   }

@@ -410,7 +410,8 @@ TEST_F(HttpClientTest, InterimResponsesAreCapped) {
 
 // Interim heads count towards the 64 KiB a wait for an answer may read.
 TEST_F(HttpClientTest, InterimHeadsShareTheHeadLimit) {
-  const std::string big_interim = "HTTP/1.1 103 Early Hints\r\nLink: " + std::string(30000, 'l') + "\r\n\r\n";
+  const std::string big_interim =
+      "HTTP/1.1 103 Early Hints\r\nLink: " + std::string(30000, 'l') + "\r\n\r\n";
   CannedServer server;
   server.start({big_interim + big_interim + big_interim + "HTTP/1.1 204 No Content\r\n\r\n"});
   auto client = HttpClient::connect(server.url(), kTimeout);
