@@ -91,7 +91,8 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
     return kExitBadUrl;
   }
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(url->file_name().empty() ? url->to_string() : url->file_name(), draw);
+  // The name is decoded from the URL: %1b would be a raw ESC on the terminal.
+  ProgressLine line(shown(url->file_name().empty() ? url->to_string() : url->file_name()), draw);
   GetOptions o = base_options(f, line);
   o.dest = dest_for(*url, dest_arg);
   o.pool = &pool;
