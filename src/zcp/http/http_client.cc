@@ -23,7 +23,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // endless header.
 constexpr size_t kMaxHead = 64 * 1024;
 // A real server sends one 100 Continue and perhaps a 103 Early Hints or
-// two; curl has no limit, so a server can hold it forever.
+// two before its answer; more is a server stalling while looking busy.
 constexpr int kMaxInterim = 16;
 constexpr size_t kMaxHeaders = 200;
 // Bytes past the head are written out of user space, so read the head in
