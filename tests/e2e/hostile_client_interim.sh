@@ -49,4 +49,5 @@ run_zcp put-chain-continue-trickle 40 put --timeout 2 "$SCRATCH/up.txt" "$BASE/c
 want_rc 7
 bounded 25
 grep -q "store: stored" "$ERR" || bad "the second host did not get the file: $(cat -v "$ERR")"
+err_has "continuetrickle: FAILED: unreachable: read response"
 finish

@@ -142,8 +142,9 @@ def answer(conn, method, target, fields, rest):
             body = b"no: " + HOSTILE[variant]
             conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
             return None
-        if name == "continuetrickle":  # the 100 Continue itself, a byte per 0.4 s, forever
-            forever(conn, b"H", 0.4)
+        if name == "continuetrickle":  # a 100 Continue whose header never ends, a byte per 0.4 s
+            conn.sendall(b"HTTP/1.1 100 Continue\r\nX-Slow: ")
+            forever(conn, b"s", 0.4)
         if expect:
             conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         rest = read_body(conn, rest, length)
