@@ -17,8 +17,9 @@
 namespace zcp {
 
 // Which of an archive's permission bits an extracted entry gets: GNU tar's
-// rules (docs/DESIGN.md, "Extracting a tree"). The caller decides, since
-// the defaults depend on who runs it (root preserves, as tar does).
+// rules (docs/DESIGN.md, "Permissions of an extracted tree"). The caller
+// decides, since the defaults depend on who runs it (root preserves, as
+// tar does).
 struct ExtractOptions {
   bool preserve_permissions = false;  // tar -p: the archived 07777 bits as they are
   uint32_t umask = 022;               // applied (with 07000 dropped) when not preserving
@@ -34,8 +35,8 @@ struct ExtractStats {
 };
 
 // DEST must exist and be a directory. Regular files, directories (modes
-// as `options` say, mtimes kept; directory mtimes set after their contents), and pax
-// path/size/mtime records are supported; symlinks, hard links and devices
+// as `options` say, mtimes kept; directory modes and mtimes set after
+// their contents), and pax path/size/mtime records are supported; symlinks, hard links and devices
 // are skipped (counted nowhere). Each file is written as NAME.part in its
 // directory and renamed when complete, so an interrupted extraction leaves
 // no truncated file under a final name.
