@@ -36,10 +36,10 @@ struct ExtractStats {
 
 // DEST must exist and be a directory. Regular files, directories (modes
 // as `options` say, mtimes kept; directory modes and mtimes set after
-// their contents), and pax path/size/mtime records are supported; symlinks, hard links and devices
-// are skipped (counted nowhere). Each file is written as NAME.part in its
-// directory and renamed when complete, so an interrupted extraction leaves
-// no truncated file under a final name.
+// their contents), and pax path/size/mtime records are supported;
+// symlinks, hard links and devices are skipped (counted nowhere). Each
+// file is written as NAME.part in its directory and renamed when complete,
+// so an interrupted extraction leaves no truncated file under a final name.
 Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, RecvEngine& engine,
                                  const std::function<void(uint64_t)>& progress,
                                  const ExtractOptions& options = {});
