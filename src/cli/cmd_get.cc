@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/progress.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
+#include "zcp/client/refusal.h"
 #include "zcp/downloader.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
@@ -28,6 +30,7 @@ struct GetFlags {
   std::string output;
   bool resume = false, fsync = false, verify = false, recursive = false;
   bool quiet = false, progress = false, json = false;
+  bool preserve = false, no_preserve = false;  // -r: tar's -p / --no-same-permissions
   int streams = 0;
   std::string engine = "splice";
   std::string raw;
@@ -138,12 +141,12 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
                         {"resumed_from", r.resumed_from},            {"streams", r.streams},
                         {"verified", r.verified}, {"url", what},
                         {"already_complete", r.already_complete}};
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", json_line(j));
   } else if (r.already_complete) {
-    if (!f.quiet) fmt::print(stderr, "zcp get: {} -> {}: already complete ({})\n", what, r.dest,
-                             human_bytes(static_cast<double>(r.size)));
+    if (!f.quiet) fmt::print(stderr, "zcp get: {} -> {}: already complete ({})\n", shown(what),
+                             shown(r.dest), human_bytes(static_cast<double>(r.size)));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp get: {} -> {}: {} in {:.2f} s ({}/s){}{}{}\n", what, r.dest,
+    fmt::print(stderr, "zcp get: {} -> {}: {} in {:.2f} s ({}/s){}{}{}\n", shown(what), shown(r.dest),
                human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate),
                r.resumed_from > 0 ? fmt::format(", resumed with {} kept",
                                                 human_bytes(static_cast<double>(r.resumed_from)))
@@ -164,14 +167,14 @@ GetOptions base_options(const GetFlags& f, ProgressLine& line) {
   o.progress = [&line](uint64_t done, uint64_t total) { line.update(done, total); };
   o.notice = [&f, &line](const std::string& msg) {
     line.finish();
-    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", msg);
+    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", shown(msg));
   };
   return o;
 }
 
 int fail(ProgressLine& line, const std::string& what, const Status& s, GetFailure f) {
   line.finish();
-  fmt::print(stderr, "zcp get: {}: {}\n", what, s.to_string());
+  fmt::print(stderr, "zcp get: {}: {}\n", shown(what), shown(s));
   return transfer_exit_code(f);
 }
 
@@ -179,11 +182,12 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
             ClientPool& pool) {
   auto url = parse_url(url_text);
   if (!url) {
-    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(url->file_name().empty() ? url->to_string() : url->file_name(), draw);
+  // The name is decoded from the URL: %1b would be a raw ESC on the terminal.
+  ProgressLine line(shown(url->file_name().empty() ? url->to_string() : url->file_name()), draw);
   GetOptions o = base_options(f, line);
   auto dest = dest_for(*url, dest_arg);
   if (!dest) return fail(line, url->to_string(), dest.status(), GetFailure::kWrite);
@@ -212,6 +216,31 @@ int get_raw(const GetFlags& f, const std::string& dest) {
   return kExitOk;
 }
 
+// GNU tar's defaults: the superuser keeps the archive's permissions, an
+// ordinary user gets them through the umask without setuid/setgid/sticky.
+ExtractOptions extract_options(const GetFlags& f) {
+  ExtractOptions o;
+  o.preserve_permissions = !f.no_preserve && (f.preserve || ::geteuid() == 0);
+  const mode_t mask = ::umask(0);  // the only way to read it; still one thread here
+  ::umask(mask);
+  o.umask = mask;
+  return o;
+}
+
+// -r of a URL the server has no directory for: is it a file? (HEAD without
+// the trailing slash answers 200 with no listing.)
+bool names_a_file(const Url& url, const GetFlags& f) {
+  Url plain = url;
+  plain.target = url.target.substr(0, url.target.find('?'));
+  while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
+  auto c = HttpClient::connect(plain, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
+  if (!c || !c->send_head("HEAD", plain.target, {})) return false;
+  auto head = c->read_head(true);
+  if (!head || head->status != 200) return false;
+  auto type = head->header("Content-Type");
+  return !type || type->find("text/html") == std::string_view::npos;
+}
+
 // -r: the whole tree as zcp serve's tar stream, file bodies spliced to disk.
 int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std::string& dest_arg) {
   if (urls.size() != 1) {
@@ -220,7 +249,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   }
   auto url = parse_url(urls[0]);
   if (!url) {
-    fmt::print(stderr, "zcp get: {}\n", url.status().to_string());
+    fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
   // The directory's own name ("/a/photos/" -> "photos") is the default DEST.
@@ -228,12 +257,6 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   if (path.back() != '/') path += '/';
   std::string name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
   std::string dest = !dest_arg.empty() ? dest_arg : (name.empty() ? "." : name);
-  std::error_code ec;
-  std::filesystem::create_directories(dest, ec);
-  if (ec || !std::filesystem::is_directory(dest)) {
-    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", dest, ec.message());
-    return kExitWrite;
-  }
   Url tar_url = *url;
   tar_url.target = path + "?format=tar";
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
@@ -247,13 +270,24 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   auto head = client->read_head();
   if (!head) return fail(line, tar_url.to_string(), head.status(), classify_failure(head.status()));
   if (head->status != 200) {
-    return fail(line, tar_url.to_string(),
-                Status(Code::kInvalid, "GET", "server answered " + std::to_string(head->status)),
-                GetFailure::kHttp);
+    std::string why = refusal(*client, *head);
+    if (head->status == 404 && names_a_file(*url, f)) {
+      why = "not a directory: the URL names a file (drop -r to download it)";
+    }
+    return fail(line, url->to_string(), Status::invalid(why), GetFailure::kHttp);
+  }
+  // Only now, with the server's tree on its way, does DEST come to be: a
+  // refused -r leaves no empty directory behind.
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec || !std::filesystem::is_directory(dest)) {
+    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", shown(dest), ec.message());
+    return kExitWrite;
   }
   BodyReader body = client->body(*head);
   auto engine = make_recv_engine(*parse_engine_spec(f.engine));
-  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); });
+  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); },
+                           extract_options(f));
   if (!stats) return fail(line, tar_url.to_string(), stats.status(), classify_failure(stats.status()));
   line.finish();
   GetResult r;
@@ -262,7 +296,8 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   r.seconds = seconds_since(start);
   print_summary(f, url->to_string(), r);
   if (!f.quiet && !f.json) {
-    fmt::print(stderr, "zcp get: {} files, {} directories\n", stats->files, stats->directories);
+    fmt::print(stderr, "zcp get: {} {}, {} {}\n", stats->files, stats->files == 1 ? "file" : "files",
+               stats->directories, stats->directories == 1 ? "directory" : "directories");
   }
   return kExitOk;
 }
@@ -344,6 +379,12 @@ Runner add_get_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");
+  cmd->add_flag("-p,--preserve-permissions", f->preserve,
+                "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"
+                "ignore the umask, as tar -p; the default for root, as with tar");
+  cmd->add_flag("--no-preserve-permissions", f->no_preserve,
+                "-r: apply the umask and drop setuid/setgid/sticky even as root\n"
+                "(tar's --no-same-permissions)");
   cmd->add_flag("--verify", f->verify, "check sha-256 against the server's Repr-Digest");
   cmd->add_flag("--fsync", f->fsync, "flush to disk before the final rename");
   cmd->add_option("--engine", f->engine, "receive engine: splice or copy[:SIZE]")->capture_default_str();

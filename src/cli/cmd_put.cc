@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "cli/progress.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/send_engine.h"
@@ -74,10 +75,12 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                      {"error", r.error}});
     if (f.json || f.quiet) continue;
     if (r.ok) {
-      fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} bytes in {:.2f} s\n", f.file, r.url,
-                 status_label(r.status), r.bytes, r.seconds);
+      fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} bytes in {:.2f} s\n", shown(f.file),
+                 shown(r.url), status_label(r.status), r.bytes, r.seconds);
     } else {
-      fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", f.file, r.url, r.error);
+      // The error is a relay's own words (its report) or a host's body.
+      fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", shown(f.file), shown(r.url),
+                 shown(r.error));
     }
   }
   if (f.json) {
@@ -85,12 +88,12 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                        {"bytes", report.bytes},
                        {"seconds", report.seconds},
                        {"hosts", std::move(hosts)}};
-    fmt::print("{}\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    fmt::print("{}\n", json_line(out));
   } else if (!f.quiet || code != kExitOk) {
     fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({} bytes) in {:.2f} s\n", stored,
-               report.hosts.size(), f.file, report.bytes, report.seconds);
+               report.hosts.size(), shown(f.file), report.bytes, report.seconds);
     if (code != kExitOk)
-      fmt::print(stderr, "zcp put: to retry the others: {}\n", retry_command(f, report));
+      fmt::print(stderr, "zcp put: to retry the others: {}\n", shown(retry_command(f, report)));
   }
   return code;
 }
@@ -102,7 +105,7 @@ int run_chain(const PutFlags& f, const std::vector<Url>& urls, PutOptions o) {
   auto report = put_chain(f.file, urls, o);
   line.finish();
   if (!report) {
-    fmt::print(stderr, "zcp put: {}\n", report.status().to_string());
+    fmt::print(stderr, "zcp put: {}\n", shown(report.status()));
     return kExitUsage;
   }
   return print_chain(f, *report);
@@ -116,21 +119,21 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   auto r = upload_file(f.file, url, o, &failure);
   line.finish();
   if (!r) {
-    fmt::print(stderr, "zcp put: {} -> {}: {}\n", f.file, url.to_string(), r.status().to_string());
+    fmt::print(stderr, "zcp put: {} -> {}: {}\n", shown(f.file), shown(url.to_string()),
+               shown(r.status()));
     return transfer_exit_code(failure);
   }
   double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
   if (f.json) {
-    fmt::print("{}\n", nlohmann::json{{"file", f.file},
-                                      {"url", url.to_string()},
-                                      {"status", r->status},
-                                      {"bytes", r->bytes},
-                                      {"seconds", r->seconds}}
-                           .dump());
+    fmt::print("{}\n", json_line({{"file", f.file},
+                                  {"url", url.to_string()},
+                                  {"status", r->status},
+                                  {"bytes", r->bytes},
+                                  {"seconds", r->seconds}}));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", f.file,
-               url.to_string(), r->status, r->status == 201 ? "created" : "replaced", r->bytes,
-               r->seconds, human_bytes(rate));
+    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", shown(f.file),
+               shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",
+               r->bytes, r->seconds, human_bytes(rate));
   }
   return kExitOk;
 }
@@ -145,7 +148,7 @@ int run(const PutFlags& f) {
   for (const std::string& text : f.urls) {
     auto url = parse_url(text);
     if (!url) {
-      fmt::print(stderr, "zcp put: {}\n", url.status().to_string());
+      fmt::print(stderr, "zcp put: {}\n", shown(url.status()));
       return kExitBadUrl;
     }
     if (url->target.back() == '/') *url = url->child(f.file.substr(f.file.rfind('/') + 1));

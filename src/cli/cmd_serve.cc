@@ -12,6 +12,7 @@
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "zcp/base/byte_size.h"
 #include "zcp/server.h"
 
@@ -125,7 +126,7 @@ std::thread start_signal_thread(Server& server, std::atomic<bool>& done, bool qu
 int run(const ServeFlags& flags) {
   auto config = to_config(flags);
   if (!config) {
-    fmt::print(stderr, "zcp serve: {}\n", config.status().to_string());
+    fmt::print(stderr, "zcp serve: {}\n", shown(config.status()));
     return kExitUsage;
   }
   sigset_t set;
@@ -136,7 +137,7 @@ int run(const ServeFlags& flags) {
   ::signal(SIGPIPE, SIG_IGN);
   auto server = Server::create(*config);
   if (!server) {
-    fmt::print(stderr, "zcp serve: {}\n", server.status().to_string());
+    fmt::print(stderr, "zcp serve: {}\n", shown(server.status()));
     return server.status().code() == Code::kInvalid ? kExitUsage : kExitFailure;
   }
   std::string what = flags.raw.empty()
@@ -159,7 +160,7 @@ int run(const ServeFlags& flags) {
   done = true;
   signals.join();
   if (!s) {
-    fmt::print(stderr, "zcp serve: {}\n", s.to_string());
+    fmt::print(stderr, "zcp serve: {}\n", shown(s));
     return kExitFailure;
   }
   return kExitOk;

@@ -1,8 +1,11 @@
 // zcp: the command-line front of the zcp library. Parses argv with CLI11,
 // runs one subcommand, turns its outcome into an exit code.
+#include <exception>
+
 #include <fmt/core.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "zcp/base/escape.h"
 
 namespace {
@@ -63,7 +66,15 @@ int main(int argc, char** argv) {
     return report_parse_error(app, e);
   }
   for (auto& [sub, run] : commands) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    // The core throws nothing; what a library (nlohmann-json, fmt, the
+    // standard one) might throw is a message and exit 1, never abort().
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "zcp: internal error: {}\n", zcp::cli::shown(e.what()));
+      return zcp::cli::kExitFailure;
+    }
   }
   return zcp::cli::kExitUsage;
 }

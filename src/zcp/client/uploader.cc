@@ -35,7 +35,9 @@ Result<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url, G
   // answer may be waiting: it says more than EPIPE would.
   auto head = c.read_head();
   if (head) return head;
-  *f = sent ? GetFailure::kProtocol : GetFailure::kConnect;
+  // A server that stops answering (a timeout) is 7 like a lost one;
+  // only an answer that makes no sense is 8.
+  *f = sent ? classify_failure(head.status()) : GetFailure::kConnect;
   return sent ? head.status() : Status(sent).at("PUT " + url.to_string());
 }
 

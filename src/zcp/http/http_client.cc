@@ -15,9 +15,16 @@
 namespace zcp {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-constexpr size_t kMaxHead = 64 * 1024;  // status line + headers
+// Status lines + headers of one wait for an answer, interim heads
+// included: an endless stream of 103s is as much a hostile head as one
+// endless header.
+constexpr size_t kMaxHead = 64 * 1024;
+// A real server sends one 100 Continue and perhaps a 103 Early Hints or
+// two before its answer; more is a server stalling while looking busy.
+constexpr int kMaxInterim = 16;
 constexpr size_t kMaxHeaders = 200;
 // Bytes past the head are written out of user space, so read the head in
 // pieces not much larger than a head.
@@ -30,7 +37,6 @@ bool has_body(int status) { return status >= 200 && status != 204 && status != 3
 // The rest of a non-blocking connect, bounded by `timeout` (0: the
 // kernel's own limit, about two minutes of SYN retries).
 Status finish_connect(int fd, std::chrono::milliseconds timeout) {
-  using Clock = std::chrono::steady_clock;
   auto deadline = Clock::now() + timeout;
   pollfd pfd{fd, POLLOUT, 0};
   for (;;) {
@@ -200,24 +206,68 @@ Status head_error(const HeadParser& hp) {
   return Status(Code::kInvalid, "read response", "malformed response head: " + why);
 }
 
-// Parses one response head from `pending` and the socket; what follows the
-// head stays in `pending`.
-Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_request) {
+// What one wait for an answer may still take: SO_RCVTIMEO bounds each
+// recv, but a server trickling bytes (or interim heads) could otherwise
+// restart that clock forever.
+struct HeadBudget {
+  std::optional<Clock::time_point> deadline;  // none: the client has no timeout
+  size_t bytes = kMaxHead;
+  int interim = kMaxInterim;
+};
+
+// The socket's receive timeout (connect's, or what a relay set since for
+// a host that may be fsyncing) bounds the whole wait, not each recv.
+HeadBudget budget_for(int fd) {
+  HeadBudget b;
+  timeval tv{};
+  socklen_t len = sizeof(tv);
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0 &&
+      (tv.tv_sec > 0 || tv.tv_usec > 0)) {
+    b.deadline =
+        Clock::now() + std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec);
+  }
+  return b;
+}
+
+// Until `fd` has bytes or the deadline passes (ETIMEDOUT, a timeout like
+// SO_RCVTIMEO's, so callers classify it the same way).
+Status wait_for_bytes(int fd, const HeadBudget& budget) {
+  if (!budget.deadline) return {};
+  pollfd pfd{fd, POLLIN, 0};
+  for (;;) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(*budget.deadline - Clock::now());
+    int64_t ms = std::clamp<int64_t>(left.count(), 0, 1 << 30);
+    int rc = ms > 0 ? ::poll(&pfd, 1, static_cast<int>(ms)) : 0;
+    if (rc > 0) return {};
+    if (rc == 0) {
+      return Status(Code::kSystem, "read response", "no final answer within the timeout",
+                    ETIMEDOUT);
+    }
+    if (errno != EINTR) return Status::from_errno("poll");
+  }
+}
+
+// Parses one response head from `pending` and the socket, within what is
+// left of `budget`; what follows the head stays in `pending`.
+Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_request,
+                                   HeadBudget& budget) {
   HeadParser hp(head_request);
   size_t fed = 0;
   for (;;) {
     if (!pending.empty()) {
-      // Feed no more than the head may still grow, so the limit holds exactly.
-      std::string_view piece = std::string_view(pending).substr(0, kMaxHead - fed);
+      // Feed no more than the heads may still grow, so the limit holds exactly.
+      std::string_view piece = std::string_view(pending).substr(0, budget.bytes);
       size_t parsed =
           piece.empty() ? 0
                         : http_parser_execute(&hp.parser, &hp.settings, piece.data(), piece.size());
       pending.erase(0, parsed);
+      budget.bytes -= parsed;
       fed += parsed;
       if (hp.complete) return std::move(hp.head);
       if (HTTP_PARSER_ERRNO(&hp.parser) != HPE_OK || parsed != piece.size()) return head_error(hp);
-      if (fed >= kMaxHead) return Status::invalid("response head over 64 KiB");
+      if (budget.bytes == 0) return Status::invalid("response head over 64 KiB");
     }
+    if (Status s = wait_for_bytes(fd, budget); !s) return s;
     size_t old = pending.size();
     pending.resize(old + kHeadRecv);
     ssize_t n = ::recv(fd, pending.data() + old, kHeadRecv, 0);
@@ -277,18 +327,29 @@ Status HttpClient::send_head(std::string_view method, const std::string& target,
   return {};
 }
 
+// The timeout bounds the whole wait for the final answer, however many
+// interim heads come first (at most kMaxInterim, within kMaxHead bytes).
 Result<ResponseHead> HttpClient::read_head(bool head_request) {
+  HeadBudget budget = budget_for(fd_.get());
   for (;;) {
-    auto head = read_one_head(fd_.get(), leftover_, head_request);
+    auto head = read_one_head(fd_.get(), leftover_, head_request, budget);
     if (!head) return std::move(head).take_status().at(url_.authority());
     // 100 Continue, 103 Early Hints: interim, the real answer follows.
-    if (head->status >= 100 && head->status < 200 && head->status != 101) continue;
+    if (head->status >= 100 && head->status < 200 && head->status != 101) {
+      if (--budget.interim < 0) {
+        return Status(Code::kInvalid, "read response",
+                      "more than " + std::to_string(kMaxInterim) + " interim (1xx) responses")
+            .at(url_.authority());
+      }
+      continue;
+    }
     return head;
   }
 }
 
 Result<ResponseHead> HttpClient::read_any_head() {
-  auto head = read_one_head(fd_.get(), leftover_, false);
+  HeadBudget budget = budget_for(fd_.get());
+  auto head = read_one_head(fd_.get(), leftover_, false, budget);
   if (!head) return std::move(head).take_status().at(url_.authority());
   return head;
 }

@@ -39,8 +39,12 @@ class HttpClient {
   // Sends "METHOD target HTTP/1.1" with Host, User-Agent and `headers`.
   Status send_head(std::string_view method, const std::string& target,
                    const std::vector<std::pair<std::string, std::string>>& headers);
+  // The final head, after any interim (1xx) ones. The socket's receive
+  // timeout bounds the whole wait (ETIMEDOUT), not each recv; more than 16
+  // interim heads or 64 KiB of heads in all are refused (kInvalid).
   Result<ResponseHead> read_head(bool head_request = false);
-  // The next head as it comes, interim ones (100 Continue) included.
+  // The next head as it comes, interim ones (100 Continue) included; the
+  // receive timeout bounds it as a whole.
   Result<ResponseHead> read_any_head();
   // Whether a response starts arriving within `wait` (bytes already read count).
   bool wait_readable(std::chrono::milliseconds wait) const;

@@ -16,6 +16,18 @@
 
 namespace zcp {
 
+// Which of an archive's permission bits an extracted entry gets: GNU tar's
+// rules (docs/DESIGN.md, "Permissions of an extracted tree"). The caller
+// decides, since the defaults depend on who runs it (root preserves, as
+// tar does).
+struct ExtractOptions {
+  bool preserve_permissions = false;  // tar -p: the archived 07777 bits as they are
+  uint32_t umask = 022;               // applied (with 07000 dropped) when not preserving
+};
+
+// The mode a file or directory archived with `archive_mode` is given.
+uint32_t extracted_mode(uint32_t archive_mode, const ExtractOptions& options);
+
 struct ExtractStats {
   uint64_t files = 0;
   uint64_t directories = 0;
@@ -23,12 +35,13 @@ struct ExtractStats {
 };
 
 // DEST must exist and be a directory. Regular files, directories (modes
-// and mtimes kept; directory mtimes set after their contents), and pax
-// path/size/mtime records are supported; symlinks, hard links and devices
-// are skipped (counted nowhere). Each file is written as NAME.part in its
-// directory and renamed when complete, so an interrupted extraction leaves
-// no truncated file under a final name.
+// as `options` say, mtimes kept; directory modes and mtimes set after
+// their contents), and pax path/size/mtime records are supported;
+// symlinks, hard links and devices are skipped (counted nowhere). Each
+// file is written as NAME.part in its directory and renamed when complete,
+// so an interrupted extraction leaves no truncated file under a final name.
 Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, RecvEngine& engine,
-                                 const std::function<void(uint64_t)>& progress);
+                                 const std::function<void(uint64_t)>& progress,
+                                 const ExtractOptions& options = {});
 
 }  // namespace zcp

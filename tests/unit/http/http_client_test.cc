@@ -361,6 +361,67 @@ TEST_F(HttpClientTest, SilentServerTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(3000));
 }
 
+// SO_RCVTIMEO restarts with every byte: a head trickled a byte at a time
+// must still end within the timeout as a whole.
+TEST_F(HttpClientTest, TrickledHeadHitsTheDeadline) {
+  const std::string head = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\n\r\n";
+  std::vector<std::string> bytes;
+  for (char c : head) bytes.emplace_back(1, c);  // 10 ms apart: ~600 ms in all
+  CannedServer server;
+  server.start(bytes);
+  auto client = HttpClient::connect(server.url(), milliseconds(200));
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  auto start = std::chrono::steady_clock::now();
+  auto got = get(*client, "/");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(got.is_ok());
+  EXPECT_EQ(got.status().error_number(), ETIMEDOUT) << got.status().to_string();
+  EXPECT_NE(got.status().to_string().find(server.url().authority()), std::string::npos);
+  EXPECT_GE(took, milliseconds(150));
+  EXPECT_LT(took, milliseconds(2000));  // a loaded machine; the error is the point
+}
+
+TEST_F(HttpClientTest, InterimResponsesAreCapped) {
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  const std::string final_head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  std::string sixteen, seventeen;
+  for (int i = 0; i < 16; ++i) sixteen += interim;
+  seventeen = sixteen + interim;
+  {  // 16 interim heads (a generous real server) and the answer: fine
+    CannedServer server;
+    server.start({sixteen + final_head});
+    auto client = HttpClient::connect(server.url(), kTimeout);
+    ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+    auto head = get(*client, "/");
+    ASSERT_TRUE(head.is_ok()) << head.status().to_string();
+    EXPECT_EQ(head->status, 200);
+  }
+  {  // one more: refused as nonsense, at once, not after the timeout
+    CannedServer server;
+    server.start({seventeen + final_head});
+    auto client = HttpClient::connect(server.url(), kTimeout);
+    ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+    auto head = get(*client, "/");
+    ASSERT_FALSE(head.is_ok());
+    EXPECT_EQ(head.status().code(), Code::kInvalid) << head.status().to_string();
+    EXPECT_NE(head.status().to_string().find("interim"), std::string::npos);
+  }
+}
+
+// Interim heads count towards the 64 KiB a wait for an answer may read.
+TEST_F(HttpClientTest, InterimHeadsShareTheHeadLimit) {
+  const std::string big_interim =
+      "HTTP/1.1 103 Early Hints\r\nLink: " + std::string(30000, 'l') + "\r\n\r\n";
+  CannedServer server;
+  server.start({big_interim + big_interim + big_interim + "HTTP/1.1 204 No Content\r\n\r\n"});
+  auto client = HttpClient::connect(server.url(), kTimeout);
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  auto head = get(*client, "/");
+  ASSERT_FALSE(head.is_ok());
+  EXPECT_EQ(head.status().code(), Code::kInvalid) << head.status().to_string();
+  EXPECT_NE(head.status().to_string().find("64 KiB"), std::string::npos);
+}
+
 TEST_F(HttpClientTest, RefusedConnectionNamesTheAddress) {
   Url u;
   u.host = "127.0.0.1";

@@ -450,5 +450,27 @@ TEST_F(HostileTarTest, HugeExtendedHeaderIsRefused) {
   EXPECT_EQ(x.result.status().code(), Code::kInvalid);
 }
 
+// What GNU tar 1.34 gave on this machine for the same archive modes (as
+// nobody with umask 022 and 077, with and without -p; root preserves).
+TEST(ExtractedModeTest, FollowsGnuTar) {
+  struct Case {
+    uint32_t archived, ordinary_022, ordinary_077;
+  };
+  const Case cases[] = {{04755, 0755, 0700}, {02755, 0755, 0700}, {01777, 0755, 0700},
+                        {06777, 0755, 0700}, {0777, 0755, 0700},  {0666, 0644, 0600},
+                        {0400, 0400, 0400},  {0, 0, 0},           {0700, 0700, 0700}};
+  for (const Case& c : cases) {
+    EXPECT_EQ(extracted_mode(c.archived, {false, 022}), c.ordinary_022) << std::oct << c.archived;
+    EXPECT_EQ(extracted_mode(c.archived, {false, 077}), c.ordinary_077) << std::oct << c.archived;
+    // -p (and root's default): every permission bit as archived, umask or not.
+    EXPECT_EQ(extracted_mode(c.archived, {true, 077}), c.archived) << std::oct << c.archived;
+  }
+  // Type bits in a hostile mode field never reach chmod.
+  EXPECT_EQ(extracted_mode(0170777, {true, 022}), 0777u);
+  EXPECT_EQ(extracted_mode(0170777, {false, 022}), 0755u);
+  // The default options are an ordinary user's with the usual umask.
+  EXPECT_EQ(extracted_mode(04777, {}), 0755u);
+}
+
 }  // namespace
 }  // namespace zcp
