@@ -75,8 +75,9 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                      {"error", r.error}});
     if (f.json || f.quiet) continue;
     if (r.ok) {
-      fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} bytes in {:.2f} s\n", shown(f.file),
-                 shown(r.url), status_label(r.status), r.bytes, r.seconds);
+      fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} in {:.2f} s\n", shown(f.file),
+                 shown(r.url), status_label(r.status), human_bytes(static_cast<double>(r.bytes)),
+                 r.seconds);
     } else {
       // The error is a relay's own words (its report) or a host's body.
       fmt::print(stderr, "zcp put: {} -> {}: FAILED: {}\n", shown(f.file), shown(r.url),
@@ -90,8 +91,9 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                        {"hosts", std::move(hosts)}};
     fmt::print("{}\n", json_line(out));
   } else if (!f.quiet || code != kExitOk) {
-    fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({} bytes) in {:.2f} s\n", stored,
-               report.hosts.size(), shown(f.file), report.bytes, report.seconds);
+    fmt::print(stderr, "zcp put: {} of {} hosts stored {} ({}) in {:.2f} s\n", stored,
+               report.hosts.size(), shown(f.file), human_bytes(static_cast<double>(report.bytes)),
+               report.seconds);
     if (code != kExitOk)
       fmt::print(stderr, "zcp put: to retry the others: {}\n", shown(retry_command(f, report)));
   }
@@ -131,9 +133,9 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
                                   {"bytes", r->bytes},
                                   {"seconds", r->seconds}}));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} bytes in {:.2f} s ({}/s)\n", shown(f.file),
+    fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} in {:.2f} s ({}/s)\n", shown(f.file),
                shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",
-               r->bytes, r->seconds, human_bytes(rate));
+               human_bytes(static_cast<double>(r->bytes)), r->seconds, human_bytes(rate));
   }
   return kExitOk;
 }

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 
 mkdir -p "$SCRATCH/fake"
-$PY "$(dirname "${BASH_SOURCE[0]}")/hostile_client_fake.py" "$SCRATCH/fake/port" "$SCRATCH/fake" \
+$PY "$ZCP_SOURCE_DIR/tests/support/hostile_client_fake.py" "$SCRATCH/fake/port" "$SCRATCH/fake" \
   2>"$SCRATCH/fake/log" &
 FAKE_PID=$!
 on_exit "kill $FAKE_PID"
