@@ -56,6 +56,12 @@ exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 [ -n "$exec_start" ] || fail "no ExecStart in $unit"
 grep -q '^DynamicUser=yes' "$unit" && grep -q '^ProtectSystem=strict' "$unit" &&
   grep -q '^NoNewPrivileges=yes' "$unit" && grep -q '^Restart=on-failure' "$unit" || fail "unit not hardened"
+# systemd's own check of the installed units (works without systemd as PID 1).
+if command -v systemd-analyze >/dev/null; then
+  out=$(cd / && systemd-analyze verify --man=no zcp-serve@8080.service zcp-serve@8080.socket 2>&1) ||
+    fail "systemd-analyze verify: $out"
+  [ -z "$out" ] || fail "systemd-analyze verify: $out"
+fi
 mkdir -p "$SCRATCH/srv"
 head -c 1000003 /dev/urandom >"$SCRATCH/srv/a.bin"
 chmod -R a+rX "$SCRATCH"
