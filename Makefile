@@ -48,7 +48,7 @@ test-tsan: deps
 	@cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DZCP_SANITIZE=thread -DZCP_BUILD_BENCH=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	@# halt_on_error: a race in a server process (stderr in a test's log) must fail its test
-	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -j $(JOBS) --timeout 600
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" ctest --output-on-failure -j $(JOBS) --timeout 600
 
 # make install PREFIX=/opt/zcp (default /usr/local); DESTDIR works too.
 PREFIX ?= /usr/local

@@ -12,9 +12,9 @@ mkdir -p "$SCRATCH/root" "$SCRATCH/dl"
 head -c "$SIZE" /dev/urandom >"$SCRATCH/root/big.bin"
 want=$(sha256sum <"$SCRATCH/root/big.bin" | cut -d' ' -f1)
 start_server "$SCRATCH/root"
-# The interrupted runs go through a proxy at 256 MiB/s: 2 s for the file,
+# The interrupted runs go through a proxy at 128 MiB/s: 4 s for the file,
 # so "kill once 30% landed" happens at 30% on any machine.
-"$PY" "$ZCP_SOURCE_DIR/tests/support/throttle_proxy.py" "$ADDR" $((256 << 20)) "$SCRATCH/proxy.port" &
+"$PY" "$ZCP_SOURCE_DIR/tests/support/throttle_proxy.py" "$ADDR" $((128 << 20)) "$SCRATCH/proxy.port" &
 on_exit "kill $!"
 for _ in $(seq 100); do [ -s "$SCRATCH/proxy.port" ] && break; sleep 0.05; done
 SLOW="http://127.0.0.1:$(cat "$SCRATCH/proxy.port")/big.bin"
@@ -62,7 +62,7 @@ resume() {
 }
 
 interrupt INT 30
-[ "$RC" -eq 130 ] || fail "SIGINT: exit $RC, want 130"
+[ "$RC" -eq 130 ] || fail "SIGINT: exit $RC, want 130: $(tr "\r" "\n" <"$SCRATCH/get.err" | tail -c 4000)"
 grep -q "kept in .*big.bin.part; resume with: zcp get -c " "$SCRATCH/get.err" ||
   fail "SIGINT: no line naming the .part and the command: $(tr '\r' '\n' <"$SCRATCH/get.err" | tail -2)"
 # The command printed is the one to run (here with the proxy's URL).
