@@ -30,7 +30,8 @@ cmake --build "$SCRATCH/ex-cmake" >>"$SCRATCH/ex.log" 2>&1 || fail "build exampl
 LD_LIBRARY_PATH=$libdir "$SCRATCH/ex-cmake/serve_and_fetch" "$SCRATCH/root" a.bin "$SCRATCH/one.bin" ||
   fail "find_package example failed"
 cmp -s "$SCRATCH/root/a.bin" "$SCRATCH/one.bin" || fail "find_package example: bytes differ"
-ldd "$SCRATCH/ex-cmake/serve_and_fetch" | grep -q "$libdir/libzcp.so.0" || fail "example not linked to the installed libzcp.so.0"
+libs=$(ldd "$SCRATCH/ex-cmake/serve_and_fetch")
+echo "$libs" | grep -q "libzcp.so.0 => $libdir/libzcp.so.0" || fail "example not linked to the installed libzcp.so.0: $libs"
 
 # 2. pkg-config, relocatable (the .pc finds its prefix from where it lies)
 export PKG_CONFIG_PATH=$libdir/pkgconfig
