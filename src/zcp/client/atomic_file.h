@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "zcp/base/temp_name.h"
 #include "zcp/fd.h"
 #include "zcp/status.h"
 
@@ -26,7 +27,7 @@ struct AtomicFileOptions {
 
 // DEST + ".part", or when that exceeds NAME_MAX (255 bytes), DEST's name cut
 // and tagged with a hash of the whole name: "<first 200 bytes>~<16 hex>.part".
-std::string part_name_for(const std::string& dest);
+
 
 class AtomicFile {
  public:

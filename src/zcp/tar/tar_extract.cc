@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "zcp/base/temp_name.h"
 #include "zcp/fd.h"
 #include "zcp/tar/tar_header.h"
 #include "zcp/tar/tar_parse.h"
@@ -205,10 +206,10 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   if (parts.empty()) return Status(Code::kInvalid, "tar member", "names DEST itself").at(m.name);
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
-  const std::string part_name = parts.back() + ".part";
+  const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
   int fd = ::openat(*parent, part_name.c_str(),
                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::from_errno("open").at(path + ".part");
+  if (fd < 0) return Status::from_errno("open").at(part_name);
   UniqueFd file(fd);
   Status s = write_file(file.get(), m, path);
   if (s) s = file.close().at(path + ".part");
