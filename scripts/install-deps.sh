@@ -16,6 +16,8 @@ packages=(
   python3-matplotlib
   # peers for tests and benchmarks
   curl wget aria2 nginx-light iperf3 netcat-openbsd wrk media-types iproute2 tar
+  # the small-file and tree benchmarks' peers (issues 14 and 15)
+  h2o lighttpd rsync
   # packaging checks: the .deb (lintian), man pages (mandoc, man-db), bash
   # completion, socket activation (systemd's systemd-socket-activate)
   lintian mandoc man-db bash-completion systemd
