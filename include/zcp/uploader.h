@@ -29,8 +29,7 @@ struct PutResult {
   double seconds = 0;
 };
 
-Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts,
-                              GetFailure* failure);
+GetResultOr<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts);
 
 struct ChainReport {
   std::vector<HopResult> hosts;  // one per URL, in order
