@@ -468,6 +468,8 @@ GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, Atomic
   for (auto& r : outcomes) {
     if (r.error.kind != GetFailure::kNone) {
       *changed = r.changed;
+      // Name the file that could not be written, as a single stream does.
+      if (r.error.kind == GetFailure::kWrite) r.error.status.at(file.part_path());
       return std::move(r.error);
     }
     if (r.head) head = &*r.head;
