@@ -134,7 +134,10 @@ def answer(conn, method, path, fields):
         if method == "HEAD":
             conn.sendall(ok + f"Content-Length: {SIZE}\r\nAccept-Ranges: bytes\r\n\r\n".encode())
             return True
-        if "range" not in fields or name == "parallel-200":
+        opening = fields.get("range") == "bytes=0-"  # get's first request: the whole file
+        if name == "parallel-200" and opening:  # takes ranges, then answers one with 200
+            conn.sendall(ranged(fields, wrong=False))
+        elif "range" not in fields or name == "parallel-200":
             conn.sendall(ok + f"Content-Length: {SIZE}\r\n\r\n".encode() + DATA)
         elif name == "no-content-range":
             conn.sendall(f"HTTP/1.1 206 Partial Content\r\nContent-Length: {SIZE}\r\n\r\n".encode()

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "zcp/base/escape.h"
@@ -216,15 +217,15 @@ GetResultOr<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, 
 }
 
 // Decides where a (possibly resumed) response starts; false: start over.
-GetResultOr<uint64_t> resume_offset(const ResponseHead& head, uint64_t from, AtomicFile& file,
-                                    const GetOptions& o) {
+GetResultOr<uint64_t> resume_offset(const ResponseHead& head, uint64_t from, bool asked_range,
+                                    AtomicFile& file, const GetOptions& o) {
   if (head.status == 206) {
     // Only the rest of the file will do: a range that starts elsewhere, stops
     // short of the end, or answers a request without Range would land a
     // fragment under the final name.
     uint64_t first = 0, size = 0;
     auto cr = head.header("Content-Range");
-    if (from == 0 || !cr || !parse_content_range(*cr, first, size) || first != from ||
+    if (!asked_range || !cr || !parse_content_range(*cr, first, size) || first != from ||
         !head.content_length || first + *head.content_length != size) {
       return fail(GetFailure::kProtocol,
                   Status(Code::kInvalid, "resume",
@@ -294,32 +295,64 @@ class RecordHolder {
   std::unique_ptr<ResumeRecord> record_;
 };
 
+int streams_for(const GetOptions& o, uint64_t size) {
+  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
+  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
+  return want;
+}
+
+// The GET that opened a download as `Range: bytes=0-`, answered 206: its
+// body is the whole file, of which this connection lands the first piece.
+struct OpenedRange {
+  HttpClient client;
+  ResponseHead head;
+};
+
+GetResultOr<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
+                                RecordHolder& holder, uint64_t size, OpenedRange first, int n);
+
+// One GET, and what its answer allows. A fresh download into a file asks
+// `Range: bytes=0-`: a 206 says the server takes ranges and, in its
+// Content-Range, the size, so a big file goes parallel on this very
+// connection without a HEAD first (one round trip, and one wait for a
+// silent server); a 200 is a server without ranges, fetched as one stream.
 GetResultOr<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile& file,
                                      RecordHolder& holder) {
   auto start = std::chrono::steady_clock::now();
   uint64_t from = o.resume && !file.direct() ? file.existing_size() : 0;
+  bool open_ranged = from == 0 && !file.direct() && o.streams != 1;
   Headers h;
   if (from > 0) {
     h.emplace_back("Range", "bytes=" + std::to_string(from) + "-");
     std::string v = load_validator(file.fd());
     if (!v.empty()) h.emplace_back("If-Range", v);
+  } else if (open_ranged) {
+    h.emplace_back("Range", "bytes=0-");
   }
   want_digest(o, h);
   std::optional<HttpClient> client;
   auto head = request(client, "GET", url, h, o);
   if (!head) return std::move(head).take_error();
-  if (head->status == 416 && from > 0) {
-    if (o.notice) o.notice("the server's copy changed size: starting over");
+  if (head->status == 416 && (from > 0 || open_ranged)) {
+    // An empty file has no byte 0 to range over; a resumed one changed size.
+    if (from > 0 && o.notice) o.notice("the server's copy changed size: starting over");
     if (Status st = file.restart(); !st) return fail(GetFailure::kWrite, std::move(st));
-    GetOptions fresh = o;
-    fresh.resume = false;
-    return single_stream(url, fresh, file, holder);
+    GetOptions plain = o;
+    plain.resume = false;
+    plain.streams = 1;  // no Range this time
+    return single_stream(url, plain, file, holder);
   }
   if (head->status != 200 && head->status != 206) return http_error(url, *head, &*client);
   if (o.verify && !file.direct() && !digest_of(*head)) return no_digest();  // before any byte
-  auto offset = resume_offset(*head, from, file, o);
+  auto offset = resume_offset(*head, from, from > 0 || open_ranged, file, o);
   if (!offset) return std::move(offset).take_error();
   uint64_t total = head->content_length ? *offset + *head->content_length : 0;
+  if (open_ranged && head->status == 206) {
+    int n = streams_for(o, total);
+    if (n > 1) {
+      return parallel(url, o, file, holder, total, OpenedRange{std::move(*client), std::move(*head)}, n);
+    }
+  }
   ResumeRecord* record = nullptr;
   size_t slot = 0;
   if (!file.direct()) {
@@ -350,6 +383,30 @@ struct RangeOutcome {
   bool changed = false;
   std::optional<ResponseHead> head;  // for Last-Modified and Repr-Digest
 };
+
+// Lands range `iv` from the body `head` announced on `client`, advancing
+// the record and the shared count as bytes land.
+RangeOutcome land_range(HttpClient& client, ResponseHead head, const GetOptions& o, int fd,
+                        ByteInterval iv, ResumeRecord& record, std::atomic<uint64_t>& landed,
+                        uint64_t base) {
+  RangeOutcome out;
+  auto engine = engine_for(o);
+  BodyReader body = client.body(head);
+  size_t slot = record.start(iv.first);
+  uint64_t last = 0;
+  Status landed_range = body.to_file(fd, iv.first, iv.size(), *engine, [&](uint64_t n) {
+    record.advance(slot, n);
+    uint64_t all = landed += n - last;
+    last = n;
+    if (o.progress) o.progress(base + all, record.size());
+  });
+  if (!landed_range) {
+    GetFailure kind = body.write_failed() ? GetFailure::kWrite : network_failure(landed_range);
+    out.error = fail(kind, std::move(landed_range));
+  }
+  out.head = std::move(head);
+  return out;
+}
 
 // One range of a parallel download, on its own connection.
 RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterval iv,
@@ -390,22 +447,7 @@ RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterv
                                 " answered with " + std::string(cr.value_or("no Content-Range"))));
     return out;
   }
-  auto engine = engine_for(o);
-  BodyReader body = client->body(*head);
-  size_t slot = record.start(iv.first);
-  uint64_t last = 0;
-  Status landed_range = body.to_file(fd, iv.first, iv.size(), *engine, [&](uint64_t n) {
-    record.advance(slot, n);
-    uint64_t all = landed += n - last;
-    last = n;
-    if (o.progress) o.progress(base + all, record.size());
-  });
-  if (!landed_range) {
-    GetFailure kind = body.write_failed() ? GetFailure::kWrite : network_failure(landed_range);
-    out.error = fail(kind, std::move(landed_range));
-  }
-  out.head = std::move(*head);
-  return out;
+  return land_range(*client, std::move(*head), o, fd, iv, record, landed, base);
 }
 
 // Cuts `missing` into at least `streams` pieces (halving the largest) so a
@@ -425,17 +467,15 @@ std::vector<ByteInterval> split_for_streams(std::vector<ByteInterval> missing, i
   return missing;
 }
 
-int streams_for(const GetOptions& o, uint64_t size) {
-  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
-  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
-  return want;
-}
 
 // Fetches what `record` misses, `streams` connections at a time, each range
 // spliced into its offset of DEST.part; the record advances as bytes land.
 // changed: the server's file is not the one the record describes.
+// `opened`, when given, carries the first piece (from byte 0) on the
+// connection that opened the download; it is closed after that piece.
 GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile& file,
-                                     ResumeRecord& record, int streams, bool* changed) {
+                                     ResumeRecord& record, int streams, bool* changed,
+                                     std::optional<OpenedRange> opened = std::nullopt) {
   auto start = std::chrono::steady_clock::now();
   uint64_t base = record.kept();
   std::vector<ByteInterval> todo = split_for_streams(record.missing(), streams);
@@ -447,12 +487,17 @@ GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, Atomic
   auto worker = [&] {
     for (;;) {
       ByteInterval iv;
+      std::optional<OpenedRange> mine;
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stop || next == todo.size()) return;
         iv = todo[next++];
+        if (opened && iv.first == 0) mine = std::exchange(opened, std::nullopt);
       }
-      RangeOutcome r = fetch_range(url, o, file.fd(), iv, record, landed, base);
+      RangeOutcome r = mine ? land_range(mine->client, std::move(mine->head), o, file.fd(), iv,
+                                         record, landed, base)
+                            : fetch_range(url, o, file.fd(), iv, record, landed, base);
+      mine.reset();  // the rest of its body is not wanted: close it
       std::lock_guard<std::mutex> lock(mu);
       if (r.error.kind != GetFailure::kNone) stop = true;
       outcomes.push_back(std::move(r));
@@ -484,37 +529,15 @@ GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, Atomic
   return finish(url, o, file, head ? *head : kNoHead, r);
 }
 
-// HEAD first: parallel only pays for big files on servers that take ranges.
-// A HEAD that fails on the network fails the download: a GET after it would
-// wait a second --timeout on a silent server (issue 11: 2 s took 4).
-GetResultOr<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe) {
-  if (o.streams == 1 || o.resume) return 1;
-  std::optional<HttpClient> client;
-  Headers h;
-  want_digest(o, h);
-  auto head = request(client, "HEAD", url, h, o);
-  // The GET that follows reports HTTP-level trouble.
-  if (!head && head.error().kind == GetFailure::kConnect) return std::move(head).take_error();
-  if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
-  if (!head || head->status != 200 || !head->content_length) return 1;
-  auto ranges = head->header("Accept-Ranges");
-  if (!ranges || *ranges != "bytes") return 1;
-  int want = streams_for(o, *head->content_length);
-  if (want > 1 && o.verify && !digest_of(*head)) return no_digest();  // before any byte
-  if (want > 1) probe = std::move(*head);
-  return want;
-}
-
 // N ranges on N connections into a preallocated DEST.part.
 GetResultOr<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
-                                RecordHolder& holder, const ResponseHead& probe, int n) {
-  uint64_t size = *probe.content_length;
+                                RecordHolder& holder, uint64_t size, OpenedRange first, int n) {
   if (Status s = file.preallocate(size); !s) return fail(GetFailure::kWrite, std::move(s));
   ResumeRecord* record =
-      holder.set(std::make_unique<ResumeRecord>(file.fd(), size, validator_of(probe), o.fsync));
-  [[maybe_unused]] Status first = record->persist();  // claims nothing yet: marks the .part ours
+      holder.set(std::make_unique<ResumeRecord>(file.fd(), size, validator_of(first.head), o.fsync));
+  [[maybe_unused]] Status marked = record->persist();  // claims nothing yet: marks the .part ours
   bool changed = false;
-  auto r = fetch_missing(url, o, file, *record, n, &changed);
+  auto r = fetch_missing(url, o, file, *record, n, &changed, std::move(first));
   if (r) r->resumed_from = 0;
   return r;
 }
@@ -598,10 +621,6 @@ GetResultOr<GetResult> download_into(const Url& url, const GetOptions& o, Atomic
       return download_into(url, fresh, file, holder);
     }
   }
-  ResponseHead probe;
-  auto streams = plan_streams(url, o, probe);
-  if (!streams) return std::move(streams).take_error();
-  if (*streams > 1) return parallel(url, o, file, holder, probe, *streams);
   return single_stream(url, o, file, holder);
 }
 
