@@ -16,11 +16,9 @@
 #include "cli/progress.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
-#include "zcp/client/refusal.h"
+#include "zcp/client/tree_download.h"
 #include "zcp/downloader.h"
-#include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
-#include "zcp/tar/tar_extract.h"
 
 namespace zcp::cli {
 namespace {
@@ -156,6 +154,22 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
   }
 }
 
+// -r's summary: files, bytes, seconds, rate; the same numbers in --json.
+void print_tree_summary(const GetFlags& f, const std::string& url, const TreeGetResult& r) {
+  double rate = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0;
+  if (f.json) {
+    nlohmann::json j = {{"url", url},         {"dest", r.dest},       {"files", r.files},
+                        {"directories", r.directories},               {"bytes", r.bytes},
+                        {"seconds", r.seconds}, {"bytes_per_second", rate}};
+    fmt::print("{}\n", json_line(j));
+  } else if (!f.quiet) {
+    fmt::print(stderr, "zcp get: {} -> {}: {} {}, {} {}, {} in {:.2f} s ({}/s)\n", shown(url),
+               shown(r.dest), r.files, r.files == 1 ? "file" : "files", r.directories,
+               r.directories == 1 ? "directory" : "directories",
+               human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate));
+  }
+}
+
 GetOptions base_options(const GetFlags& f, ProgressLine& line) {
   GetOptions o;
   o.resume = f.resume;
@@ -227,21 +241,8 @@ ExtractOptions extract_options(const GetFlags& f) {
   return o;
 }
 
-// -r of a URL the server has no directory for: is it a file? (HEAD without
-// the trailing slash answers 200 with no listing.)
-bool names_a_file(const Url& url, const GetFlags& f) {
-  Url plain = url;
-  plain.target = url.target.substr(0, url.target.find('?'));
-  while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
-  auto c = HttpClient::connect(plain, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
-  if (!c || !c->send_head("HEAD", plain.target, {})) return false;
-  auto head = c->read_head(true);
-  if (!head || head->status != 200) return false;
-  auto type = head->header("Content-Type");
-  return !type || type->find("text/html") == std::string_view::npos;
-}
-
-// -r: the whole tree as zcp serve's tar stream, file bodies spliced to disk.
+// -r: the whole tree (client/tree_download.h); the CLI keeps the flags,
+// the progress line and the messages.
 int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std::string& dest_arg) {
   if (urls.size() != 1) {
     fmt::print(stderr, "zcp get: -r takes one directory URL\n");
@@ -252,53 +253,23 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
     fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
-  // The directory's own name ("/a/photos/" -> "photos") is the default DEST.
-  std::string path = url->target.substr(0, url->target.find('?'));
-  if (path.back() != '/') path += '/';
-  std::string name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
-  std::string dest = !dest_arg.empty() ? dest_arg : (name.empty() ? "." : name);
-  Url tar_url = *url;
-  tar_url.target = path + "?format=tar";
+  TreeGetOptions o;
+  o.dest = dest_arg;
+  o.engine = *parse_engine_spec(f.engine);
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
+  o.extract = extract_options(f);
+  const std::string name = tree_name(*url);
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(name.empty() ? dest : name, draw);  // the tree's name, not the tar URL
-  auto start = std::chrono::steady_clock::now();
-  auto client = HttpClient::connect(tar_url, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
-  if (!client) return fail(line, tar_url.to_string(), client.status(), GetFailure::kConnect);
-  if (Status st = client->send_head("GET", tar_url.target, {}); !st) {
-    return fail(line, tar_url.to_string(), st, GetFailure::kConnect);
-  }
-  auto head = client->read_head();
-  if (!head) return fail(line, tar_url.to_string(), head.status(), classify_failure(head.status()));
-  if (head->status != 200) {
-    std::string why = refusal(*client, *head);
-    if (head->status == 404 && names_a_file(*url, f)) {
-      why = "not a directory: the URL names a file (drop -r to download it)";
-    }
-    return fail(line, url->to_string(), Status::invalid(why), GetFailure::kHttp);
-  }
-  // Only now, with the server's tree on its way, does DEST come to be: a
-  // refused -r leaves no empty directory behind.
-  std::error_code ec;
-  std::filesystem::create_directories(dest, ec);
-  if (ec || !std::filesystem::is_directory(dest)) {
-    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", shown(dest), ec.message());
-    return kExitWrite;
-  }
-  BodyReader body = client->body(*head);
-  auto engine = make_recv_engine(*parse_engine_spec(f.engine));
-  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); },
-                           extract_options(f));
-  if (!stats) return fail(line, tar_url.to_string(), stats.status(), classify_failure(stats.status()));
+  // The tree's name, not the ?format=tar URL; the name is the server's text.
+  ProgressLine line(shown(name.empty() ? (dest_arg.empty() ? "." : dest_arg) : name), draw);
+  o.progress = [&line](const TreeProgress& p) {
+    line.update_files(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
+  };
+  GetFailure failure = GetFailure::kNone;
+  auto r = download_tree(*url, o, &failure);
+  if (!r) return fail(line, url->to_string(), r.status(), failure);
   line.finish();
-  GetResult r;
-  r.dest = dest;
-  r.bytes = r.size = stats->bytes;
-  r.seconds = seconds_since(start);
-  print_summary(f, url->to_string(), r);
-  if (!f.quiet && !f.json) {
-    fmt::print(stderr, "zcp get: {} {}, {} {}\n", stats->files, stats->files == 1 ? "file" : "files",
-               stats->directories, stats->directories == 1 ? "directory" : "directories");
-  }
+  print_tree_summary(f, url->to_string(), *r);
   return kExitOk;
 }
 

@@ -130,8 +130,10 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
     fmt::print("{}\n", json_line({{"file", f.file},
                                   {"url", url.to_string()},
                                   {"status", r->status},
+                                  {"files", 1},
                                   {"bytes", r->bytes},
-                                  {"seconds", r->seconds}}));
+                                  {"seconds", r->seconds},
+                                  {"bytes_per_second", rate}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} in {:.2f} s ({}/s)\n", shown(f.file),
                shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",

@@ -222,6 +222,7 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   }
   ++stats_.files;
   stats_.bytes += m.size;
+  if (options_.file_done) options_.file_done(path, m.size);
   return {};
 }
 

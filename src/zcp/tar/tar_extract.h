@@ -23,6 +23,9 @@ namespace zcp {
 struct ExtractOptions {
   bool preserve_permissions = false;  // tar -p: the archived 07777 bits as they are
   uint32_t umask = 022;               // applied (with 07000 dropped) when not preserving
+  // Called after each file lands under its final name (relative path,
+  // bytes): progress counts files, a sync remembers what is done.
+  std::function<void(const std::string&, uint64_t)> file_done;
 };
 
 // The mode a file or directory archived with `archive_mode` is given.

@@ -1,0 +1,103 @@
+#include "zcp/client/tree_download.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "zcp/base/stats.h"
+#include "zcp/client/refusal.h"
+#include "zcp/http/http_client.h"
+#include "zcp/recv_engine.h"
+
+namespace zcp {
+namespace {
+
+// The directory URL without its query, ending in '/'.
+std::string directory_path(const Url& url) {
+  std::string path = url.target.substr(0, url.target.find('?'));
+  if (path.empty() || path.back() != '/') path += '/';
+  return path;
+}
+
+// -r of a URL the server has no directory for: is it a file? (HEAD without
+// the trailing slash answers 200 with no listing.)
+bool names_a_file(const Url& url, std::chrono::milliseconds timeout) {
+  Url plain = url;
+  plain.target = url.target.substr(0, url.target.find('?'));
+  while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
+  auto c = HttpClient::connect(plain, timeout);
+  if (!c || !c->send_head("HEAD", plain.target, {})) return false;
+  auto head = c->read_head(true);
+  if (!head || head->status != 200) return false;
+  auto type = head->header("Content-Type");
+  return !type || type->find("text/html") == std::string_view::npos;
+}
+
+Status fail_as(GetFailure kind, Status s, GetFailure* failure) {
+  if (failure) *failure = kind;
+  return s;
+}
+
+}  // namespace
+
+std::string tree_name(const Url& url) {
+  std::string path = directory_path(url);
+  return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
+}
+
+Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure) {
+  const auto start = std::chrono::steady_clock::now();
+  TreeGetResult r;
+  r.name = tree_name(url);
+  r.dest = !opts.dest.empty() ? opts.dest : (r.name.empty() ? "." : r.name);
+  Url tar_url = url;
+  tar_url.target = directory_path(url) + "?format=tar";
+  // 1. Ask for the stream.
+  auto client = HttpClient::connect(tar_url, opts.timeout);
+  if (!client) return fail_as(GetFailure::kConnect, client.status(), failure);
+  if (Status st = client->send_head("GET", tar_url.target, {}); !st) {
+    return fail_as(GetFailure::kConnect, st, failure);
+  }
+  auto head = client->read_head();
+  if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
+  if (head->status != 200) {
+    std::string why = refusal(*client, *head);
+    if (head->status == 404 && names_a_file(url, opts.timeout)) {
+      why = "not a directory: the URL names a file (drop -r to download it)";
+    }
+    return fail_as(GetFailure::kHttp, Status::invalid(why), failure);
+  }
+  // 2. Only now, with the server's tree on its way, does DEST come to be.
+  std::error_code ec;
+  std::filesystem::create_directories(r.dest, ec);
+  if (ec || !std::filesystem::is_directory(r.dest, ec)) {
+    Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
+    return fail_as(GetFailure::kWrite, std::move(s).at(r.dest), failure);
+  }
+  // 3. Extract: bodies spliced to disk, files counted as they land.
+  BodyReader body = client->body(*head);
+  auto engine = make_recv_engine(opts.engine);
+  if (!engine) return fail_as(GetFailure::kUsage, engine.status(), failure);
+  ExtractOptions eo = opts.extract;
+  TreeProgress p;
+  std::function<void(uint64_t)> report;
+  if (opts.progress) {
+    report = [&opts, &p](uint64_t bytes) {
+      p.bytes_done = bytes;
+      opts.progress(p);
+    };
+    eo.file_done = [&opts, &p](const std::string&, uint64_t) {
+      ++p.files_done;
+      opts.progress(p);
+    };
+  }
+  auto stats = extract_tar(body, r.dest, **engine, report, eo);
+  if (!stats) return fail_as(classify_failure(stats.status()), stats.status(), failure);
+  r.files = stats->files;
+  r.directories = stats->directories;
+  r.bytes = stats->bytes;
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace zcp
