@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "zcp/tar/tar_header.h"
+#include "zcp/tar/tree_manifest.h"
 
 namespace zcp {
 namespace {
@@ -103,7 +104,12 @@ Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const s
 }
 
 TarEntry dir_entry(std::string member, const struct stat& st) {
-  return {std::move(member), '5', st.st_mode & 07777, 0, st.st_mtim.tv_sec};
+  TarEntry e;
+  e.name = std::move(member);
+  e.type = '5';
+  e.mode = st.st_mode & 07777;
+  e.mtime = st.st_mtim.tv_sec;
+  return e;
 }
 
 // Options.prefix with a trailing '/', or an error when it could place
@@ -145,12 +151,15 @@ class TarSource final : public BodySource {
                       const std::string& member) const;
   Result<bool> visit(const std::string& name, std::deque<Segment>& out);
   bool on_stack(const struct stat& st) const;
+  Result<bool> add_link(const std::string& path, const std::string& relative,
+                        const std::string& member, const struct stat& st, std::deque<Segment>& out);
   static void add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                        std::deque<Segment>& out);
 
   UniqueFd root_;
   TarOptions options_;
   std::vector<Level> stack_;
+  std::string top_;      // the tree's top beneath the root: "" or "docs/"
   std::string pending_;  // the top directory's own header, when it has a name
   bool done_ = false;
 };
@@ -169,7 +178,8 @@ Status TarSource::start(const std::string& dir_relative) {
   if (!prefix) return std::move(prefix).take_status();
   // With no prefix the top directory is the extraction directory: no entry.
   if (!prefix->empty()) pending_ = encode_tar_header(dir_entry(*prefix, st));
-  auto level = enter(std::move(*dir), st, path == "." ? "" : path + "/", *prefix);
+  top_ = path == "." ? "" : path + "/";
+  auto level = enter(std::move(*dir), st, top_, *prefix);
   if (!level) return std::move(level).take_status();
   stack_.push_back(std::move(*level));
   return {};
@@ -192,11 +202,19 @@ Result<Level> TarSource::enter(UniqueFd dir, const struct stat& st, const std::s
 Result<bool> TarSource::visit(const std::string& name, std::deque<Segment>& out) {
   std::string path = stack_.back().path_prefix + name;
   std::string member = stack_.back().member_prefix + name;
+  const std::string relative = path.substr(top_.size());
+  if (options_.keep_links) {
+    struct stat lst {};
+    if (::fstatat(root_.get(), path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+      return add_link(path, relative, member, lst, out);
+    }
+  }
   auto opened = open_entry(root_.get(), path);
   if (!opened) return std::move(opened).take_status();
   if (!opened->fd) return false;
   const struct stat& st = opened->st;
   if (!S_ISDIR(st.st_mode)) {
+    if (options_.want && !options_.want(relative)) return false;
     add_file(std::move(opened->fd), st, member, out);
     return true;
   }
@@ -220,12 +238,36 @@ bool TarSource::on_stack(const struct stat& st) const {
 void TarSource::add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                          std::deque<Segment>& out) {
   auto size = static_cast<uint64_t>(st.st_size);
-  TarEntry entry{member, '0', st.st_mode & 07777, size, st.st_mtim.tv_sec};
+  TarEntry entry;
+  entry.name = member;
+  entry.mode = st.st_mode & 07777;
+  entry.size = size;
+  entry.mtime = st.st_mtim.tv_sec;
   out.push_back(Segment::bytes(encode_tar_header(entry)));
   if (size == 0) return;
   out.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(fd)), 0, size, member));
   std::string padding = tar_padding(size);
   if (!padding.empty()) out.push_back(Segment::bytes(std::move(padding)));
+}
+
+// A symlink as a '2' member when its target stays inside the tree.
+Result<bool> TarSource::add_link(const std::string& path, const std::string& relative,
+                                 const std::string& member, const struct stat& st,
+                                 std::deque<Segment>& out) {
+  if (options_.want && !options_.want(relative)) return false;
+  std::string target(4096, '\0');
+  ssize_t n = ::readlinkat(root_.get(), path.c_str(), target.data(), target.size());
+  if (n <= 0) return false;
+  target.resize(static_cast<size_t>(n));
+  if (!link_stays_inside(relative, target)) return false;
+  TarEntry e;
+  e.name = member;
+  e.type = '2';
+  e.mode = 0777;
+  e.mtime = st.st_mtim.tv_sec;
+  e.linkname = std::move(target);
+  out.push_back(Segment::bytes(encode_tar_header(e)));
+  return true;
 }
 
 // Depth first: pops finished directories, visits the next name, and stops
@@ -247,6 +289,13 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
     auto added = visit(name, out);  // may push onto stack_: `top` is stale after
     if (!added) return std::move(added).take_status();
     if (*added) return true;
+  }
+  for (const std::string& gone : options_.deletions) {
+    TarEntry e;
+    e.name = options_.prefix.empty() ? gone : options_.prefix + "/" + gone;
+    e.mode = 0600;
+    e.zcp_delete = true;
+    out.push_back(Segment::bytes(encode_tar_header(e)));
   }
   out.push_back(Segment::bytes(tar_end_blocks()));
   done_ = true;
