@@ -29,6 +29,7 @@ struct GetFlags {
   bool resume = false, fsync = false, verify = false, recursive = false;
   bool quiet = false, progress = false, json = false;
   bool preserve = false, no_preserve = false;  // -r: tar's -p / --no-same-permissions
+  bool checksum = false, delete_extra = false, dry_run = false;  // -r: rsync's -c, --delete, -n
   int streams = 0;
   std::string engine = "splice";
   std::string raw;
@@ -160,12 +161,15 @@ void print_tree_summary(const GetFlags& f, const std::string& url, const TreeGet
   if (f.json) {
     nlohmann::json j = {{"url", url},         {"dest", r.dest},       {"files", r.files},
                         {"directories", r.directories},               {"bytes", r.bytes},
+                        {"symlinks", r.symlinks}, {"skipped", r.skipped}, {"deleted", r.deleted},
+                        {"incremental", r.incremental}, {"dry_run", f.dry_run},
                         {"seconds", r.seconds}, {"bytes_per_second", rate}};
     fmt::print("{}\n", json_line(j));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp get: {} -> {}: {} {}, {} {}, {} in {:.2f} s ({}/s)\n", shown(url),
-               shown(r.dest), r.files, r.files == 1 ? "file" : "files", r.directories,
-               r.directories == 1 ? "directory" : "directories",
+    fmt::print(stderr, "zcp get: {} -> {}: {}{} {} sent, {} skipped, {} deleted, {} {}, {} in {:.2f} s ({}/s)\n",
+               shown(url), shown(r.dest), f.dry_run ? "dry run: would be " : "",
+               r.files + r.symlinks, r.files + r.symlinks == 1 ? "file" : "files", r.skipped,
+               r.deleted, r.directories, r.directories == 1 ? "directory" : "directories",
                human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate));
   }
 }
@@ -258,6 +262,15 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   o.engine = *parse_engine_spec(f.engine);
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
   o.extract = extract_options(f);
+  o.checksum = f.checksum;
+  o.delete_extra = f.delete_extra;
+  o.dry_run = f.dry_run;
+  o.fsync = f.fsync;
+  if (f.dry_run) {
+    o.listed = [&f](char what, const std::string& path) {
+      if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "get", shown(path));
+    };
+  }
   const std::string name = tree_name(*url);
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
   // The tree's name, not the ?format=tar URL; the name is the server's text.
@@ -336,7 +349,8 @@ Runner add_get_command(CLI::App& app) {
       "Examples: zcp get http://127.0.0.1:8080/big.iso\n"
       "          zcp get -c http://127.0.0.1:8080/big.iso /data/     (resume into /data/big.iso)\n"
       "          zcp get -j 4 --verify http://host:8080/big.iso\n"
-      "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
+      "          zcp get -r http://127.0.0.1:8080/photos/ ./photos     (again: only what changed)\n"
+      "          zcp get -r --delete --checksum http://host:8080/photos/ ./photos\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
@@ -349,13 +363,22 @@ Runner add_get_command(CLI::App& app) {
                   "split one file into N ranges on N connections (0: 4 for files >= 256 MiB)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
-  cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");
+  cmd->add_flag("-r,--recursive", f->recursive,
+                "fetch a whole directory from zcp serve: the first copy as one tar stream,\n"
+                "later runs only the files whose size or mtime differ (rsync's quick check);\n"
+                "mtimes, permissions and symlinks inside the tree are kept");
   cmd->add_flag("-p,--preserve-permissions", f->preserve,
                 "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"
                 "ignore the umask, as tar -p; the default for root, as with tar");
   cmd->add_flag("--no-preserve-permissions", f->no_preserve,
                 "-r: apply the umask and drop setuid/setgid/sticky even as root\n"
                 "(tar's --no-same-permissions)");
+  cmd->add_flag("--checksum", f->checksum,
+                "-r: compare files by sha-256 (the server's digests) instead of size and mtime");
+  cmd->add_flag("--delete", f->delete_extra,
+                "-r: remove files in DEST the server no longer has (never outside DEST;\n"
+                "DEST's dotfiles are kept)");
+  cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be fetched or deleted, change nothing");
   cmd->add_flag("--verify", f->verify, "check sha-256 against the server's Repr-Digest");
   cmd->add_flag("--fsync", f->fsync, "flush to disk before the final rename");
   cmd->add_option("--engine", f->engine, "receive engine: splice or copy[:SIZE]")->capture_default_str();

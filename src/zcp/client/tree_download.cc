@@ -6,6 +6,7 @@
 
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
+#include "zcp/client/tree_pull.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
 
@@ -45,40 +46,35 @@ std::string tree_name(const Url& url) {
   return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
 }
 
-Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure) {
-  const auto start = std::chrono::steady_clock::now();
-  TreeGetResult r;
-  r.name = tree_name(url);
-  r.dest = !opts.dest.empty() ? opts.dest : (r.name.empty() ? "." : r.name);
-  Url tar_url = url;
-  tar_url.target = directory_path(url) + "?format=tar";
-  // 1. Ask for the stream.
-  auto client = HttpClient::connect(tar_url, opts.timeout);
-  if (!client) return fail_as(GetFailure::kConnect, client.status(), failure);
-  if (Status st = client->send_head("GET", tar_url.target, {}); !st) {
-    return fail_as(GetFailure::kConnect, st, failure);
-  }
-  auto head = client->read_head();
-  if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
-  if (head->status != 200) {
-    std::string why = refusal(*client, *head);
-    if (head->status == 404 && names_a_file(url, opts.timeout)) {
-      why = "not a directory: the URL names a file (drop -r to download it)";
-    }
-    return fail_as(GetFailure::kHttp, Status::invalid(why), failure);
-  }
-  // 2. Only now, with the server's tree on its way, does DEST come to be.
+namespace {
+
+// A first copy: nothing there to compare with, so the whole tree comes as
+// one tar stream (fewer requests than one GET per file).
+bool empty_or_missing(const std::string& dest) {
   std::error_code ec;
-  std::filesystem::create_directories(r.dest, ec);
-  if (ec || !std::filesystem::is_directory(r.dest, ec)) {
+  if (!std::filesystem::exists(dest, ec)) return true;
+  return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
+}
+
+Status make_dest(const std::string& dest, GetFailure* failure) {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec || !std::filesystem::is_directory(dest, ec)) {
     Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
-    return fail_as(GetFailure::kWrite, std::move(s).at(r.dest), failure);
+    return fail_as(GetFailure::kWrite, std::move(s).at(dest), failure);
   }
-  // 3. Extract: bodies spliced to disk, files counted as they land.
-  BodyReader body = client->body(*head);
+  return {};
+}
+
+Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
+                   TreeGetResult& r, GetFailure* failure) {
+  BodyReader body = client.body(head);
   auto engine = make_recv_engine(opts.engine);
   if (!engine) return fail_as(GetFailure::kUsage, engine.status(), failure);
   ExtractOptions eo = opts.extract;
+  eo.symlinks = true;  // ?links=keep: links inside the tree stay links
+  eo.replace = true;
+  eo.fsync = opts.fsync;
   TreeProgress p;
   std::function<void(uint64_t)> report;
   if (opts.progress) {
@@ -96,6 +92,65 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
   r.files = stats->files;
   r.directories = stats->directories;
   r.bytes = stats->bytes;
+  r.symlinks = stats->symlinks;
+  return {};
+}
+
+}  // namespace
+
+Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure) {
+  const auto start = std::chrono::steady_clock::now();
+  TreeGetResult r;
+  r.name = tree_name(url);
+  r.dest = !opts.dest.empty() ? opts.dest : (r.name.empty() ? "." : r.name);
+  const bool first_copy = !opts.dry_run && !opts.checksum && empty_or_missing(r.dest);
+  r.incremental = !first_copy;
+  Url req_url = url;
+  req_url.target = directory_path(url) +
+                   (first_copy ? "?format=tar&links=keep"
+                               : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
+  // 1. Ask for the stream (or the manifest).
+  auto client = HttpClient::connect(req_url, opts.timeout);
+  if (!client) return fail_as(GetFailure::kConnect, client.status(), failure);
+  if (Status st = client->send_head("GET", req_url.target, {}); !st) {
+    return fail_as(GetFailure::kConnect, st, failure);
+  }
+  auto head = client->read_head();
+  if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
+  if (head->status != 200) {
+    std::string why = refusal(*client, *head);
+    if (head->status == 404 && names_a_file(url, opts.timeout)) {
+      why = "not a directory: the URL names a file (drop -r to download it)";
+    }
+    return fail_as(GetFailure::kHttp, Status::invalid(why), failure);
+  }
+  // 2. Only now, with the server's tree on its way, does DEST come to be.
+  if (first_copy) {
+    if (Status s = make_dest(r.dest, failure); !s) return s;
+    if (Status s = extract_all(*client, *head, opts, r, failure); !s) return s;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  // 3. Incremental: plan from the manifests, list or carry it out.
+  auto plan = plan_pull(*client, r.dest, opts, failure, *head);
+  if (!plan) return std::move(plan).take_status();
+  r.skipped = plan->skipped;
+  r.directories = plan->dirs.size();
+  if (opts.dry_run) {
+    for (const std::string& p : plan->remove) {
+      if (opts.listed) opts.listed('-', p);
+      ++r.deleted;
+    }
+    for (const ManifestEntry& e : plan->transfer) {
+      if (opts.listed) opts.listed('+', e.path);
+      e.type == 'l' ? ++r.symlinks : ++r.files;
+    }
+    r.bytes = plan->bytes;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  if (Status s = make_dest(r.dest, failure); !s) return s;
+  if (Status s = run_pull(url, std::move(*client), *plan, opts, r, failure); !s) return s;
   r.seconds = seconds_since(start);
   return r;
 }

@@ -1,7 +1,9 @@
 // zcp get -r: a whole directory from zcp serve into DEST. The first copy
-// is one tar stream (?format=tar) extracted with tar_extract's safety;
-// later runs (tree_sync.h) move only what changed. Not the single-file
-// downloader (downloader.h): no ranges, no resume record.
+// (DEST missing or empty) is one tar stream (?format=tar&links=keep)
+// extracted with tar_extract's safety; later runs fetch the server's
+// manifest (?format=manifest), plan with tree_plan.h and move only what
+// changed, one keep-alive GET per file, each landing under a temporary
+// name and renamed. Not the single-file downloader (downloader.h).
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,13 @@ struct TreeGetOptions {
   std::chrono::milliseconds timeout{30000};
   ExtractOptions extract;
   std::function<void(const TreeProgress&)> progress;  // may be null
+  bool checksum = false;      // compare sha-256 (the server's manifest digests), not size+mtime
+  bool delete_extra = false;  // --delete: remove what the source no longer has (never outside DEST)
+  bool dry_run = false;       // plan only: `listed` hears each action, nothing changes
+  bool fsync = false;         // flush each file before its rename
+  std::string token;          // put -r: "Authorization: Bearer TOKEN"
+  // '+' a file or link to transfer, '-' a path to delete, for --dry-run.
+  std::function<void(char, const std::string&)> listed;
 };
 
 struct TreeGetResult {
@@ -37,6 +46,10 @@ struct TreeGetResult {
   uint64_t files = 0;        // files transferred
   uint64_t directories = 0;  // directories created or updated
   uint64_t bytes = 0;        // file content bytes transferred
+  uint64_t symlinks = 0;     // links made
+  uint64_t skipped = 0;      // files and links already up to date
+  uint64_t deleted = 0;      // entries removed (--delete)
+  bool incremental = false;  // planned from manifests (else one tar of everything)
   double seconds = 0;
 };
 
