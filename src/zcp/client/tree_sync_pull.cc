@@ -15,6 +15,7 @@
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
+#include "zcp/tar/tar_extract.h"
 
 namespace zcp {
 namespace {
@@ -29,6 +30,15 @@ std::string parent_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// Names zcp serve refuses in a URL path (control bytes, backslashes):
+// such a file comes as a one-member tar stream instead (?only=).
+bool needs_tar(const std::string& path) {
+  return std::any_of(path.begin(), path.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f || c == '\\';
+  });
+}
 
 bool has_dot_component(const std::string& path) {
   return path[0] == '.' || path.find("/.") != std::string::npos;
@@ -95,6 +105,7 @@ class Puller {
 
  private:
   Status fetch(const ManifestEntry& e);
+  Status fetch_as_tar(const ManifestEntry& e);
   Status make_link(const ManifestEntry& e);
   Status make_dirs(const SyncPlan& plan);
   Status finish_dirs(const SyncPlan& plan);
@@ -212,6 +223,7 @@ Status Puller::make_link(const ManifestEntry& e) {
 // O_NOFOLLOW: a planted link is never written through), mode, mtime,
 // fsync if asked, rename. A body that ends early removes the .part.
 Status Puller::fetch(const ManifestEntry& e) {
+  if (needs_tar(e.path)) return fetch_as_tar(e);
   auto c = connection();
   if (!c) return c.status();
   std::string dir = url_.target.substr(0, url_.target.find('?'));
@@ -269,6 +281,42 @@ Status Puller::fetch(const ManifestEntry& e) {
     client_.reset();
     return failed(kind, s, failure_);
   }
+  if (!head->keep_alive || !body.done()) client_.reset();
+  return {};
+}
+
+// The file as GET DIR/?format=tar&links=keep&only=PATH: the extractor
+// puts it in place with its own safety (beneath DEST, temporary name).
+Status Puller::fetch_as_tar(const ManifestEntry& e) {
+  auto c = connection();
+  if (!c) return c.status();
+  std::string dir = url_.target.substr(0, url_.target.find('?'));
+  if (dir.empty() || dir.back() != '/') dir += '/';
+  const std::string target = dir + "?format=tar&links=keep&only=" + encode_path(e.path);
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure_);
+  auto head = (*c)->read_head();
+  if (!head) return failed(classify_failure(head.status()), head.status(), failure_);
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head)).at(e.path);
+    client_.reset();
+    return failed(GetFailure::kHttp, s, failure_);
+  }
+  BodyReader body = (*c)->body(*head);
+  ExtractOptions eo = o_.extract;
+  eo.replace = true;
+  eo.fsync = o_.fsync;
+  const uint64_t base = progress_.bytes_done;
+  std::function<void(uint64_t)> report = [this, base](uint64_t n) {
+    progress_.bytes_done = base + n;
+    if (o_.progress) o_.progress(progress_);
+  };
+  parents_.forget();
+  auto stats = extract_tar_at(body, dest_fd_, *engine_, report, eo);
+  if (!stats) {
+    client_.reset();
+    return failed(classify_failure(stats.status()), stats.status(), failure_);
+  }
+  progress_.bytes_done = base + stats->bytes;
   if (!head->keep_alive || !body.done()) client_.reset();
   return {};
 }

@@ -49,6 +49,7 @@ Response tar_response(const HttpRequest& req, const RequestPath& path, const Han
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
   opts.keep_links = query_param(path.query, "links") == "keep";  // tree sync (tree_manifest.h)
+  opts.only = query_param(path.query, "only");
   auto source = make_tar_source(cfg.root_fd, path.relative, opts);
   if (!source) return error_response(500, source.status().to_string());
   Response r;

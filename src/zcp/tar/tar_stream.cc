@@ -151,6 +151,7 @@ class TarSource final : public BodySource {
                       const std::string& member) const;
   Result<bool> visit(const std::string& name, std::deque<Segment>& out);
   bool on_stack(const struct stat& st) const;
+  Status start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix);
   Result<bool> add_link(const std::string& path, const std::string& relative,
                         const std::string& member, const struct stat& st, std::deque<Segment>& out);
   static void add_file(UniqueFd fd, const struct stat& st, const std::string& member,
@@ -179,6 +180,7 @@ Status TarSource::start(const std::string& dir_relative) {
   // With no prefix the top directory is the extraction directory: no entry.
   if (!prefix->empty()) pending_ = encode_tar_header(dir_entry(*prefix, st));
   top_ = path == "." ? "" : path + "/";
+  if (!options_.only.empty()) return start_only(std::move(*dir), st, *prefix);
   auto level = enter(std::move(*dir), st, top_, *prefix);
   if (!level) return std::move(level).take_status();
   stack_.push_back(std::move(*level));
@@ -250,13 +252,48 @@ void TarSource::add_file(UniqueFd fd, const struct stat& st, const std::string& 
   if (!padding.empty()) out.push_back(Segment::bytes(std::move(padding)));
 }
 
+// TarOptions::only: a one-level stack holding just that name, so next()
+// visits it alone. Its own directories are not in the stream.
+Status TarSource::start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix) {
+  const std::string& only = options_.only;
+  size_t slash = only.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : only.substr(0, slash + 1);
+  // fstatat and readlinkat (keep_links) are not confined like openat2:
+  // the name must not climb out by itself.
+  const std::string padded = "/" + only + "/";
+  if (only.front() == '/' || padded.find("/../") != std::string::npos) {
+    return Status::invalid("tar only= names a path outside the directory");
+  }
+  Level level;
+  level.path_prefix = top_ + parent;
+  level.member_prefix = member_prefix + parent;
+  level.names.push_back(only.substr(slash == std::string::npos ? 0 : slash + 1));
+  level.dev = st.st_dev;
+  level.ino = st.st_ino;
+  dir.reset();
+  stack_.push_back(std::move(level));
+  pending_.clear();
+  return {};
+}
+
 // A symlink as a '2' member when its target stays inside the tree.
 Result<bool> TarSource::add_link(const std::string& path, const std::string& relative,
                                  const std::string& member, const struct stat& st,
                                  std::deque<Segment>& out) {
   if (options_.want && !options_.want(relative)) return false;
+  // The parent opened beneath the root: readlinkat on the whole path could
+  // follow a link in it out of the root.
+  size_t slash = path.rfind('/');
+  auto parent = open_beneath(root_.get(), slash == std::string::npos ? "." : path.substr(0, slash),
+                             O_PATH | O_DIRECTORY);
+  if (!parent) return false;
+  const std::string base = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  struct stat again {};
+  if (::fstatat(parent->get(), base.c_str(), &again, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(again.st_mode)) {
+    return false;
+  }
   std::string target(4096, '\0');
-  ssize_t n = ::readlinkat(root_.get(), path.c_str(), target.data(), target.size());
+  ssize_t n = ::readlinkat(parent->get(), base.c_str(), target.data(), target.size());
   if (n <= 0) return false;
   target.resize(static_cast<size_t>(n));
   if (!link_stays_inside(relative, target)) return false;

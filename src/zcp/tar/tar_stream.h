@@ -31,6 +31,10 @@ struct TarOptions {
   std::function<bool(const std::string&)> want;
   // and these paths are sent as ZCP.delete members after the tree.
   std::vector<std::string> deletions;
+  // Non-empty: the stream holds just this one file or link beneath the
+  // directory (a name the server's URL paths refuse, such as one with a
+  // newline, still reaches a syncing client this way).
+  std::string only;
 };
 
 // Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;
