@@ -76,11 +76,14 @@ Result<SyncPlan> plan_sync(const std::vector<ManifestEntry>& source, const Manif
   return plan;
 }
 
-Result<std::vector<ManifestEntry>> walk_local_tree(const std::string& dir, bool dotfiles) {
+namespace {
+
+Result<std::vector<ManifestEntry>> walk(const std::string& dir, bool dotfiles, bool all_links) {
   auto root = open_file(dir, O_PATH | O_DIRECTORY);
   if (!root) return std::move(root).take_status();
   WalkOptions o;
   o.dotfiles = dotfiles;
+  o.all_links = all_links;
   auto w = TreeWalker::open(root->get(), ".", o);
   if (!w) return std::move(w).take_status().at(dir);
   std::vector<ManifestEntry> out;
@@ -92,8 +95,14 @@ Result<std::vector<ManifestEntry>> walk_local_tree(const std::string& dir, bool 
   }
 }
 
+}  // namespace
+
+Result<std::vector<ManifestEntry>> walk_local_tree(const std::string& dir, bool dotfiles) {
+  return walk(dir, dotfiles, false);
+}
+
 Result<ManifestIndex> scan_local_tree(const std::string& dir, bool dotfiles) {
-  auto all = walk_local_tree(dir, dotfiles);
+  auto all = walk(dir, dotfiles, true);
   if (!all) return std::move(all).take_status();
   ManifestIndex index;
   index.reserve(all->size() * 2);

@@ -37,6 +37,7 @@ Result<SyncPlan> plan_sync(const std::vector<ManifestEntry>& source, const Manif
                            bool checksum, bool delete_extra, const ShaOf& sha_of);
 
 // All entries of the tree at `dir` (a local path), by relative path.
+// Links leaving the tree are included (they are DEST's to replace or delete).
 Result<ManifestIndex> scan_local_tree(const std::string& dir, bool dotfiles);
 // The same in walk order (a push's source).
 Result<std::vector<ManifestEntry>> walk_local_tree(const std::string& dir, bool dotfiles);

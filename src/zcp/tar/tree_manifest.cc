@@ -287,7 +287,7 @@ Result<std::optional<ManifestEntry>> TreeWalker::next() {
       ssize_t n = ::readlinkat(top.fd.get(), name.c_str(), target.data(), target.size());
       if (n < 0) continue;
       target.resize(static_cast<size_t>(n));
-      if (!link_stays_inside(e.path, target)) continue;  // a link out is not part of the tree
+      if (!options_.all_links && !link_stays_inside(e.path, target)) continue;  // not part of the tree
       e.type = 'l';
       e.mode = 0;
       e.target = std::move(target);

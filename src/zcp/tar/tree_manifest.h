@@ -52,6 +52,7 @@ bool link_stays_inside(std::string_view link_path, std::string_view target);
 struct WalkOptions {
   bool dotfiles = false;  // include names starting with '.'
   bool digests = false;   // fill ManifestEntry::sha256 (reads every file)
+  bool all_links = false; // links out of the tree too (a DEST's own scan: --delete removes them)
 };
 
 // Depth first, names sorted bytewise, a directory before its contents;
