@@ -150,7 +150,9 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
     return r;
   }
   if (Status s = make_dest(r.dest, failure); !s) return s;
-  if (Status s = run_pull(url, std::move(*client), *plan, opts, r, failure); !s) return s;
+  std::optional<HttpClient> reuse;
+  if (head->keep_alive) reuse.emplace(std::move(*client));  // else the manifest's end was the close
+  if (Status s = run_pull(url, std::move(reuse), *plan, opts, r, failure); !s) return s;
   r.seconds = seconds_since(start);
   return r;
 }

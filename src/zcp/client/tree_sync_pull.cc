@@ -101,7 +101,7 @@ class Puller {
  public:
   Puller(const Url& url, const TreeGetOptions& o, int dest_fd, GetFailure* failure)
       : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd), failure_(failure) {}
-  Status run(HttpClient client, const SyncPlan& plan, TreeGetResult& r);
+  Status run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
 
  private:
   Status fetch(const ManifestEntry& e);
@@ -133,8 +133,8 @@ Result<HttpClient*> Puller::connection() {
 // Order: entries of another type out, --delete, directories, files and
 // links, metadata-only fixes, then directory modes and mtimes deepest
 // first (adding a file changes its directory's mtime).
-Status Puller::run(HttpClient client, const SyncPlan& plan, TreeGetResult& r) {
-  client_.emplace(std::move(client));
+Status Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r) {
+  client_ = std::move(client);
   auto engine = make_recv_engine(o_.engine);
   if (!engine) return failed(GetFailure::kUsage, engine.status(), failure_);
   engine_ = std::move(*engine);
@@ -361,8 +361,8 @@ Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const Tr
   return plan;
 }
 
-Status run_pull(const Url& url, HttpClient client, const SyncPlan& plan, const TreeGetOptions& o,
-                TreeGetResult& r, GetFailure* failure) {
+Status run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
+                const TreeGetOptions& o, TreeGetResult& r, GetFailure* failure) {
   auto dest_fd = open_file(r.dest, O_PATH | O_DIRECTORY);
   if (!dest_fd) return failed(GetFailure::kWrite, dest_fd.status(), failure);
   Puller puller(url, o, dest_fd->get(), failure);
