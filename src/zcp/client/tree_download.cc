@@ -48,6 +48,11 @@ std::string tree_name(const Url& url) {
 
 namespace {
 
+// Headers and small files arrive together in one recv of this much and go
+// to disk with one pwrite each; bodies beyond it are spliced. 10,000 x 4 KiB:
+// measured below in docs/BENCHMARKS.md ("Trees both ways").
+constexpr size_t kTarReadAhead = 128 * 1024;
+
 // A first copy: nothing there to compare with, so the whole tree comes as
 // one tar stream (fewer requests than one GET per file).
 bool empty_or_missing(const std::string& dest) {
@@ -69,6 +74,7 @@ Status make_dest(const std::string& dest, GetFailure* failure) {
 Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
                    TreeGetResult& r, GetFailure* failure) {
   BodyReader body = client.body(head);
+  body.set_read_ahead(kTarReadAhead);  // the connection ends with this body
   auto engine = make_recv_engine(opts.engine);
   if (!engine) return fail_as(GetFailure::kUsage, engine.status(), failure);
   ExtractOptions eo = opts.extract;

@@ -109,6 +109,7 @@ Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
   }
   BodyReader body(job.client.get(), job.chunked ? Framing::kChunked : Framing::kLength, job.length,
                   std::move(job.body_prefix));
+  body.set_read_ahead(128 * 1024);  // the connection closes after this body (as get -r's)
   auto engine = make_recv_engine(EngineSpec{"splice", 0});
   ExtractOptions eo = extract_options(cfg.upload, *path);
   eo.file_done = [&out](const std::string&, uint64_t n) {

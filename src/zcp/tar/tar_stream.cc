@@ -44,8 +44,23 @@ struct OpenedEntry {
 // Opens `path` for reading when it is (or a symlink beneath the root leads
 // to) a directory or a regular file. Probes with O_PATH first: opening a
 // FIFO would block and opening a device may have side effects.
-Result<OpenedEntry> open_entry(int root_fd, const std::string& path) {
+Result<OpenedEntry> open_entry(int root_fd, const std::string& path, bool regular_hint) {
   OpenedEntry entry;
+  if (regular_hint) {
+    // readdir said "regular file": open it at once (3 calls instead of 6,
+    // ~0.05 s per 10,000 files). O_NONBLOCK still guards against a FIFO
+    // swapped in since, and fstat decides.
+    auto fd = open_beneath(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (!fd) {
+      if (skippable(fd.status())) return entry;
+      return std::move(fd).take_status();
+    }
+    if (::fstat(fd->get(), &entry.st) != 0) return Status::from_errno("fstat").at(path);
+    if (!S_ISREG(entry.st.st_mode)) return entry;
+    if (::fcntl(fd->get(), F_SETFL, 0) != 0) return Status::from_errno("fcntl").at(path);
+    entry.fd = std::move(*fd);
+    return entry;
+  }
   auto probe = open_beneath(root_fd, path, O_PATH);
   if (!probe) {
     if (skippable(probe.status())) return entry;
@@ -79,11 +94,18 @@ bool special_type(unsigned char d_type) {
 
 // The names in directory `dir` (consumed), sorted bytewise so the archive
 // is the same each time. Dotfiles and obvious special files are left out.
-Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const std::string& path) {
+// A name and what readdir said it is (DT_UNKNOWN on some file systems).
+struct Name {
+  std::string name;
+  unsigned char type = DT_UNKNOWN;
+  bool operator<(const Name& o) const { return name < o.name; }
+};
+
+Result<std::vector<Name>> read_names(UniqueFd dir, bool dotfiles, const std::string& path) {
   DIR* stream = ::fdopendir(dir.get());
   if (stream == nullptr) return Status::from_errno("fdopendir").at(path);
   dir.release();  // closedir closes it
-  std::vector<std::string> names;
+  std::vector<Name> names;
   int err = 0;
   for (;;) {
     errno = 0;
@@ -95,7 +117,7 @@ Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const s
     std::string_view name = e->d_name;
     if (name == "." || name == ".." || (name[0] == '.' && !dotfiles)) continue;
     if (special_type(e->d_type)) continue;
-    names.emplace_back(name);
+    names.push_back({std::string(name), e->d_type});
   }
   ::closedir(stream);
   if (err != 0) return Status::from_errno("readdir", err).at(path);
@@ -132,7 +154,7 @@ Result<std::string> normalize_prefix(std::string prefix) {
 struct Level {
   std::string path_prefix;    // beneath the root fd: "" or "docs/sub/"
   std::string member_prefix;  // in the archive: "" or "docs/sub/"
-  std::vector<std::string> names;
+  std::vector<Name> names;
   size_t next = 0;
   dev_t dev = 0;  // identity, to spot a symlink back to an ancestor
   ino_t ino = 0;
@@ -149,7 +171,7 @@ class TarSource final : public BodySource {
  private:
   Result<Level> enter(UniqueFd dir, const struct stat& st, const std::string& path,
                       const std::string& member) const;
-  Result<bool> visit(const std::string& name, std::deque<Segment>& out);
+  Result<bool> visit(const std::string& name, unsigned char type, std::deque<Segment>& out);
   bool on_stack(const struct stat& st) const;
   Status start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix);
   Result<bool> add_link(const std::string& path, const std::string& relative,
@@ -201,7 +223,7 @@ Result<Level> TarSource::enter(UniqueFd dir, const struct stat& st, const std::s
 }
 
 // Appends one entry's segments; false when it has none (skipped).
-Result<bool> TarSource::visit(const std::string& name, std::deque<Segment>& out) {
+Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::deque<Segment>& out) {
   std::string path = stack_.back().path_prefix + name;
   std::string member = stack_.back().member_prefix + name;
   const std::string relative = path.substr(top_.size());
@@ -211,7 +233,8 @@ Result<bool> TarSource::visit(const std::string& name, std::deque<Segment>& out)
       return add_link(path, relative, member, lst, out);
     }
   }
-  auto opened = open_entry(root_.get(), path);
+  // DT_REG is never a symlink: the direct open's O_NOFOLLOW loses nothing.
+  auto opened = open_entry(root_.get(), path, type == DT_REG);
   if (!opened) return std::move(opened).take_status();
   if (!opened->fd) return false;
   const struct stat& st = opened->st;
@@ -267,7 +290,7 @@ Status TarSource::start_only(UniqueFd dir, const struct stat& st, const std::str
   Level level;
   level.path_prefix = top_ + parent;
   level.member_prefix = member_prefix + parent;
-  level.names.push_back(only.substr(slash == std::string::npos ? 0 : slash + 1));
+  level.names.push_back({only.substr(slash == std::string::npos ? 0 : slash + 1), DT_UNKNOWN});
   level.dev = st.st_dev;
   level.ino = st.st_ino;
   dir.reset();
@@ -322,8 +345,8 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
       stack_.pop_back();
       continue;
     }
-    std::string name = std::move(top.names[top.next++]);
-    auto added = visit(name, out);  // may push onto stack_: `top` is stale after
+    Name entry = std::move(top.names[top.next++]);
+    auto added = visit(entry.name, entry.type, out);  // may push onto stack_: `top` is stale after
     if (!added) return std::move(added).take_status();
     if (*added) return true;
   }
