@@ -97,4 +97,26 @@ for c in traversal absolute link-then-write huge truncated; do
 done
 [ -L "$SCRATCH/root/t/evil" ] && fail "upload: a link out was made"
 [ -e "$SCRATCH/escape" ] && fail "upload: ../ escaped the root"
+
+# An incremental pull never writes through a symlink planted under a
+# temporary name, nor through one planted in DEST's directories.
+mkdir -p "$SCRATCH/psrc/sub" "$SCRATCH/pdest/sub"
+echo real >"$SCRATCH/psrc/f"
+echo real2 >"$SCRATCH/psrc/sub/g"
+echo old >"$SCRATCH/pdest/other"
+echo victim >"$OUT/victim"
+ln -s "$OUT/victim" "$SCRATCH/pdest/f.part"
+stop_going
+start_server "$SCRATCH/psrc"
+keep_going
+expect_exit 0 "$ZCP" get -r -q "$URL" "$SCRATCH/pdest"
+[ "$(cat "$OUT/victim")" = victim ] || fail "wrote through a planted f.part"
+[ "$(cat "$SCRATCH/pdest/f")" = real ] || fail "f not fetched"
+rm "$OUT/victim"
+untouched "planted .part"
+rm -rf "$SCRATCH/pdest/sub" && ln -s "$OUT" "$SCRATCH/pdest/sub"
+code=0
+"$ZCP" get -r -q "$URL" "$SCRATCH/pdest" 2>"$SCRATCH/err" || code=$?
+[ -L "$SCRATCH/pdest/sub" ] && [ "$code" = 0 ] && fail "wrote into a planted directory link"
+untouched "planted directory link"
 finish_cases
