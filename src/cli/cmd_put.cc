@@ -196,7 +196,7 @@ int run_tree(const PutFlags& f) {
                                   {"dry_run", f.dry_run}, {"seconds", r->seconds},
                                   {"bytes_per_second", rate}}));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp put: {} -> {}: {}{} {} sent, {} skipped, {} deleted, {} in {:.2f} s ({}/s)\n",
+    fmt::print(stderr, "zcp put: {} -> {}/: {}{} {} sent, {} skipped, {} deleted, {} in {:.2f} s ({}/s)\n",
                shown(dir), shown(url->to_string()), f.dry_run ? "dry run: would be " : "",
                r->files + r->symlinks, r->files + r->symlinks == 1 ? "file" : "files", r->skipped,
                r->deleted, human_bytes(static_cast<double>(r->bytes)), r->seconds, human_bytes(rate));

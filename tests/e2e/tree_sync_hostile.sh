@@ -98,6 +98,18 @@ done
 [ -L "$SCRATCH/root/t/evil" ] && fail "upload: a link out was made"
 [ -e "$SCRATCH/escape" ] && fail "upload: ../ escaped the root"
 
+# --max-upload bounds a whole tree: the member that passes it is refused (413).
+mkdir -p "$SCRATCH/limited" "$SCRATCH/bigtree"
+head -c 800 /dev/urandom >"$SCRATCH/bigtree/a"
+head -c 800 /dev/urandom >"$SCRATCH/bigtree/b"
+stop_going
+start_server --upload --max-upload 1000 "$SCRATCH/limited"
+keep_going
+expect_exit 22 "$ZCP" put -r -q "$SCRATCH/bigtree" "$URL"
+expect_stderr "413"
+[ -f "$SCRATCH/limited/bigtree/a" ] && [ ! -e "$SCRATCH/limited/bigtree/b" ] || fail "max-upload: want a stored, b refused: $(ls "$SCRATCH/limited/bigtree")"
+no_part "$SCRATCH/limited" "max-upload"
+
 # An incremental pull never writes through a symlink planted under a
 # temporary name, nor through one planted in DEST's directories.
 mkdir -p "$SCRATCH/psrc/sub" "$SCRATCH/pdest/sub"

@@ -44,6 +44,9 @@ std::optional<Response> check(const TreePutJob& job, const UploadConfig& cfg) {
     }
   }
   if (!job.chunked && job.length == 0) return refuse(411, "a tree PUT needs a body (chunked or Content-Length)");
+  if (cfg.max_bytes > 0 && !job.chunked && job.length > cfg.max_bytes + (1 << 20)) {
+    return refuse(413, fmt::format("more than {} bytes", cfg.max_bytes));  // headers allowed for
+  }
   return std::nullopt;
 }
 
@@ -73,6 +76,7 @@ ExtractOptions extract_options(const UploadConfig& cfg, const RequestPath& path)
   o.deletions = query_param(path.query, "delete") == "1";
   o.fsync = query_param(path.query, "fsync") == "1";
   o.dotfiles = cfg.dotfiles;
+  o.max_bytes = cfg.max_bytes;  // --max-upload bounds the whole tree
   return o;
 }
 
@@ -123,6 +127,7 @@ Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
     int status = stats.status().code() == Code::kInvalid ? 400 : 500;
     if (err == ENOSPC || err == EDQUOT) status = 507;
     if (stats.status().code() == Code::kPeerClosed) status = 400;
+    if (stats.status().code() == Code::kUnsupported) status = 413;
     out.response = refuse(status, stats.status().to_string() + "; " + counts);
   } else {
     out.response = text_response(200, "text/plain; charset=utf-8",

@@ -226,6 +226,9 @@ Status Extractor::extract(const TarMember& m) {
 Status Extractor::extract_file(const TarMember& m, const std::vector<std::string>& parts) {
   const std::string path = join_components(parts, parts.size());
   if (parts.empty()) return Status(Code::kInvalid, "tar member", "names DEST itself").at(m.name);
+  if (options_.max_bytes > 0 && m.size > options_.max_bytes - std::min(stats_.bytes, options_.max_bytes)) {
+    return Status(Code::kUnsupported, "tar member", "over the size limit").at(path);
+  }
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
   const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits

@@ -32,6 +32,7 @@ struct ExtractOptions {
   bool deletions = false;  // honour ZCP.delete members (else they are skipped)
   bool fsync = false;      // each file flushed before its rename
   bool dotfiles = true;    // false: members with a component starting with '.' are skipped
+  uint64_t max_bytes = 0;  // file bytes in all (serve --max-upload); 0: no limit
 };
 
 // The mode a file or directory archived with `archive_mode` is given.
