@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <thread>
 
 #include "zcp/base/temp_name.h"
 #include "zcp/client/refusal.h"
@@ -331,8 +333,15 @@ Result<std::string> local_sha(int dest_fd, const ManifestEntry& e) {
 
 Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const TreeGetOptions& o,
                            GetFailure* failure, const ResponseHead& head) {
+  // DEST is scanned on a second thread while the manifest arrives: the
+  // two walks (server's and ours) overlap instead of adding up.
+  auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
+  std::optional<Result<ManifestIndex>> scanned;
+  std::thread scanner;
+  if (dest_fd) scanner = std::thread([&] { scanned.emplace(scan_local_tree(dest, true)); });
   BodyReader body = client.body(head);
   auto source = read_manifest(body);
+  if (scanner.joinable()) scanner.join();
   if (!source) return failed(classify_failure(source.status()), source.status(), failure);
   std::string rest;
   while (!body.done()) {  // the chunked trailer, so the connection can carry the GETs
@@ -341,11 +350,9 @@ Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const Tr
     if (!n || *n == 0) break;
   }
   ManifestIndex local;
-  auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
-  if (dest_fd) {
-    auto scanned = scan_local_tree(dest, true);
-    if (!scanned) return failed(GetFailure::kWrite, scanned.status(), failure);
-    local = std::move(*scanned);
+  if (scanned) {
+    if (!*scanned) return failed(GetFailure::kWrite, scanned->status(), failure);
+    local = std::move(**scanned);
   }
   ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
     if (source_side) {
