@@ -4,6 +4,7 @@
 #   1. the experiment: zcp bench, 4 GiB x 20 runs, default engines (+ plot)
 #   2. zcp serve vs nginx: wrk, slowloris, RSS (bench/serve_load.sh)
 #   3. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
+#   4. trees: zcp get -r vs rsync daemon and rsync -a (bench/tree_sync.sh, ~5 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results/$(date +%Y%m%d-%H%M%S)
@@ -29,6 +30,10 @@ PY
 if [ -x bench/serve_load.sh ]; then
   echo "== bench/serve_load.sh" >&2
   bench/serve_load.sh -o "$out/serve" ${SERVE_LOAD_ARGS:-} | tee "$out/serve.md"
+fi
+if [ -x bench/tree_sync.sh ]; then
+  echo "== bench/tree_sync.sh" >&2
+  bench/tree_sync.sh ${TREE_SYNC_ARGS:-} | tee "$out/tree_sync.md"
 fi
 if [ "$(id -u)" = 0 ]; then
   echo "== bench/fanout.sh" >&2

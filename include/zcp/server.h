@@ -52,6 +52,7 @@ class Worker;
 class MimeTypes;
 class DigestCache;
 class RelayPool;
+class TreePutPool;
 struct ConnectionConfig;
 
 class Server {
@@ -77,6 +78,7 @@ class Server {
   UniqueFd root_;
   std::unique_ptr<MimeTypes> mime_;
   std::unique_ptr<DigestCache> digests_;
+  std::unique_ptr<TreePutPool> tree_puts_;  // --upload: PUT DIR/?format=tar; outlives the workers
   std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
   std::unique_ptr<ConnectionConfig> conn_config_;
   SocketAddress address_;

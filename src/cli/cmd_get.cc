@@ -16,11 +16,9 @@
 #include "cli/progress.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
-#include "zcp/client/refusal.h"
+#include "zcp/client/tree_download.h"
 #include "zcp/downloader.h"
-#include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
-#include "zcp/tar/tar_extract.h"
 
 namespace zcp::cli {
 namespace {
@@ -31,6 +29,7 @@ struct GetFlags {
   bool resume = false, fsync = false, verify = false, recursive = false;
   bool quiet = false, progress = false, json = false;
   bool preserve = false, no_preserve = false;  // -r: tar's -p / --no-same-permissions
+  bool checksum = false, delete_extra = false, dry_run = false;  // -r: rsync's -c, --delete, -n
   int streams = 0;
   std::string engine = "splice";
   std::string raw;
@@ -156,6 +155,25 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
   }
 }
 
+// -r's summary: files, bytes, seconds, rate; the same numbers in --json.
+void print_tree_summary(const GetFlags& f, const std::string& url, const TreeGetResult& r) {
+  double rate = r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds : 0;
+  if (f.json) {
+    nlohmann::json j = {{"url", url},         {"dest", r.dest},       {"files", r.files},
+                        {"directories", r.directories},               {"bytes", r.bytes},
+                        {"symlinks", r.symlinks}, {"skipped", r.skipped}, {"deleted", r.deleted},
+                        {"incremental", r.incremental}, {"dry_run", f.dry_run},
+                        {"seconds", r.seconds}, {"bytes_per_second", rate}};
+    fmt::print("{}\n", json_line(j));
+  } else if (!f.quiet) {
+    fmt::print(stderr, "zcp get: {} -> {}: {}{} {} sent, {} skipped, {} deleted, {} {}, {} in {:.2f} s ({}/s)\n",
+               shown(url), shown(r.dest), f.dry_run ? "dry run: would be " : "",
+               r.files + r.symlinks, r.files + r.symlinks == 1 ? "file" : "files", r.skipped,
+               r.deleted, r.directories, r.directories == 1 ? "directory" : "directories",
+               human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate));
+  }
+}
+
 GetOptions base_options(const GetFlags& f, ProgressLine& line) {
   GetOptions o;
   o.resume = f.resume;
@@ -225,21 +243,8 @@ ExtractOptions extract_options(const GetFlags& f) {
   return o;
 }
 
-// -r of a URL the server has no directory for: is it a file? (HEAD without
-// the trailing slash answers 200 with no listing.)
-bool names_a_file(const Url& url, const GetFlags& f) {
-  Url plain = url;
-  plain.target = url.target.substr(0, url.target.find('?'));
-  while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
-  auto c = HttpClient::connect(plain, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
-  if (!c || !c->send_head("HEAD", plain.target, {})) return false;
-  auto head = c->read_head(true);
-  if (!head || head->status != 200) return false;
-  auto type = head->header("Content-Type");
-  return !type || type->find("text/html") == std::string_view::npos;
-}
-
-// -r: the whole tree as zcp serve's tar stream, file bodies spliced to disk.
+// -r: the whole tree (client/tree_download.h); the CLI keeps the flags,
+// the progress line and the messages.
 int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std::string& dest_arg) {
   if (urls.size() != 1) {
     fmt::print(stderr, "zcp get: -r takes one directory URL\n");
@@ -250,53 +255,32 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
     fmt::print(stderr, "zcp get: {}\n", shown(url.status()));
     return kExitBadUrl;
   }
-  // The directory's own name ("/a/photos/" -> "photos") is the default DEST.
-  std::string path = url->target.substr(0, url->target.find('?'));
-  if (path.back() != '/') path += '/';
-  std::string name = Url{url->host, url->port, path.substr(0, path.size() - 1)}.file_name();
-  std::string dest = !dest_arg.empty() ? dest_arg : (name.empty() ? "." : name);
-  Url tar_url = *url;
-  tar_url.target = path + "?format=tar";
+  TreeGetOptions o;
+  o.dest = dest_arg;
+  o.engine = *parse_engine_spec(f.engine);
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
+  o.extract = extract_options(f);
+  o.checksum = f.checksum;
+  o.delete_extra = f.delete_extra;
+  o.dry_run = f.dry_run;
+  o.fsync = f.fsync;
+  if (f.dry_run) {
+    o.listed = [&f](char what, const std::string& path) {
+      if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "get", shown(path));
+    };
+  }
+  const std::string name = tree_name(*url);
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
-  ProgressLine line(name.empty() ? dest : name, draw);  // the tree's name, not the tar URL
-  auto start = std::chrono::steady_clock::now();
-  auto client = HttpClient::connect(tar_url, std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000)));
-  if (!client) return fail(line, tar_url.to_string(), client.status(), GetFailure::kConnect);
-  if (Status st = client->send_head("GET", tar_url.target, {}); !st) {
-    return fail(line, tar_url.to_string(), st, GetFailure::kConnect);
-  }
-  auto head = client->read_head();
-  if (!head) return fail(line, tar_url.to_string(), head.status(), classify_failure(head.status()));
-  if (head->status != 200) {
-    std::string why = refusal(*client, *head);
-    if (head->status == 404 && names_a_file(*url, f)) {
-      why = "not a directory: the URL names a file (drop -r to download it)";
-    }
-    return fail(line, url->to_string(), Status::invalid(why), GetFailure::kHttp);
-  }
-  // Only now, with the server's tree on its way, does DEST come to be: a
-  // refused -r leaves no empty directory behind.
-  std::error_code ec;
-  std::filesystem::create_directories(dest, ec);
-  if (ec || !std::filesystem::is_directory(dest)) {
-    fmt::print(stderr, "zcp get: cannot create directory {}: {}\n", shown(dest), ec.message());
-    return kExitWrite;
-  }
-  BodyReader body = client->body(*head);
-  auto engine = make_recv_engine(*parse_engine_spec(f.engine));
-  auto stats = extract_tar(body, dest, **engine, [&line](uint64_t n) { line.update(n, 0); },
-                           extract_options(f));
-  if (!stats) return fail(line, tar_url.to_string(), stats.status(), classify_failure(stats.status()));
+  // The tree's name, not the ?format=tar URL; the name is the server's text.
+  ProgressLine line(shown(name.empty() ? (dest_arg.empty() ? "." : dest_arg) : name), draw);
+  o.progress = [&line](const TreeProgress& p) {
+    line.update_files(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
+  };
+  GetFailure failure = GetFailure::kNone;
+  auto r = download_tree(*url, o, &failure);
+  if (!r) return fail(line, url->to_string(), r.status(), failure);
   line.finish();
-  GetResult r;
-  r.dest = dest;
-  r.bytes = r.size = stats->bytes;
-  r.seconds = seconds_since(start);
-  print_summary(f, url->to_string(), r);
-  if (!f.quiet && !f.json) {
-    fmt::print(stderr, "zcp get: {} {}, {} {}\n", stats->files, stats->files == 1 ? "file" : "files",
-               stats->directories, stats->directories == 1 ? "directory" : "directories");
-  }
+  print_tree_summary(f, url->to_string(), *r);
   return kExitOk;
 }
 
@@ -363,7 +347,8 @@ Runner add_get_command(CLI::App& app) {
       "Examples: zcp get http://127.0.0.1:8080/big.iso\n"
       "          zcp get -c http://127.0.0.1:8080/big.iso /data/     (resume into /data/big.iso)\n"
       "          zcp get -j 4 --verify http://host:8080/big.iso\n"
-      "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
+      "          zcp get -r http://127.0.0.1:8080/photos/ ./photos     (again: only what changed)\n"
+      "          zcp get -r --delete --checksum http://host:8080/photos/ ./photos\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
@@ -376,13 +361,22 @@ Runner add_get_command(CLI::App& app) {
                   "split one file into N ranges on N connections (0: one per CPU, 2 to 4, for files >= 256 MiB)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
-  cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");
+  cmd->add_flag("-r,--recursive", f->recursive,
+                "fetch a whole directory from zcp serve: the first copy as one tar stream,\n"
+                "later runs only the files whose size or mtime differ (rsync's quick check);\n"
+                "mtimes, permissions and symlinks inside the tree are kept");
   cmd->add_flag("-p,--preserve-permissions", f->preserve,
                 "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"
                 "ignore the umask, as tar -p; the default for root, as with tar");
   cmd->add_flag("--no-preserve-permissions", f->no_preserve,
                 "-r: apply the umask and drop setuid/setgid/sticky even as root\n"
                 "(tar's --no-same-permissions)");
+  cmd->add_flag("--checksum", f->checksum,
+                "-r: compare files by sha-256 (the server's digests) instead of size and mtime");
+  cmd->add_flag("--delete", f->delete_extra,
+                "-r: remove files in DEST the server no longer has (never outside DEST;\n"
+                "DEST's dotfiles are kept)");
+  cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be fetched or deleted, change nothing");
   cmd->add_flag("--verify", f->verify, "check sha-256 against the server's Repr-Digest");
   cmd->add_flag("--fsync", f->fsync, "flush to disk before the final rename");
   cmd->add_option("--engine", f->engine, "receive engine: splice or copy[:SIZE]")->capture_default_str();

@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "zcp/client/tree_upload.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/send_engine.h"
 #include "zcp/uploader.h"
@@ -21,6 +24,7 @@ struct PutFlags {
   std::vector<std::string> urls;
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
+  bool recursive = false, checksum = false, delete_extra = false, dry_run = false, fsync = false;
 };
 
 // A failed host's exit code: unreachable or lost 7, refused with a status 22.
@@ -129,6 +133,7 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
     fmt::print("{}\n", json_line({{"file", f.file},
                                   {"url", url.to_string()},
                                   {"status", r->status},
+                                  {"files", 1},
                                   {"bytes", r->bytes},
                                   {"seconds", r->seconds},
                                   {"bytes_per_second", rate}}));
@@ -140,8 +145,71 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   return kExitOk;
 }
 
+// put -r DIR URL: the tree as one tar stream of what differs (tree_upload.h).
+// A URL ending in '/' receives DIR under its own name, as a file would.
+int run_tree(const PutFlags& f) {
+  if (f.urls.size() != 1) {
+    fmt::print(stderr, "zcp put: -r takes one DIR and one URL\n");
+    return kExitUsage;
+  }
+  auto url = parse_url(f.urls[0]);
+  if (!url) {
+    fmt::print(stderr, "zcp put: {}\n", shown(url.status()));
+    return kExitBadUrl;
+  }
+  std::string dir = f.file;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (url->target.back() == '/') {
+    std::string base = dir.substr(dir.rfind('/') + 1);
+    if (base != "." && base != ".." && !base.empty()) *url = url->child(base);
+  }
+  TreeGetOptions o;
+  o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
+  o.checksum = f.checksum;
+  o.delete_extra = f.delete_extra;
+  o.dry_run = f.dry_run;
+  o.fsync = f.fsync;
+  o.token = f.token;
+  if (f.dry_run) {
+    o.listed = [&f](char what, const std::string& path) {
+      if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "put", shown(path));
+    };
+  }
+  bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
+  ProgressLine line(shown(dir), draw);
+  o.progress = [&line](const TreeProgress& p) {
+    line.update_files(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
+  };
+  GetFailure failure = GetFailure::kNone;
+  auto r = upload_tree(dir, *url, o, &failure);
+  line.finish();
+  if (!r) {
+    fmt::print(stderr, "zcp put: {} -> {}: {}\n", shown(dir), shown(url->to_string()), shown(r.status()));
+    return transfer_exit_code(failure);
+  }
+  double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
+  if (f.json) {
+    fmt::print("{}\n", json_line({{"dir", dir}, {"url", url->to_string()}, {"files", r->files},
+                                  {"symlinks", r->symlinks}, {"skipped", r->skipped},
+                                  {"deleted", r->deleted}, {"bytes", r->bytes},
+                                  {"dry_run", f.dry_run}, {"seconds", r->seconds},
+                                  {"bytes_per_second", rate}}));
+  } else if (!f.quiet) {
+    fmt::print(stderr, "zcp put: {} -> {}/: {}{} {} sent, {} skipped, {} deleted, {} in {:.2f} s ({}/s)\n",
+               shown(dir), shown(url->to_string()), f.dry_run ? "dry run: would be " : "",
+               r->files + r->symlinks, r->files + r->symlinks == 1 ? "file" : "files", r->skipped,
+               r->deleted, human_bytes(static_cast<double>(r->bytes)), r->seconds, human_bytes(rate));
+  }
+  return kExitOk;
+}
+
 int run(const PutFlags& f) {
   ::signal(SIGPIPE, SIG_IGN);
+  if (f.recursive) return run_tree(f);
+  if (std::error_code ec; std::filesystem::is_directory(f.file, ec)) {
+    fmt::print(stderr, "zcp put: {} is a directory (put -r sends a tree)\n", shown(f.file));
+    return kExitUsage;
+  }
   if (f.urls.size() > kMaxChainHosts) {
     fmt::print(stderr, "zcp put: at most {} URLs in one chain\n", kMaxChainHosts);
     return kExitUsage;
@@ -183,14 +251,23 @@ Runner add_put_command(CLI::App& app) {
       "with splice and tee, so N hosts take about as long as one. A host that cannot be\n"
       "reached is skipped; one line per host says what became of it.\n\n"
       "Examples: zcp put big.iso http://10.0.0.2:8080/isos/ --token s3cret\n"
-      "          zcp put model.bin http://h1:8080/m/ http://h2:8080/m/ http://h3:8080/m/\n\n"
+      "          zcp put model.bin http://h1:8080/m/ http://h2:8080/m/ http://h3:8080/m/\n"
+      "          zcp put -r photos http://10.0.0.2:8080/backup/   (-> /backup/photos/, again: only changes)\n\n"
       "Exit codes: 0 ok (every host), 2 bad command line, 3 bad URL, 7 connection failed\n"
       "or lost, 8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...);\n"
       "with several hosts, the code of the first that failed.");
-  cmd->add_option("FILE", f->file, "file to upload")->required()->check(CLI::ExistingFile);
+  cmd->add_option("FILE", f->file, "file to upload (with -r: a directory)")->required()->check(CLI::ExistingPath);
   cmd->add_option("URL", f->urls, "http://host:port/path; several: a relay chain, in this order")
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
+  cmd->add_flag("-r,--recursive", f->recursive,
+                "FILE is a directory: send it as one tar stream, only the files whose size\n"
+                "or mtime differ from the server's copy (rsync's quick check); mtimes,\n"
+                "permissions and symlinks inside the tree are kept");
+  cmd->add_flag("--checksum", f->checksum, "-r: compare by sha-256 instead of size and mtime");
+  cmd->add_flag("--delete", f->delete_extra, "-r: remove files on the server that DIR no longer has");
+  cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be sent or deleted, change nothing");
+  cmd->add_flag("--fsync", f->fsync, "-r: the server flushes each file before its rename");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")
       ->capture_default_str();
   cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")

@@ -23,6 +23,6 @@ for u in "a.bin" "a.bin/"; do
 done
 
 expect_exit 0 "$ZCP" get -r "${URL}one/"
-expect_stderr "2 files, 1 directory"
+expect_stderr "2 files sent, 0 skipped, 0 deleted, 1 directory"
 cmp -s one/only.txt "$SCRATCH/root/one/only.txt" || fail "tree not fetched"
 echo "ok"

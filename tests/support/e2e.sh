@@ -163,3 +163,73 @@ stop_going() {
     exit 1
   }
 }
+
+# make_sync_tree DIR: make_tree plus what a sync must keep: names with a
+# newline, a leading dash, 255 bytes; an empty directory; symlinks inside
+# the tree (kept as links) and out of it (left out); odd modes; old mtimes.
+make_sync_tree() {
+  local d=$1
+  make_tree "$d"
+  local n255
+  n255=$(printf 'x%.0s' $(seq 255))
+  printf 'nl\n' >"$d/new
+line.txt"
+  echo dash >"$d/-leading-dash"
+  echo "--" >"$d/sub/--help"
+  echo 255 >"$d/$n255"
+  mkdir -p "$d/empty2/inner"
+  ln -s sub/hello.txt "$d/link-in"
+  ln -s ../big.bin "$d/sub/link-up"
+  ln -s sub "$d/link-dir"
+  ln -s /etc/passwd "$d/link-out"
+  ln -s ../../outside "$d/sub/link-escape"
+  chmod 0640 "$d/-leading-dash"
+  chmod 0700 "$d/empty2"
+  touch -h -d '2001-02-03 04:05:06' "$d/link-in" "$d/big.bin" "$d/sub/hello.txt"
+}
+
+# tree_listing DIR: one line per entry beneath DIR (type, mode, size,
+# mtime, link target, path), sorted, with links leaving the tree left out:
+# what two trees must share after a sync.
+tree_listing() {
+  $PY - "$1" <<'PYEOF'
+import os, stat, sys
+top = sys.argv[1]
+out = []
+for root, dirs, files in os.walk(top):
+    for name in sorted(dirs + files):
+        p = os.path.join(root, name)
+        rel = os.path.relpath(p, top)
+        if any(part.startswith(".") for part in rel.split("/")):
+            continue
+        st = os.lstat(p)
+        if stat.S_ISLNK(st.st_mode):
+            t = os.readlink(p)
+            depth = rel.count("/")
+            ok = not t.startswith("/")
+            for part in t.split("/"):
+                if part == "..":
+                    depth -= 1
+                    ok = ok and depth >= 0
+                elif part not in ("", "."):
+                    depth += 1
+            if ok:
+                out.append(repr(("l", rel, t)))
+        elif stat.S_ISDIR(st.st_mode):
+            out.append(repr(("d", rel, oct(st.st_mode & 0o7777), int(st.st_mtime))))
+        else:
+            out.append(repr(("f", rel, oct(st.st_mode & 0o7777), st.st_size, int(st.st_mtime))))
+for line in sorted(out):
+    print(line)
+PYEOF
+}
+
+# same_tree A B: A's and B's listings and file contents agree.
+same_tree() {
+  diff <(tree_listing "$1") <(tree_listing "$2") >"$SCRATCH/tree.diff" ||
+    fail "trees differ: $(head -c 3000 "$SCRATCH/tree.diff")"
+  diff -r --no-dereference "$1" "$2" >/dev/null 2>&1 ||
+    diff -r --no-dereference "$1" "$2" 2>&1 | grep -v 'link-out\|link-escape' | grep -q . &&
+    fail "contents differ: $(diff -r --no-dereference "$1" "$2" 2>&1 | head -20)"
+  return 0
+}

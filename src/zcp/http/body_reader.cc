@@ -183,6 +183,14 @@ Result<size_t> BodyReader::read(std::string& out, size_t n) {
   auto want = static_cast<size_t>(std::min<uint64_t>({*avail, n, kMaxRead}));
   if (want == 0) return size_t{0};
   size_t got = std::min(want, buffer_.size());
+  if (got == 0 && read_ahead_ > want) {
+    // One recv for many small pieces; chunk framing in it is parsed from buffer_.
+    size_t ahead = read_ahead_;
+    if (framing_ == Framing::kLength) ahead = static_cast<size_t>(std::min<uint64_t>(ahead, remaining_));
+    auto r = recv_append(fd_, buffer_, std::max(ahead, want));
+    if (!r) return std::move(r).take_status();
+    got = std::min(want, buffer_.size());
+  }
   if (got > 0) {
     out.append(buffer_, 0, got);
     buffer_.erase(0, got);

@@ -109,6 +109,7 @@ void Connection::handle_input() {
     r.close = true;  // a body, if any, was not read
     return start_response(std::move(r));
   }
+  if (cfg_.tree_put && is_tree_put(req)) return start_tree_put(req);
   if (req.method == "PUT") return start_upload(req);
   start_response(handle_request(req, cfg_.handler));
 }
@@ -183,6 +184,26 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   }
   in_.clear();  // anything after the body is dropped: the relay closes the connection
   log_pending_ = false;  // the relay logs the request
+  state_ = State::kClosed;
+}
+
+// kReadingHead -> kClosed: a tree PUT's thread (tree_put.h) takes the
+// socket, reads the tar stream and answers for itself.
+void Connection::start_tree_put(const HttpRequest& req) {
+  TreePutJob job = make_tree_put_job(req, std::move(in_));
+  in_.clear();
+  job.peer = peer_;
+  int fd = fd_.get();
+  job.client = std::move(fd_);
+  if (on_handoff) on_handoff(fd);
+  if (!cfg_.tree_put->start(job)) {  // full or stopping: the socket is still ours
+    fd_ = std::move(job.client);
+    Response r = error_response(503, "too many tree uploads at once");
+    r.close = true;
+    r.set("Retry-After", "1");
+    return start_response(std::move(r));
+  }
+  log_pending_ = false;  // the tree PUT's thread logs the request
   state_ = State::kClosed;
 }
 

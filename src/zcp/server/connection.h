@@ -26,6 +26,7 @@
 #include "zcp/send_engine.h"
 #include "zcp/server/put_handler.h"
 #include "zcp/server/relay.h"
+#include "zcp/server/tree_put.h"
 #include "zcp/server/request_handler.h"
 
 namespace zcp {
@@ -47,6 +48,7 @@ struct ConnectionConfig {
   std::string raw_file;  // raw mode: send this file on connect, then close
   UploadConfig upload;   // PUT
   RelayPool* relay = nullptr;  // --relay: PUTs naming further hosts; null: refused
+  TreePutPool* tree_put = nullptr;  // --upload: PUT DIR/?format=tar (tree_put.h)
 };
 
 class Connection {
@@ -80,6 +82,7 @@ class Connection {
   void start_raw();
   void start_upload(const HttpRequest& req);
   void start_relay(const HttpRequest& req, std::string_view forward);
+  void start_tree_put(const HttpRequest& req);
   void upload_step(Upload::Step step);
   bool send_bytes(const std::string& data, size_t& sent, bool more);
   bool write_file(Segment& seg, uint64_t& budget);

@@ -9,6 +9,7 @@
 #include "zcp/http/http_text.h"
 #include "zcp/http/validators.h"
 #include "zcp/server/dir_listing.h"
+#include "zcp/server/manifest.h"
 #include "zcp/server/path_resolve.h"
 #include "zcp/server/range.h"
 #include "zcp/tar/tar_stream.h"
@@ -47,6 +48,8 @@ std::string tar_disposition(const std::string& relative) {
 Response tar_response(const HttpRequest& req, const RequestPath& path, const HandlerConfig& cfg) {
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
+  opts.keep_links = query_param(path.query, "links") == "keep";  // tree sync (tree_manifest.h)
+  opts.only = query_param(path.query, "only");
   auto source = make_tar_source(cfg.root_fd, path.relative, opts);
   if (!source) return error_response(500, source.status().to_string());
   Response r;
@@ -67,6 +70,7 @@ Response directory_response(const HttpRequest& req, const RequestPath& path, int
                             const HandlerConfig& cfg) {
   if (path.relative != "." && !path.trailing_slash) return redirect_to_directory(path);
   if (query_param(path.query, "format") == "tar") return tar_response(req, path, cfg);
+  if (query_param(path.query, "format") == "manifest") return manifest_response(req, path, cfg);
   auto entries = list_directory(cfg.root_fd, dir_fd, cfg.dotfiles);
   if (!entries) return error_response(500, "cannot list directory");
   if (wants_json(req, path)) {

@@ -12,6 +12,7 @@
 #include "zcp/server/connection.h"
 #include "zcp/server/mime.h"
 #include "zcp/server/relay.h"
+#include "zcp/server/tree_put.h"
 #include "zcp/server/worker.h"
 
 namespace zcp {
@@ -55,6 +56,15 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.raw_file = s->config_.raw_file;
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
                s->root_.get()};
+  if (s->config_.upload) {
+    TreePutConfig tc;
+    tc.upload = cc.upload;
+    tc.timeout = s->config_.send_timeout;
+    tc.log = s->config_.log;
+    tc.log_json = s->config_.log_json;
+    s->tree_puts_ = std::make_unique<TreePutPool>(std::move(tc));
+    cc.tree_put = s->tree_puts_.get();
+  }
   if (s->config_.relay) {
     if (!s->config_.upload) return Status::invalid("--relay needs --upload (relays store a copy too)");
     RelayConfig rc;
@@ -143,7 +153,7 @@ Status Server::adopt_listener(int fd) {
 }
 
 Status Server::add_worker(UniqueFd listener) {
-  size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
+  size_t relays = (relays_ ? RelayConfig{}.max_relays : 0) + (tree_puts_ ? TreePutConfig{}.max_jobs : 0);
   Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
                         config_.drain_timeout};
   auto w = Worker::create(std::move(listener), *conn_config_, connections_, limits);
@@ -176,6 +186,7 @@ Status Server::run() {
   results[0] = workers_[0]->run();
   for (auto& t : threads) t.join();
   if (relays_) relays_->drain(Clock::now() + config_.drain_timeout);
+  if (tree_puts_) tree_puts_->drain(Clock::now() + config_.drain_timeout);
   for (auto& r : results) {
     if (!r) return r;
   }

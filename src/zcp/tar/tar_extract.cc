@@ -12,6 +12,7 @@
 #include "zcp/fd.h"
 #include "zcp/tar/tar_header.h"
 #include "zcp/tar/tar_parse.h"
+#include "zcp/tar/tree_manifest.h"
 
 namespace zcp {
 namespace {
@@ -70,6 +71,10 @@ class Extractor {
   Status extract_file(const TarMember& m, const std::vector<std::string>& parts);
   Status write_file(int fd, const TarMember& m, const std::string& path);
   Status extract_directory(const TarMember& m, const std::vector<std::string>& parts);
+  Status extract_symlink(const TarMember& m, const std::vector<std::string>& parts);
+  Status delete_entry(const std::vector<std::string>& parts);
+  Status rename_into_place(int parent, const std::string& temp, const std::string& name,
+                           const std::string& path);
   Result<int> open_parent(const std::vector<std::string>& parts);
   Result<UniqueFd> make_parents(const std::vector<std::string>& parts);
   Status finish_directories();
@@ -134,6 +139,8 @@ Result<bool> Extractor::next_member(TarMember& m) {
     if (pending.path) m.name = *pending.path;
     if (pending.size) m.size = *pending.size;
     if (pending.mtime) m.mtime = *pending.mtime;
+    if (pending.linkpath) m.linkname = *pending.linkpath;
+    m.zcp_delete = pending.zcp_delete;
     return true;
   }
 }
@@ -185,14 +192,29 @@ void Extractor::drain_rest() {
 // Skipped members' names are not checked: nothing is created for them, and
 // GNU tar names global pax headers after $TMPDIR, an absolute path.
 Status Extractor::extract(const TarMember& m) {
-  const TarKind kind = tar_kind(m);
+  TarKind kind = tar_kind(m);
+  if (kind == TarKind::kSymlink && !options_.symlinks) kind = TarKind::kSkip;
+  if (m.zcp_delete && !options_.deletions) kind = TarKind::kSkip;
   if (kind == TarKind::kSkip) {
     if (Status s = skip(m.size); !s) return s;
     return skip_padding(m.size);
   }
   auto parts = safe_components(m.name);
   if (!parts) return std::move(parts).take_status();
-  Status s = kind == TarKind::kFile ? extract_file(m, *parts) : extract_directory(m, *parts);
+  if (!options_.dotfiles && std::any_of(parts->begin(), parts->end(),
+                                        [](const std::string& p) { return p[0] == '.'; })) {
+    if (Status s = skip(m.size); !s) return s;  // the server would not serve it either
+    return skip_padding(m.size);
+  }
+  Status s;
+  if (m.zcp_delete) {
+    if (s = skip(m.size); s) s = skip_padding(m.size);
+    if (s) s = delete_entry(*parts);
+  } else if (kind == TarKind::kSymlink) {
+    s = extract_symlink(m, *parts);
+  } else {
+    s = kind == TarKind::kFile ? extract_file(m, *parts) : extract_directory(m, *parts);
+  }
   // "openat2 planted: leads outside" says more as the member's name.
   if (s.code() == Code::kInvalid) s.at(m.name);
   return s;
@@ -204,6 +226,9 @@ Status Extractor::extract(const TarMember& m) {
 Status Extractor::extract_file(const TarMember& m, const std::vector<std::string>& parts) {
   const std::string path = join_components(parts, parts.size());
   if (parts.empty()) return Status(Code::kInvalid, "tar member", "names DEST itself").at(m.name);
+  if (options_.max_bytes > 0 && m.size > options_.max_bytes - std::min(stats_.bytes, options_.max_bytes)) {
+    return Status(Code::kUnsupported, "tar member", "over the size limit").at(path);
+  }
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
   const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
@@ -212,16 +237,16 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   if (fd < 0) return Status::from_errno("open").at(part_name);
   UniqueFd file(fd);
   Status s = write_file(file.get(), m, path);
+  if (s && options_.fsync && ::fsync(file.get()) != 0) s = Status::from_errno("fsync").at(path);
   if (s) s = file.close().at(path + ".part");
-  if (s && ::renameat(*parent, part_name.c_str(), *parent, parts.back().c_str()) != 0) {
-    s = Status::from_errno("rename").at(path + ".part -> " + path);
-  }
+  if (s) s = rename_into_place(*parent, part_name, parts.back(), path);
   if (!s) {
     ::unlinkat(*parent, part_name.c_str(), 0);  // no resume for archives
     return s;
   }
   ++stats_.files;
   stats_.bytes += m.size;
+  if (options_.file_done) options_.file_done(path, m.size);
   return {};
 }
 
@@ -248,6 +273,13 @@ Status Extractor::extract_directory(const TarMember& m, const std::vector<std::s
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
   const std::string path = join_components(parts, parts.size());
+  struct stat st {};
+  if (options_.replace && ::fstatat(*parent, parts.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISDIR(st.st_mode)) {
+    // A file or link where the archive has a directory: the archive wins.
+    auto removed = remove_entry_at(*parent, parts.back(), path);
+    if (!removed) return std::move(removed).take_status();
+  }
   if (::mkdirat(*parent, parts.back().c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::from_errno("mkdir").at(path);
   }
@@ -258,6 +290,66 @@ Status Extractor::extract_directory(const TarMember& m, const std::vector<std::s
   parent_path_ = path;
   dirs_.push_back({path, extracted_mode(m.mode, options_), m.mtime, parts.size()});
   ++stats_.directories;
+  return {};
+}
+
+// renameat, and with `replace` a directory under the final name is
+// removed first (rename cannot put a file over a directory).
+Status Extractor::rename_into_place(int parent, const std::string& temp, const std::string& name,
+                                    const std::string& path) {
+  if (::renameat(parent, temp.c_str(), parent, name.c_str()) == 0) return {};
+  int err = errno;
+  if (options_.replace && (err == EISDIR || err == ENOTEMPTY || err == EEXIST)) {
+    auto removed = remove_entry_at(parent, name, path);
+    if (!removed) return std::move(removed).take_status();
+    if (::renameat(parent, temp.c_str(), parent, name.c_str()) == 0) return {};
+    err = errno;
+  }
+  return Status::from_errno("rename", err).at(path + ".part -> " + path);
+}
+
+// A link whose target stays inside DEST by its text alone; others are
+// skipped, as are links a plain tar carries (options_.symlinks off). Made
+// under the temporary name and renamed, like a file.
+Status Extractor::extract_symlink(const TarMember& m, const std::vector<std::string>& parts) {
+  if (Status s = skip(m.size); !s) return s;
+  if (Status s = skip_padding(m.size); !s) return s;
+  if (parts.empty()) return Status(Code::kInvalid, "tar member", "names DEST itself").at(m.name);
+  const std::string path = join_components(parts, parts.size());
+  if (!link_stays_inside(path, m.linkname)) return {};  // a link out is not extracted
+  auto parent = open_parent(parts);
+  if (!parent) return std::move(parent).take_status();
+  const std::string temp = part_name_for(parts.back());
+  ::unlinkat(*parent, temp.c_str(), 0);  // a leftover of an interrupted run
+  if (::symlinkat(m.linkname.c_str(), *parent, temp.c_str()) != 0) {
+    return Status::from_errno("symlink").at(path);
+  }
+  if (Status s = rename_into_place(*parent, temp, parts.back(), path); !s) {
+    ::unlinkat(*parent, temp.c_str(), 0);
+    return s;
+  }
+  const timespec times[2] = {{0, UTIME_OMIT}, m.mtime};
+  ::utimensat(*parent, parts.back().c_str(), times, AT_SYMLINK_NOFOLLOW);  // best effort, as tar
+  ++stats_.symlinks;
+  return {};
+}
+
+// ZCP.delete: the entry goes, whatever it is, never anything outside DEST
+// (its parent is opened beneath DEST; the entry itself is not followed).
+Status Extractor::delete_entry(const std::vector<std::string>& parts) {
+  if (parts.empty()) return Status(Code::kInvalid, "tar member", "deletes DEST itself");
+  const std::string path = join_components(parts, parts.size());
+  auto parent = open_beneath(dest_fd_, parts.size() == 1 ? "." : join_components(parts, parts.size() - 1),
+                             O_RDONLY | O_DIRECTORY);
+  if (!parent) {
+    if (parent.status().error_number() == ENOENT) return {};
+    return std::move(parent).take_status();
+  }
+  parent_fd_.reset();  // a cached parent may be what goes
+  parent_path_.clear();
+  auto removed = remove_entry_at(parent->get(), parts.back(), path);
+  if (!removed) return std::move(removed).take_status();
+  if (*removed > 0) ++stats_.deleted;
   return {};
 }
 
@@ -321,7 +413,13 @@ Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, Recv
                                  const ExtractOptions& options) {
   auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
   if (!dest_fd) return std::move(dest_fd).take_status();
-  Extractor extractor(body, dest_fd->get(), engine, progress, options);
+  return extract_tar_at(body, dest_fd->get(), engine, progress, options);
+}
+
+Result<ExtractStats> extract_tar_at(BodyReader& body, int dest_fd, RecvEngine& engine,
+                                    const std::function<void(uint64_t)>& progress,
+                                    const ExtractOptions& options) {
+  Extractor extractor(body, dest_fd, engine, progress, options);
   return extractor.run();
 }
 

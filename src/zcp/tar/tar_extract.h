@@ -23,6 +23,16 @@ namespace zcp {
 struct ExtractOptions {
   bool preserve_permissions = false;  // tar -p: the archived 07777 bits as they are
   uint32_t umask = 022;               // applied (with 07000 dropped) when not preserving
+  // Called after each file lands under its final name (relative path,
+  // bytes): progress counts files, a sync remembers what is done.
+  std::function<void(const std::string&, uint64_t)> file_done;
+  // zcp's sync (docs/DESIGN.md, "Tree sync"); all off for a plain tar:
+  bool symlinks = false;   // '2' members become links when their target stays inside DEST
+  bool replace = false;    // an entry of another type under the name is removed first
+  bool deletions = false;  // honour ZCP.delete members (else they are skipped)
+  bool fsync = false;      // each file flushed before its rename
+  bool dotfiles = true;    // false: members with a component starting with '.' are skipped
+  uint64_t max_bytes = 0;  // file bytes in all (serve --max-upload); 0: no limit
 };
 
 // The mode a file or directory archived with `archive_mode` is given.
@@ -32,6 +42,8 @@ struct ExtractStats {
   uint64_t files = 0;
   uint64_t directories = 0;
   uint64_t bytes = 0;  // file content bytes
+  uint64_t symlinks = 0;
+  uint64_t deleted = 0;  // ZCP.delete members that removed something
 };
 
 // DEST must exist and be a directory. Regular files, directories (modes
@@ -43,5 +55,9 @@ struct ExtractStats {
 Result<ExtractStats> extract_tar(BodyReader& body, const std::string& dest, RecvEngine& engine,
                                  const std::function<void(uint64_t)>& progress,
                                  const ExtractOptions& options = {});
+// The same into an open directory (borrowed; O_PATH is enough).
+Result<ExtractStats> extract_tar_at(BodyReader& body, int dest_fd, RecvEngine& engine,
+                                    const std::function<void(uint64_t)>& progress,
+                                    const ExtractOptions& options = {});
 
 }  // namespace zcp

@@ -99,6 +99,8 @@ std::string pax_records(const TarEntry& entry) {
     // bytes of a path that does not decode anyway.
     records += pax_record("path", entry.name);
   }
+  if (!entry.linkname.empty()) records += pax_record("linkpath", entry.linkname);
+  if (entry.zcp_delete) records += pax_record("ZCP.delete", "1");
   if (entry.size >= kNumLimit) records += pax_record("size", std::to_string(entry.size));
   if (entry.mtime < 0 || static_cast<uint64_t>(entry.mtime) >= kNumLimit) {
     records += pax_record("mtime", std::to_string(entry.mtime));

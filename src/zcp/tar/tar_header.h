@@ -18,6 +18,10 @@ struct TarEntry {
   uint32_t mode = 0;  // permission bits (st_mode & 07777)
   uint64_t size = 0;  // body bytes; 0 for a directory
   int64_t mtime = 0;  // seconds since the epoch
+  std::string linkname;  // '2' (symlink): its target, always as a pax linkpath
+  // zcp's sync: this member stands for "delete the path" (pax ZCP.delete=1),
+  // a zero-size '0' member that other tars extract as an empty file.
+  bool zcp_delete = false;
 };
 
 // The bytes that precede the entry's body: a multiple of 512.

@@ -45,6 +45,10 @@ bool apply_pax(std::string_view key, std::string_view value, TarOverrides& o) {
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), size);
     if (ec != std::errc() || end != value.data() + value.size()) return false;
     o.size = size;
+  } else if (key == "linkpath") {
+    o.linkpath = std::string(value);
+  } else if (key == "ZCP.delete") {
+    o.zcp_delete = value == "1";
   } else if (key == "mtime") {
     timespec t{};
     if (!parse_pax_time(value, t)) return false;
@@ -104,6 +108,7 @@ Result<TarMember> parse_tar_header(std::string_view block) {
     if (!prefix.empty()) m.name = prefix + "/" + m.name;
   }
   m.type = block[kTypeOff];
+  m.linkname = field_text(block, 157, 100);  // ustar linkname
   m.mode = static_cast<uint32_t>(mode) & 07777;
   m.size = static_cast<uint64_t>(size);
   m.mtime.tv_sec = static_cast<time_t>(mtime);
@@ -193,6 +198,8 @@ TarKind tar_kind(const TarMember& m) {
       return !m.name.empty() && m.name.back() == '/' ? TarKind::kDirectory : TarKind::kFile;
     case '5':
       return TarKind::kDirectory;
+    case '2':
+      return TarKind::kSymlink;
     default:  // links, devices, FIFOs, GNU extensions: not extracted
       return TarKind::kSkip;
   }

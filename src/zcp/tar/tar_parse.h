@@ -22,6 +22,8 @@ struct TarMember {
   uint32_t mode = 0;  // permission bits only (& 07777)
   uint64_t size = 0;  // body bytes
   timespec mtime{};
+  std::string linkname;     // '2': the target (pax linkpath, else ustar's field)
+  bool zcp_delete = false;  // pax ZCP.delete=1: remove the path (zcp sync)
 };
 
 // What 'x' (pax) and 'L' (GNU long name) headers say about the next member.
@@ -29,6 +31,8 @@ struct TarOverrides {
   std::optional<std::string> path;
   std::optional<uint64_t> size;
   std::optional<timespec> mtime;
+  std::optional<std::string> linkpath;
+  bool zcp_delete = false;
 };
 
 // A numeric header field (not empty): octal digits after optional spaces,
@@ -67,11 +71,12 @@ Result<std::vector<std::string>> safe_components(const std::string& name);
 // The first `n` components joined with '/'.
 std::string join_components(const std::vector<std::string>& parts, size_t n);
 
-enum class TarKind { kFile, kDirectory, kSkip };
+enum class TarKind { kFile, kDirectory, kSymlink, kSkip };
 
 // What the extractor makes of a member: regular ('0', '\0', '7') and
 // directory ('5', or a pre-POSIX name ending in '/') members are extracted;
-// links, devices, FIFOs and GNU extensions are skipped.
+// symlinks ('2') are kSymlink (the extractor decides), hard links, devices,
+// FIFOs and GNU extensions are skipped.
 TarKind tar_kind(const TarMember& m);
 
 }  // namespace zcp

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "zcp/tar/tar_header.h"
+#include "zcp/tar/tree_manifest.h"
 
 namespace zcp {
 namespace {
@@ -43,8 +44,23 @@ struct OpenedEntry {
 // Opens `path` for reading when it is (or a symlink beneath the root leads
 // to) a directory or a regular file. Probes with O_PATH first: opening a
 // FIFO would block and opening a device may have side effects.
-Result<OpenedEntry> open_entry(int root_fd, const std::string& path) {
+Result<OpenedEntry> open_entry(int root_fd, const std::string& path, bool regular_hint) {
   OpenedEntry entry;
+  if (regular_hint) {
+    // readdir said "regular file": open it at once (3 calls instead of 6,
+    // ~0.05 s per 10,000 files). O_NONBLOCK still guards against a FIFO
+    // swapped in since, and fstat decides.
+    auto fd = open_beneath(root_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+    if (!fd) {
+      if (skippable(fd.status())) return entry;
+      return std::move(fd).take_status();
+    }
+    if (::fstat(fd->get(), &entry.st) != 0) return Status::from_errno("fstat").at(path);
+    if (!S_ISREG(entry.st.st_mode)) return entry;
+    if (::fcntl(fd->get(), F_SETFL, 0) != 0) return Status::from_errno("fcntl").at(path);
+    entry.fd = std::move(*fd);
+    return entry;
+  }
   auto probe = open_beneath(root_fd, path, O_PATH);
   if (!probe) {
     if (skippable(probe.status())) return entry;
@@ -78,11 +94,18 @@ bool special_type(unsigned char d_type) {
 
 // The names in directory `dir` (consumed), sorted bytewise so the archive
 // is the same each time. Dotfiles and obvious special files are left out.
-Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const std::string& path) {
+// A name and what readdir said it is (DT_UNKNOWN on some file systems).
+struct Name {
+  std::string name;
+  unsigned char type = DT_UNKNOWN;
+  bool operator<(const Name& o) const { return name < o.name; }
+};
+
+Result<std::vector<Name>> read_names(UniqueFd dir, bool dotfiles, const std::string& path) {
   DIR* stream = ::fdopendir(dir.get());
   if (stream == nullptr) return Status::from_errno("fdopendir").at(path);
   dir.release();  // closedir closes it
-  std::vector<std::string> names;
+  std::vector<Name> names;
   int err = 0;
   for (;;) {
     errno = 0;
@@ -94,7 +117,7 @@ Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const s
     std::string_view name = e->d_name;
     if (name == "." || name == ".." || (name[0] == '.' && !dotfiles)) continue;
     if (special_type(e->d_type)) continue;
-    names.emplace_back(name);
+    names.push_back({std::string(name), e->d_type});
   }
   ::closedir(stream);
   if (err != 0) return Status::from_errno("readdir", err).at(path);
@@ -103,7 +126,12 @@ Result<std::vector<std::string>> read_names(UniqueFd dir, bool dotfiles, const s
 }
 
 TarEntry dir_entry(std::string member, const struct stat& st) {
-  return {std::move(member), '5', st.st_mode & 07777, 0, st.st_mtim.tv_sec};
+  TarEntry e;
+  e.name = std::move(member);
+  e.type = '5';
+  e.mode = st.st_mode & 07777;
+  e.mtime = st.st_mtim.tv_sec;
+  return e;
 }
 
 // Options.prefix with a trailing '/', or an error when it could place
@@ -126,7 +154,7 @@ Result<std::string> normalize_prefix(std::string prefix) {
 struct Level {
   std::string path_prefix;    // beneath the root fd: "" or "docs/sub/"
   std::string member_prefix;  // in the archive: "" or "docs/sub/"
-  std::vector<std::string> names;
+  std::vector<Name> names;
   size_t next = 0;
   dev_t dev = 0;  // identity, to spot a symlink back to an ancestor
   ino_t ino = 0;
@@ -143,14 +171,18 @@ class TarSource final : public BodySource {
  private:
   Result<Level> enter(UniqueFd dir, const struct stat& st, const std::string& path,
                       const std::string& member) const;
-  Result<bool> visit(const std::string& name, std::deque<Segment>& out);
+  Result<bool> visit(const std::string& name, unsigned char type, std::deque<Segment>& out);
   bool on_stack(const struct stat& st) const;
+  Status start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix);
+  Result<bool> add_link(const std::string& path, const std::string& relative,
+                        const std::string& member, const struct stat& st, std::deque<Segment>& out);
   static void add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                        std::deque<Segment>& out);
 
   UniqueFd root_;
   TarOptions options_;
   std::vector<Level> stack_;
+  std::string top_;      // the tree's top beneath the root: "" or "docs/"
   std::string pending_;  // the top directory's own header, when it has a name
   bool done_ = false;
 };
@@ -169,7 +201,9 @@ Status TarSource::start(const std::string& dir_relative) {
   if (!prefix) return std::move(prefix).take_status();
   // With no prefix the top directory is the extraction directory: no entry.
   if (!prefix->empty()) pending_ = encode_tar_header(dir_entry(*prefix, st));
-  auto level = enter(std::move(*dir), st, path == "." ? "" : path + "/", *prefix);
+  top_ = path == "." ? "" : path + "/";
+  if (!options_.only.empty()) return start_only(std::move(*dir), st, *prefix);
+  auto level = enter(std::move(*dir), st, top_, *prefix);
   if (!level) return std::move(level).take_status();
   stack_.push_back(std::move(*level));
   return {};
@@ -189,14 +223,23 @@ Result<Level> TarSource::enter(UniqueFd dir, const struct stat& st, const std::s
 }
 
 // Appends one entry's segments; false when it has none (skipped).
-Result<bool> TarSource::visit(const std::string& name, std::deque<Segment>& out) {
+Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::deque<Segment>& out) {
   std::string path = stack_.back().path_prefix + name;
   std::string member = stack_.back().member_prefix + name;
-  auto opened = open_entry(root_.get(), path);
+  const std::string relative = path.substr(top_.size());
+  if (options_.keep_links) {
+    struct stat lst {};
+    if (::fstatat(root_.get(), path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+      return add_link(path, relative, member, lst, out);
+    }
+  }
+  // DT_REG is never a symlink: the direct open's O_NOFOLLOW loses nothing.
+  auto opened = open_entry(root_.get(), path, type == DT_REG);
   if (!opened) return std::move(opened).take_status();
   if (!opened->fd) return false;
   const struct stat& st = opened->st;
   if (!S_ISDIR(st.st_mode)) {
+    if (options_.want && !options_.want(relative)) return false;
     add_file(std::move(opened->fd), st, member, out);
     return true;
   }
@@ -220,12 +263,71 @@ bool TarSource::on_stack(const struct stat& st) const {
 void TarSource::add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                          std::deque<Segment>& out) {
   auto size = static_cast<uint64_t>(st.st_size);
-  TarEntry entry{member, '0', st.st_mode & 07777, size, st.st_mtim.tv_sec};
+  TarEntry entry;
+  entry.name = member;
+  entry.mode = st.st_mode & 07777;
+  entry.size = size;
+  entry.mtime = st.st_mtim.tv_sec;
   out.push_back(Segment::bytes(encode_tar_header(entry)));
   if (size == 0) return;
   out.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(fd)), 0, size, member));
   std::string padding = tar_padding(size);
   if (!padding.empty()) out.push_back(Segment::bytes(std::move(padding)));
+}
+
+// TarOptions::only: a one-level stack holding just that name, so next()
+// visits it alone. Its own directories are not in the stream.
+Status TarSource::start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix) {
+  const std::string& only = options_.only;
+  size_t slash = only.rfind('/');
+  std::string parent = slash == std::string::npos ? "" : only.substr(0, slash + 1);
+  // fstatat and readlinkat (keep_links) are not confined like openat2:
+  // the name must not climb out by itself.
+  const std::string padded = "/" + only + "/";
+  if (only.front() == '/' || padded.find("/../") != std::string::npos) {
+    return Status::invalid("tar only= names a path outside the directory");
+  }
+  Level level;
+  level.path_prefix = top_ + parent;
+  level.member_prefix = member_prefix + parent;
+  level.names.push_back({only.substr(slash == std::string::npos ? 0 : slash + 1), DT_UNKNOWN});
+  level.dev = st.st_dev;
+  level.ino = st.st_ino;
+  dir.reset();
+  stack_.push_back(std::move(level));
+  pending_.clear();
+  return {};
+}
+
+// A symlink as a '2' member when its target stays inside the tree.
+Result<bool> TarSource::add_link(const std::string& path, const std::string& relative,
+                                 const std::string& member, const struct stat& st,
+                                 std::deque<Segment>& out) {
+  if (options_.want && !options_.want(relative)) return false;
+  // The parent opened beneath the root: readlinkat on the whole path could
+  // follow a link in it out of the root.
+  size_t slash = path.rfind('/');
+  auto parent = open_beneath(root_.get(), slash == std::string::npos ? "." : path.substr(0, slash),
+                             O_PATH | O_DIRECTORY);
+  if (!parent) return false;
+  const std::string base = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  struct stat again {};
+  if (::fstatat(parent->get(), base.c_str(), &again, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(again.st_mode)) {
+    return false;
+  }
+  std::string target(4096, '\0');
+  ssize_t n = ::readlinkat(parent->get(), base.c_str(), target.data(), target.size());
+  if (n <= 0) return false;
+  target.resize(static_cast<size_t>(n));
+  if (!link_stays_inside(relative, target)) return false;
+  TarEntry e;
+  e.name = member;
+  e.type = '2';
+  e.mode = 0777;
+  e.mtime = st.st_mtim.tv_sec;
+  e.linkname = std::move(target);
+  out.push_back(Segment::bytes(encode_tar_header(e)));
+  return true;
 }
 
 // Depth first: pops finished directories, visits the next name, and stops
@@ -243,10 +345,17 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
       stack_.pop_back();
       continue;
     }
-    std::string name = std::move(top.names[top.next++]);
-    auto added = visit(name, out);  // may push onto stack_: `top` is stale after
+    Name entry = std::move(top.names[top.next++]);
+    auto added = visit(entry.name, entry.type, out);  // may push onto stack_: `top` is stale after
     if (!added) return std::move(added).take_status();
     if (*added) return true;
+  }
+  for (const std::string& gone : options_.deletions) {
+    TarEntry e;
+    e.name = options_.prefix.empty() ? gone : options_.prefix + "/" + gone;
+    e.mode = 0600;
+    e.zcp_delete = true;
+    out.push_back(Segment::bytes(encode_tar_header(e)));
   }
   out.push_back(Segment::bytes(tar_end_blocks()));
   done_ = true;

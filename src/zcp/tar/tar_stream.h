@@ -7,7 +7,9 @@
 // names, modes and mtimes.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "zcp/fd.h"
@@ -20,6 +22,19 @@ struct TarOptions {
   // Entry names are prefixed with this (e.g. "docs/"); empty: relative to
   // the directory itself.
   std::string prefix;
+  // zcp's sync (docs/DESIGN.md, "Tree sync"), off for a plain ?format=tar:
+  // symlinks are sent as links ('2') when their target stays inside the
+  // tree and left out otherwise, instead of followed;
+  bool keep_links = false;
+  // only the files (and links) this says yes to are sent (directories
+  // always are; null: all), by their path relative to the directory;
+  std::function<bool(const std::string&)> want;
+  // and these paths are sent as ZCP.delete members after the tree.
+  std::vector<std::string> deletions;
+  // Non-empty: the stream holds just this one file or link beneath the
+  // directory (a name the server's URL paths refuse, such as one with a
+  // newline, still reaches a syncing client this way).
+  std::string only;
 };
 
 // Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;

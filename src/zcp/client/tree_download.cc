@@ -1,0 +1,166 @@
+#include "zcp/client/tree_download.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "zcp/base/stats.h"
+#include "zcp/client/refusal.h"
+#include "zcp/client/tree_pull.h"
+#include "zcp/http/http_client.h"
+#include "zcp/recv_engine.h"
+
+namespace zcp {
+namespace {
+
+// The directory URL without its query, ending in '/'.
+std::string directory_path(const Url& url) {
+  std::string path = url.target.substr(0, url.target.find('?'));
+  if (path.empty() || path.back() != '/') path += '/';
+  return path;
+}
+
+// -r of a URL the server has no directory for: is it a file? (HEAD without
+// the trailing slash answers 200 with no listing.)
+bool names_a_file(const Url& url, std::chrono::milliseconds timeout) {
+  Url plain = url;
+  plain.target = url.target.substr(0, url.target.find('?'));
+  while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
+  auto c = HttpClient::connect(plain, timeout);
+  if (!c || !c->send_head("HEAD", plain.target, {})) return false;
+  auto head = c->read_head(true);
+  if (!head || head->status != 200) return false;
+  auto type = head->header("Content-Type");
+  return !type || type->find("text/html") == std::string_view::npos;
+}
+
+Status fail_as(GetFailure kind, Status s, GetFailure* failure) {
+  if (failure) *failure = kind;
+  return s;
+}
+
+}  // namespace
+
+std::string tree_name(const Url& url) {
+  std::string path = directory_path(url);
+  return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
+}
+
+namespace {
+
+// Headers and small files arrive together in one recv of this much and go
+// to disk with one pwrite each; bodies beyond it are spliced. 10,000 x 4 KiB:
+// measured below in docs/BENCHMARKS.md ("Trees both ways").
+constexpr size_t kTarReadAhead = 128 * 1024;
+
+// A first copy: nothing there to compare with, so the whole tree comes as
+// one tar stream (fewer requests than one GET per file).
+bool empty_or_missing(const std::string& dest) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dest, ec)) return true;
+  return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
+}
+
+Status make_dest(const std::string& dest, GetFailure* failure) {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec || !std::filesystem::is_directory(dest, ec)) {
+    Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
+    return fail_as(GetFailure::kWrite, std::move(s).at(dest), failure);
+  }
+  return {};
+}
+
+Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
+                   TreeGetResult& r, GetFailure* failure) {
+  BodyReader body = client.body(head);
+  body.set_read_ahead(kTarReadAhead);  // the connection ends with this body
+  auto engine = make_recv_engine(opts.engine);
+  if (!engine) return fail_as(GetFailure::kUsage, engine.status(), failure);
+  ExtractOptions eo = opts.extract;
+  eo.symlinks = true;  // ?links=keep: links inside the tree stay links
+  eo.replace = true;
+  eo.fsync = opts.fsync;
+  TreeProgress p;
+  std::function<void(uint64_t)> report;
+  if (opts.progress) {
+    report = [&opts, &p](uint64_t bytes) {
+      p.bytes_done = bytes;
+      opts.progress(p);
+    };
+    eo.file_done = [&opts, &p](const std::string&, uint64_t) {
+      ++p.files_done;
+      opts.progress(p);
+    };
+  }
+  auto stats = extract_tar(body, r.dest, **engine, report, eo);
+  if (!stats) return fail_as(classify_failure(stats.status()), stats.status(), failure);
+  r.files = stats->files;
+  r.directories = stats->directories;
+  r.bytes = stats->bytes;
+  r.symlinks = stats->symlinks;
+  return {};
+}
+
+}  // namespace
+
+Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure) {
+  const auto start = std::chrono::steady_clock::now();
+  TreeGetResult r;
+  r.name = tree_name(url);
+  r.dest = !opts.dest.empty() ? opts.dest : (r.name.empty() ? "." : r.name);
+  const bool first_copy = !opts.dry_run && !opts.checksum && empty_or_missing(r.dest);
+  r.incremental = !first_copy;
+  Url req_url = url;
+  req_url.target = directory_path(url) +
+                   (first_copy ? "?format=tar&links=keep"
+                               : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
+  // 1. Ask for the stream (or the manifest).
+  auto client = HttpClient::connect(req_url, opts.timeout);
+  if (!client) return fail_as(GetFailure::kConnect, client.status(), failure);
+  if (Status st = client->send_head("GET", req_url.target, {}); !st) {
+    return fail_as(GetFailure::kConnect, st, failure);
+  }
+  auto head = client->read_head();
+  if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
+  if (head->status != 200) {
+    std::string why = refusal(*client, *head);
+    if (head->status == 404 && names_a_file(url, opts.timeout)) {
+      why = "not a directory: the URL names a file (drop -r to download it)";
+    }
+    return fail_as(GetFailure::kHttp, Status::invalid(why), failure);
+  }
+  // 2. Only now, with the server's tree on its way, does DEST come to be.
+  if (first_copy) {
+    if (Status s = make_dest(r.dest, failure); !s) return s;
+    if (Status s = extract_all(*client, *head, opts, r, failure); !s) return s;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  // 3. Incremental: plan from the manifests, list or carry it out.
+  auto plan = plan_pull(*client, r.dest, opts, failure, *head);
+  if (!plan) return std::move(plan).take_status();
+  r.skipped = plan->skipped;
+  r.directories = plan->dirs.size();
+  if (opts.dry_run) {
+    for (const std::string& p : plan->remove) {
+      if (opts.listed) opts.listed('-', p);
+      ++r.deleted;
+    }
+    for (const ManifestEntry& e : plan->transfer) {
+      if (opts.listed) opts.listed('+', e.path);
+      e.type == 'l' ? ++r.symlinks : ++r.files;
+    }
+    r.bytes = plan->bytes;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  if (Status s = make_dest(r.dest, failure); !s) return s;
+  std::optional<HttpClient> reuse;
+  if (head->keep_alive) reuse.emplace(std::move(*client));  // else the manifest's end was the close
+  if (Status s = run_pull(url, std::move(reuse), *plan, opts, r, failure); !s) return s;
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace zcp

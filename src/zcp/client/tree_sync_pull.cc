@@ -1,0 +1,379 @@
+// The incremental half of zcp get -r (tree_download.h): manifest, plan,
+// then only the changed files, each fetched with a keep-alive GET into a
+// temporary name beneath DEST and renamed.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "zcp/base/temp_name.h"
+#include "zcp/client/refusal.h"
+#include "zcp/client/tree_plan.h"
+#include "zcp/client/tree_pull.h"
+#include "zcp/http/digest.h"
+#include "zcp/http/http_client.h"
+#include "zcp/recv_engine.h"
+#include "zcp/tar/tar_extract.h"
+
+namespace zcp {
+namespace {
+
+Status failed(GetFailure kind, Status s, GetFailure* failure) {
+  if (failure) *failure = kind;
+  return s;
+}
+
+std::string parent_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// Names zcp serve refuses in a URL path (control bytes, backslashes):
+// such a file comes as a one-member tar stream instead (?only=).
+bool needs_tar(const std::string& path) {
+  return std::any_of(path.begin(), path.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f || c == '\\';
+  });
+}
+
+bool has_dot_component(const std::string& path) {
+  return path[0] == '.' || path.find("/.") != std::string::npos;
+}
+
+// Parent directories opened beneath DEST, the last one kept: a tree's
+// files come directory by directory.
+class Parents {
+ public:
+  explicit Parents(int dest_fd) : dest_fd_(dest_fd) {}
+  Result<int> open(const std::string& path) {
+    std::string dir = parent_of(path);
+    if (fd_ && dir == dir_) return fd_.get();
+    auto fd = openat_beneath(dest_fd_, dir, O_RDONLY | O_DIRECTORY);
+    if (!fd) {
+      if (fd.status().error_number() == EXDEV) {
+        return Status(Code::kInvalid, "openat2", "leads outside the destination").at(path);
+      }
+      return std::move(fd).take_status();
+    }
+    fd_ = std::move(*fd);
+    dir_ = dir;
+    return fd_.get();
+  }
+  void forget() { fd_.reset(); }
+
+ private:
+  int dest_fd_;
+  UniqueFd fd_;
+  std::string dir_;
+};
+
+Status remove_at(Parents& parents, const std::string& path, uint64_t* count) {
+  auto parent = parents.open(path);
+  if (!parent) {
+    if (parent.status().error_number() == ENOENT) return {};
+    return std::move(parent).take_status();
+  }
+  auto removed = remove_entry_at(*parent, base_of(path), path);
+  parents.forget();  // what was removed may be the cached directory
+  if (!removed) return std::move(removed).take_status();
+  if (count && *removed > 0) ++*count;
+  return {};
+}
+
+// rename, removing a directory in the way (a directory became a file).
+Status rename_over(int parent, const std::string& temp, const std::string& name, const std::string& path) {
+  if (::renameat(parent, temp.c_str(), parent, name.c_str()) == 0) return {};
+  int err = errno;
+  if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+    auto removed = remove_entry_at(parent, name, path);
+    if (!removed) return std::move(removed).take_status();
+    if (::renameat(parent, temp.c_str(), parent, name.c_str()) == 0) return {};
+    err = errno;
+  }
+  return Status::from_errno("rename", err).at(path);
+}
+
+class Puller {
+ public:
+  Puller(const Url& url, const TreeGetOptions& o, int dest_fd, GetFailure* failure)
+      : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd), failure_(failure) {}
+  Status run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+
+ private:
+  Status fetch(const ManifestEntry& e);
+  Status fetch_as_tar(const ManifestEntry& e);
+  Status make_link(const ManifestEntry& e);
+  Status make_dirs(const SyncPlan& plan);
+  Status finish_dirs(const SyncPlan& plan);
+  Result<HttpClient*> connection();
+
+  const Url& url_;
+  const TreeGetOptions& o_;
+  int dest_fd_;
+  Parents parents_;
+  GetFailure* failure_;
+  std::optional<HttpClient> client_;
+  std::unique_ptr<RecvEngine> engine_;
+  TreeProgress progress_;
+};
+
+Result<HttpClient*> Puller::connection() {
+  if (!client_) {
+    auto c = HttpClient::connect(url_, o_.timeout);
+    if (!c) return failed(GetFailure::kConnect, c.status(), failure_);
+    client_.emplace(std::move(*c));
+  }
+  return &*client_;
+}
+
+// Order: entries of another type out, --delete, directories, files and
+// links, metadata-only fixes, then directory modes and mtimes deepest
+// first (adding a file changes its directory's mtime).
+Status Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r) {
+  client_ = std::move(client);
+  auto engine = make_recv_engine(o_.engine);
+  if (!engine) return failed(GetFailure::kUsage, engine.status(), failure_);
+  engine_ = std::move(*engine);
+  progress_.files_total = plan.transfer.size();
+  progress_.bytes_total = plan.bytes;
+  for (const std::string& p : plan.replace) {
+    if (Status s = remove_at(parents_, p, nullptr); !s) return failed(GetFailure::kWrite, s, failure_);
+  }
+  for (const std::string& p : plan.remove) {
+    if (Status s = remove_at(parents_, p, &r.deleted); !s) return failed(GetFailure::kWrite, s, failure_);
+  }
+  if (Status s = make_dirs(plan); !s) return s;
+  for (const ManifestEntry& e : plan.transfer) {
+    Status s = e.type == 'l' ? make_link(e) : fetch(e);
+    if (!s) return s;
+    if (e.type == 'l') {
+      ++r.symlinks;
+    } else {
+      ++r.files;
+    }
+    ++progress_.files_done;
+    if (o_.progress) o_.progress(progress_);
+  }
+  r.bytes = progress_.bytes_done;
+  for (const ManifestEntry& e : plan.touch) {
+    auto parent = parents_.open(e.path);
+    if (!parent) return failed(GetFailure::kWrite, parent.status(), failure_);
+    const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
+    if (::fchmodat(*parent, base_of(e.path).c_str(), extracted_mode(e.mode, o_.extract), 0) != 0 ||
+        ::utimensat(*parent, base_of(e.path).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return failed(GetFailure::kWrite, Status::from_errno("chmod").at(e.path), failure_);
+    }
+  }
+  return finish_dirs(plan);
+}
+
+Status Puller::make_dirs(const SyncPlan& plan) {
+  for (const ManifestEntry& d : plan.dirs) {
+    auto parent = parents_.open(d.path);
+    if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+    if (::mkdirat(*parent, base_of(d.path).c_str(), 0700) != 0 && errno != EEXIST) {
+      return failed(GetFailure::kWrite, Status::from_errno("mkdir").at(d.path), failure_);
+    }
+  }
+  return {};
+}
+
+Status Puller::finish_dirs(const SyncPlan& plan) {
+  parents_.forget();
+  std::vector<const ManifestEntry*> dirs;
+  for (const ManifestEntry& d : plan.dirs) dirs.push_back(&d);
+  std::stable_sort(dirs.begin(), dirs.end(), [](const ManifestEntry* a, const ManifestEntry* b) {
+    return std::count(a->path.begin(), a->path.end(), '/') > std::count(b->path.begin(), b->path.end(), '/');
+  });
+  for (const ManifestEntry* d : dirs) {
+    auto fd = openat_beneath(dest_fd_, d->path, O_RDONLY | O_DIRECTORY);
+    if (!fd) return failed(GetFailure::kWrite, fd.status(), failure_);
+    const timespec times[2] = {{0, UTIME_OMIT}, {d->mtime, 0}};
+    if (::fchmod(fd->get(), extracted_mode(d->mode, o_.extract)) != 0 ||
+        ::futimens(fd->get(), times) != 0) {
+      return failed(GetFailure::kWrite, Status::from_errno("chmod").at(d->path), failure_);
+    }
+  }
+  // DEST's own mode and mtime are the user's, as with tar.
+  return {};
+}
+
+Status Puller::make_link(const ManifestEntry& e) {
+  auto parent = parents_.open(e.path);
+  if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+  const std::string temp = part_name_for(base_of(e.path));
+  ::unlinkat(*parent, temp.c_str(), 0);
+  if (::symlinkat(e.target.c_str(), *parent, temp.c_str()) != 0) {
+    return failed(GetFailure::kWrite, Status::from_errno("symlink").at(e.path), failure_);
+  }
+  if (Status s = rename_over(*parent, temp, base_of(e.path), e.path); !s) {
+    ::unlinkat(*parent, temp.c_str(), 0);
+    return failed(GetFailure::kWrite, s, failure_);
+  }
+  const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
+  ::utimensat(*parent, base_of(e.path).c_str(), times, AT_SYMLINK_NOFOLLOW);  // best effort
+  return {};
+}
+
+// One file: GET, body spliced into NAME.part beneath DEST (O_EXCL |
+// O_NOFOLLOW: a planted link is never written through), mode, mtime,
+// fsync if asked, rename. A body that ends early removes the .part.
+Status Puller::fetch(const ManifestEntry& e) {
+  if (needs_tar(e.path)) return fetch_as_tar(e);
+  auto c = connection();
+  if (!c) return c.status();
+  std::string dir = url_.target.substr(0, url_.target.find('?'));
+  if (dir.empty() || dir.back() != '/') dir += '/';
+  const std::string target = dir + encode_path(e.path);
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure_);
+  auto head = (*c)->read_head();
+  if (!head) return failed(classify_failure(head.status()), head.status(), failure_);
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head)).at(e.path);
+    client_.reset();
+    return failed(GetFailure::kHttp, s, failure_);
+  }
+  if (!head->content_length || *head->content_length != e.size) {
+    client_.reset();
+    return failed(GetFailure::kProtocol,
+                  Status(Code::kInvalid, "GET", "size differs from the manifest (changed on the server? run again)")
+                      .at(e.path),
+                  failure_);
+  }
+  auto parent = parents_.open(e.path);
+  if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+  const std::string name = base_of(e.path), temp = part_name_for(name);
+  int fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {  // an interrupted run's leftover, or a planted name: the name goes
+    ::unlinkat(*parent, temp.c_str(), 0);
+    fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }
+  if (fd < 0) return failed(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"), failure_);
+  UniqueFd file(fd);
+  BodyReader body = (*c)->body(*head);
+  const uint64_t base = progress_.bytes_done;
+  auto report = [this, base](uint64_t n) {
+    progress_.bytes_done = base + n;
+    if (o_.progress) o_.progress(progress_);
+  };
+  Status s = body.to_file(file.get(), 0, e.size, *engine_, report);
+  GetFailure kind = classify_failure(s);
+  if (s) {
+    progress_.bytes_done = base + e.size;
+    const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
+    kind = GetFailure::kWrite;
+    if (::fchmod(file.get(), extracted_mode(e.mode, o_.extract)) != 0) {
+      s = Status::from_errno("fchmod").at(e.path);
+    } else if (::futimens(file.get(), times) != 0) {
+      s = Status::from_errno("futimens").at(e.path);
+    } else if (o_.fsync && ::fsync(file.get()) != 0) {
+      s = Status::from_errno("fsync").at(e.path);
+    }
+  }
+  if (s) s = file.close().at(e.path);
+  if (s) s = rename_over(*parent, temp, name, e.path);
+  if (!s) {
+    ::unlinkat(*parent, temp.c_str(), 0);
+    client_.reset();
+    return failed(kind, s, failure_);
+  }
+  if (!head->keep_alive || !body.done()) client_.reset();
+  return {};
+}
+
+// The file as GET DIR/?format=tar&links=keep&only=PATH: the extractor
+// puts it in place with its own safety (beneath DEST, temporary name).
+Status Puller::fetch_as_tar(const ManifestEntry& e) {
+  auto c = connection();
+  if (!c) return c.status();
+  std::string dir = url_.target.substr(0, url_.target.find('?'));
+  if (dir.empty() || dir.back() != '/') dir += '/';
+  const std::string target = dir + "?format=tar&links=keep&only=" + encode_path(e.path);
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure_);
+  auto head = (*c)->read_head();
+  if (!head) return failed(classify_failure(head.status()), head.status(), failure_);
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head)).at(e.path);
+    client_.reset();
+    return failed(GetFailure::kHttp, s, failure_);
+  }
+  BodyReader body = (*c)->body(*head);
+  ExtractOptions eo = o_.extract;
+  eo.replace = true;
+  eo.fsync = o_.fsync;
+  const uint64_t base = progress_.bytes_done;
+  std::function<void(uint64_t)> report = [this, base](uint64_t n) {
+    progress_.bytes_done = base + n;
+    if (o_.progress) o_.progress(progress_);
+  };
+  parents_.forget();
+  auto stats = extract_tar_at(body, dest_fd_, *engine_, report, eo);
+  if (!stats) {
+    client_.reset();
+    return failed(classify_failure(stats.status()), stats.status(), failure_);
+  }
+  progress_.bytes_done = base + stats->bytes;
+  if (!head->keep_alive || !body.done()) client_.reset();
+  return {};
+}
+
+Result<std::string> local_sha(int dest_fd, const ManifestEntry& e) {
+  auto fd = openat_beneath(dest_fd, e.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  if (!fd) return std::move(fd).take_status();
+  return sha256_file(fd->get(), 0, e.size);
+}
+
+}  // namespace
+
+Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const TreeGetOptions& o,
+                           GetFailure* failure, const ResponseHead& head) {
+  // DEST is scanned on a second thread while the manifest arrives: the
+  // two walks (server's and ours) overlap instead of adding up.
+  auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
+  std::optional<Result<ManifestIndex>> scanned;
+  std::thread scanner;
+  if (dest_fd) scanner = std::thread([&] { scanned.emplace(scan_local_tree(dest, true)); });
+  BodyReader body = client.body(head);
+  auto source = read_manifest(body);
+  if (scanner.joinable()) scanner.join();
+  if (!source) return failed(classify_failure(source.status()), source.status(), failure);
+  std::string rest;
+  while (!body.done()) {  // the chunked trailer, so the connection can carry the GETs
+    rest.clear();
+    auto n = body.read(rest, 4096);
+    if (!n || *n == 0) break;
+  }
+  ManifestIndex local;
+  if (scanned) {
+    if (!*scanned) return failed(GetFailure::kWrite, scanned->status(), failure);
+    local = std::move(**scanned);
+  }
+  ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
+    if (source_side) {
+      if (e.sha256.size() != 32) return Status::invalid("the server's manifest has no sha-256").at(e.path);
+      return e.sha256;
+    }
+    return local_sha(dest_fd->get(), e);
+  };
+  auto plan = plan_sync(*source, local, o.checksum, o.delete_extra, sha_of);
+  if (!plan) return failed(classify_failure(plan.status()), plan.status(), failure);
+  // The server hides its dotfiles by default: DEST's are not "extra".
+  std::erase_if(plan->remove, has_dot_component);
+  return plan;
+}
+
+Status run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
+                const TreeGetOptions& o, TreeGetResult& r, GetFailure* failure) {
+  auto dest_fd = open_file(r.dest, O_PATH | O_DIRECTORY);
+  if (!dest_fd) return failed(GetFailure::kWrite, dest_fd.status(), failure);
+  Puller puller(url, o, dest_fd->get(), failure);
+  return puller.run(std::move(client), plan, r);
+}
+
+}  // namespace zcp

@@ -1,0 +1,214 @@
+#include "zcp/client/tree_upload.h"
+
+#include <fcntl.h>
+
+#include <charconv>
+#include <unordered_set>
+
+#include <sys/socket.h>
+
+#include "zcp/base/socket.h"
+#include "zcp/base/stats.h"
+#include "zcp/client/refusal.h"
+#include "zcp/client/tree_plan.h"
+#include "zcp/http/digest.h"
+#include "zcp/http/http_client.h"
+#include "zcp/http/http_response.h"
+#include "zcp/send_engine.h"
+#include "zcp/tar/tar_stream.h"
+
+namespace zcp {
+namespace {
+
+Status failed(GetFailure kind, Status s, GetFailure* failure) {
+  if (failure) *failure = kind;
+  return s;
+}
+
+uint64_t header_number(const ResponseHead& head, std::string_view name) {
+  auto v = head.header(name);
+  uint64_t n = 0;
+  if (v) std::from_chars(v->data(), v->data() + v->size(), n);
+  return n;
+}
+
+// The server's manifest of the target; empty when there is none yet (404).
+Result<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir_target, bool digests,
+                                      GetFailure* failure) {
+  std::string target = dir_target + (digests ? "?format=manifest&digest=sha-256" : "?format=manifest");
+  if (Status s = c.send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure);
+  auto head = c.read_head();
+  if (!head) return failed(classify_failure(head.status()), head.status(), failure);
+  BodyReader body = c.body(*head);
+  if (head->status == 404) {
+    std::string rest;
+    while (!body.done()) {
+      rest.clear();
+      auto n = body.read(rest, 4096);
+      if (!n || *n == 0) break;
+    }
+    return ManifestIndex{};
+  }
+  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)), failure);
+  auto entries = read_manifest(body);
+  if (!entries) return failed(classify_failure(entries.status()), entries.status(), failure);
+  std::string rest;
+  while (!body.done()) {
+    rest.clear();
+    auto n = body.read(rest, 4096);
+    if (!n || *n == 0) break;
+  }
+  ManifestIndex index;
+  for (ManifestEntry& e : *entries) {
+    std::string key = e.path;
+    index.emplace(std::move(key), std::move(e));
+  }
+  return index;
+}
+
+// All of `data`, with MSG_MORE: a tar header and its chunk framing go out
+// with the file body that follows (one send per file instead of four).
+Status send_more(int sock, std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::send(sock, data.data() + off, data.size() - off, MSG_MORE | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::from_errno("send");
+    off += static_cast<size_t>(n);
+  }
+  data.clear();
+  return {};
+}
+
+// Segments as they come: small ones gathered and sent together, file
+// ranges with the engine (sendfile: no copy).
+Status send_source(BodySource& source, int sock, SendEngine& engine, const TreeGetOptions& o,
+                   TreeProgress& p) {
+  std::deque<Segment> queue;
+  std::string pending;
+  for (;;) {
+    auto more = source.next(queue);
+    if (!more) return std::move(more).take_status();
+    for (Segment& seg : queue) {
+      if (!seg.is_file()) {
+        pending += seg.data;
+        if (pending.size() >= 64 * 1024) {
+          if (Status s = send_more(sock, pending); !s) return s;
+        }
+        continue;
+      }
+      if (Status s = send_more(sock, pending); !s) return s;
+      uint64_t done = 0;
+      while (done < seg.count) {
+        Progress pr = engine.send(seg.file->get(), seg.offset + done, seg.count - done, sock);
+        done += pr.moved;
+        p.bytes_done += pr.moved;
+        if (o.progress) o.progress(p);
+        if (!pr.status) return std::move(pr.status).at(seg.label);
+      }
+      ++p.files_done;  // an empty file has no range: counted by the server only
+    }
+    queue.clear();
+    if (!*more) return send_all(sock, pending);
+  }
+}
+
+// Whether anything needs the PUT at all: files, links, deletions, type
+// changes, or directories the server lacks.
+bool needs_put(const SyncPlan& plan, const ManifestIndex& remote) {
+  if (!plan.transfer.empty() || !plan.remove.empty() || !plan.replace.empty() || !plan.touch.empty()) {
+    return true;
+  }
+  for (const ManifestEntry& d : plan.dirs) {
+    auto it = remote.find(d.path);
+    if (it == remote.end() || it->second.mode != d.mode || it->second.mtime != d.mtime) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const TreeGetOptions& o,
+                                  GetFailure* failure) {
+  const auto start = std::chrono::steady_clock::now();
+  TreeGetResult r;
+  r.dest = url.to_string();
+  r.incremental = true;
+  std::string dir_target = url.target.substr(0, url.target.find('?'));
+  if (dir_target.empty() || dir_target.back() != '/') dir_target += '/';
+  // 1. Both sides' manifests.
+  auto root = open_file(dir, O_RDONLY | O_DIRECTORY);
+  if (!root) return failed(GetFailure::kUsage, root.status(), failure);
+  auto source = walk_local_tree(dir, false);
+  if (!source) return failed(GetFailure::kUsage, source.status(), failure);
+  auto client = HttpClient::connect(url, o.timeout);
+  if (!client) return failed(GetFailure::kConnect, client.status(), failure);
+  auto remote = remote_manifest(*client, dir_target, o.checksum, failure);
+  if (!remote) return std::move(remote).take_status();
+  // 2. The plan.
+  ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
+    if (!source_side) {
+      if (e.sha256.size() != 32) return Status::invalid("the server's manifest has no sha-256").at(e.path);
+      return e.sha256;
+    }
+    auto fd = openat_beneath(root->get(), e.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!fd) return std::move(fd).take_status();
+    return sha256_file(fd->get(), 0, e.size);
+  };
+  auto plan = plan_sync(*source, *remote, o.checksum, o.delete_extra, sha_of);
+  if (!plan) return failed(classify_failure(plan.status()), plan.status(), failure);
+  r.skipped = plan->skipped;
+  r.directories = plan->dirs.size();
+  r.deleted = o.delete_extra ? plan->remove.size() : 0;
+  for (const ManifestEntry& e : plan->transfer) e.type == 'l' ? ++r.symlinks : ++r.files;
+  r.bytes = plan->bytes;
+  if (o.dry_run || !needs_put(*plan, *remote)) {
+    if (o.dry_run && o.listed) {
+      for (const std::string& p : plan->remove) o.listed('-', p);
+      for (const ManifestEntry& e : plan->transfer) o.listed('+', e.path);
+    }
+    if (!o.dry_run) r.files = r.symlinks = r.bytes = 0;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  // 3. One tar stream of what differs.
+  auto wanted = std::make_shared<std::unordered_set<std::string>>();
+  for (const ManifestEntry& e : plan->transfer) wanted->insert(e.path);
+  for (const ManifestEntry& e : plan->touch) wanted->insert(e.path);
+  TarOptions to;
+  to.keep_links = true;
+  to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
+  if (o.delete_extra) to.deletions = plan->remove;
+  auto tar = make_tar_source(root->get(), ".", to);
+  if (!tar) return failed(GetFailure::kUsage, tar.status(), failure);
+  auto body = make_chunked_source(std::move(*tar));
+  std::string target = dir_target + "?format=tar";
+  if (o.delete_extra) target += "&delete=1";
+  if (o.fsync) target += "&fsync=1";
+  std::vector<std::pair<std::string, std::string>> h = {{"Transfer-Encoding", "chunked"},
+                                                        {"Content-Type", "application/x-tar"},
+                                                        {"Expect", "100-continue"}};
+  if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
+  if (Status s = client->send_head("PUT", target, h); !s) return failed(GetFailure::kConnect, s, failure);
+  // 4. 100 Continue (or the refusal), the body, the server's count.
+  auto first = client->read_any_head();
+  if (!first) return failed(classify_failure(first.status()), first.status(), failure);
+  if (first->status != 100) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)), failure);
+  auto engine = make_send_engine(EngineSpec{"sendfile", 0});
+  if (!engine) return failed(GetFailure::kUsage, engine.status(), failure);
+  TreeProgress p;
+  p.files_total = plan->transfer.size();
+  p.bytes_total = plan->bytes;
+  Status sent = send_source(*body, client->fd(), **engine, o, p);
+  auto head = client->read_head();  // the server's words explain a failed send best
+  if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent, failure);
+  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *head)), failure);
+  if (!sent) return failed(classify_failure(sent), sent, failure);
+  r.bytes = header_number(*head, "Zcp-Bytes");
+  r.files = header_number(*head, "Zcp-Files");
+  r.deleted = header_number(*head, "Zcp-Deleted");
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace zcp
