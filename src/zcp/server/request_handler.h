@@ -9,6 +9,10 @@
 #include "zcp/server/mime.h"
 
 namespace zcp {
+class FileCache;
+}
+
+namespace zcp {
 
 struct HandlerConfig {
   int root_fd = -1;                 // the served directory (borrowed)
@@ -19,6 +23,13 @@ struct HandlerConfig {
   // with a token field when PUT needs one (--token).
   bool upload = false;
   bool upload_token = false;
+  // The worker's open-file cache (file_cache.h); null: every request opens
+  // its file afresh (--no-file-cache).
+  FileCache* files = nullptr;
+  // Bodies up to this many bytes are read into memory and sent together
+  // with the head in one call (docs/BENCHMARKS.md, "Small files": below
+  // this a copy is cheaper than a second syscall); 0: always the engine.
+  uint64_t copy_below = 16 * 1024;
 };
 
 // The full response for `req`. HEAD gets GET's headers and no body. Bodies

@@ -43,7 +43,16 @@ Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionC
       waker_(std::move(waker)),
       cfg_(cfg),
       connections_(connections),
-      limits_(limits) {}
+      limits_(limits) {
+  if (limits_.file_cache_entries > 0 && cfg_.raw_file.empty()) {
+    FileCache::Limits fl;
+    fl.max_entries = limits_.file_cache_entries;
+    fl.valid_for = limits_.file_cache_valid;
+    fl.keep_bytes = cfg_.handler.copy_below;
+    files_ = std::make_unique<FileCache>(cfg_.handler.root_fd, fl);
+    cfg_.handler.files = files_.get();
+  }
+}
 
 Status Worker::run() {
   Clock::time_point next_tick = Clock::now() + kTickInterval;
@@ -72,12 +81,12 @@ void Worker::dispatch(uint64_t tag, uint32_t events) {
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   // Errors and hang-ups surface through the next recv/send, so they are
-  // handed to whichever handler the state calls for.
-  bool reading = c.state() == Connection::State::kReadingHead ||
-                 c.state() == Connection::State::kReadingBody;
-  if (reading && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+  // handed to whichever handler the connection waits with.
+  constexpr uint32_t kTrouble = EPOLLERR | EPOLLHUP;
+  uint32_t want = c.interest();
+  if ((want & EPOLLIN) && (events & (EPOLLIN | kTrouble))) {
     c.on_readable();
-  } else if (c.state() == Connection::State::kWriting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+  } else if ((want & EPOLLOUT) && (events & (EPOLLOUT | kTrouble))) {
     c.on_writable();
   }
   sync_interest(tag, c);
