@@ -15,10 +15,11 @@
 #      then sampled every 0.2 s during `wrk -c 1000` on the 4 KiB file.
 #
 # Usage: bench/small_files.sh [-d SECS] [-c CONNS] [-t THREADS] [-r ROUNDS]
-#                             [-w WORKERS] [-S SECS] [-x SERVERS] [-o DIR] [-z ZCP]
+#                             [-w WORKERS] [-S SECS] [-s SIZES] [-x SERVERS] [-o DIR] [-z ZCP]
 #   -d  wrk duration per run (5)               -c  wrk connections (256)
 #   -t  wrk threads (2)                        -r  rounds, medians over them (3)
 #   -w  workers/threads of every server (2)    -S  strace run length, 0 skips it (3)
+#   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
 #   -x  servers, space-separated, from: zcp zcp-nocache h2o lighttpd nginx
 #       (default "zcp h2o lighttpd nginx"; zcp-nocache is zcp --no-file-cache)
 #   -o  where raw outputs and report.md go (bench/results/small-<date>)
@@ -35,7 +36,7 @@ set -euo pipefail
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 CONNS=256 THREADS=2 ROUNDS=3 WORKERS=2 STRACE_SECS=3
-SERVERS="zcp h2o lighttpd nginx" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
+SERVERS="zcp h2o lighttpd nginx" SIZES="4k 64k 1m" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
 H2O=/usr/bin/h2o LIGHTTPD=/usr/sbin/lighttpd NGINX=/usr/sbin/nginx PY=/usr/bin/python3
 RSS_CONNS=1000
 
@@ -46,7 +47,7 @@ die() {
 }
 log() { echo "[$(date +%T)] $*" >&2; }
 
-while getopts "d:c:t:r:w:S:x:o:z:h" opt; do
+while getopts "d:c:t:r:w:S:s:x:o:z:h" opt; do
   case $opt in
     d) DURATION=$OPTARG ;;
     c) CONNS=$OPTARG ;;
@@ -54,6 +55,7 @@ while getopts "d:c:t:r:w:S:x:o:z:h" opt; do
     r) ROUNDS=$OPTARG ;;
     w) WORKERS=$OPTARG ;;
     S) STRACE_SECS=$OPTARG ;;
+    s) SIZES=$OPTARG ;;
     x) SERVERS=$OPTARG ;;
     o) OUT_DIR=$OPTARG ;;
     z) ZCP=$OPTARG ;;
@@ -134,11 +136,16 @@ trap 'exit 143' TERM
 # --- the files ---------------------------------------------------------------
 WWW=$SCRATCH/www
 mkdir -p "$WWW"
-FILES="4k.bin 64k.bin 1m.bin"
-head -c 4096 /dev/urandom >"$WWW/4k.bin"
-head -c 65536 /dev/urandom >"$WWW/64k.bin"
-head -c 1048576 /dev/urandom >"$WWW/1m.bin"
+FILES=""
+for z in $SIZES; do
+  [[ $z =~ ^[1-9][0-9]*[km]$ ]] || die "-s: want sizes like 4k or 1m, got '$z'"
+  n=${z%?}
+  case $z in *k) n=$((n * 1024)) ;; *m) n=$((n * 1048576)) ;; esac
+  head -c "$n" /dev/urandom >"$WWW/$z.bin"
+  FILES="$FILES $z.bin"
+done
 cat "$WWW"/*.bin >/dev/null
+SMALLEST=${SIZES%% *}.bin # strace and RSS runs use the first size
 
 # --- the servers: one at a time, each on a fresh port -------------------------
 free_port() {
@@ -246,10 +253,10 @@ start_server() {
   URL="http://127.0.0.1:$port/"
   for ((i = 0; i < 100; i++)); do
     pid_alive "$SERVER_PID" || die "$s died at startup: $(tail -c 2000 "$OUT_DIR/$s.out")"
-    [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "${URL}4k.bin" || true)" = 200 ] && return 0
+    [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "${URL}$SMALLEST" || true)" = 200 ] && return 0
     sleep 0.1
   done
-  die "$s did not answer ${URL}4k.bin within 10 s: $(tail -c 2000 "$OUT_DIR/$s.out")"
+  die "$s did not answer ${URL}$SMALLEST within 10 s: $(tail -c 2000 "$OUT_DIR/$s.out")"
 }
 stop_server() {
   local i
@@ -329,10 +336,10 @@ SYS=$OUT_DIR/syscalls.tsv
 printf 'server\trequests\tcalls\tper_request\ttop\n' >"$SYS"
 if ((STRACE_SECS > 0)); then
   for s in $SERVERS; do
-    log "strace -f -c: $s, wrk ${STRACE_SECS}s on 4k.bin"
+    log "strace -f -c: $s, wrk ${STRACE_SECS}s on $SMALLEST"
     start_server "$s" strace -f -c -o "$OUT_DIR/strace-$s.txt"
     raw=$OUT_DIR/wrk-strace-$s.txt
-    run_wrk "$raw" -t"$THREADS" -c"$CONNS" -d"${STRACE_SECS}s" "${URL}4k.bin"
+    run_wrk "$raw" -t"$THREADS" -c"$CONNS" -d"${STRACE_SECS}s" "${URL}$SMALLEST"
     stop_server # strace writes its summary when the last traced process exits
     for ((i = 0; i < 50; i++)); do [ -s "$OUT_DIR/strace-$s.txt" ] && break; sleep 0.1; done
     awk -v s="$s" -v n="$(wrk_requests "$raw")" '
@@ -357,7 +364,7 @@ for s in $SERVERS; do
   idle=$(rss_kib)
   log "rss: wrk -c $RSS_CONNS -> $s"
   raw=$OUT_DIR/wrk-rss-$s.txt
-  timeout 60 wrk -t"$THREADS" -c"$RSS_CONNS" -d"${DURATION}s" "${URL}4k.bin" >"$raw" 2>&1 &
+  timeout 60 wrk -t"$THREADS" -c"$RSS_CONNS" -d"${DURATION}s" "${URL}$SMALLEST" >"$raw" 2>&1 &
   wpid=$!
   BG_PIDS+=("$wpid")
   peak=$idle
@@ -407,14 +414,14 @@ report() {
   done
   if ((STRACE_SECS > 0)); then
     echo
-    echo "## Syscalls per request: strace -f -c on the server, wrk -t$THREADS -c$CONNS -d${STRACE_SECS}s on 4k.bin"
+    echo "## Syscalls per request: strace -f -c on the server, wrk -t$THREADS -c$CONNS -d${STRACE_SECS}s on $SMALLEST"
     echo
     echo "| server | requests | syscalls | per request | commonest, per request |"
     echo "|---|---:|---:|---:|---|"
     awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }' "$SYS"
   fi
   echo
-  echo "## RSS (all the server's processes): idle, peak and after wrk -t$THREADS -c$RSS_CONNS -d${DURATION}s on 4k.bin"
+  echo "## RSS (all the server's processes): idle, peak and after wrk -t$THREADS -c$RSS_CONNS -d${DURATION}s on $SMALLEST"
   echo
   echo "| server | idle MiB | peak MiB | after MiB | req/s | errors |"
   echo "|---|---:|---:|---:|---:|---:|"
