@@ -92,6 +92,19 @@ void FileCache::insert(const std::string& relative, OpenFilePtr file, Clock::tim
   index_.emplace(relative, lru_.begin());
 }
 
+void FileCache::expire(Clock::time_point now) {
+  // Not in age order (a hit moves an entry to the front without renewing
+  // it), so look at all of them; at most max_entries, once per tick.
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    if (now - it->opened < limits_.valid_for) {
+      ++it;
+      continue;
+    }
+    index_.erase(it->path);
+    it = lru_.erase(it);
+  }
+}
+
 void FileCache::erase(const std::string& relative) {
   auto it = index_.find(relative);
   if (it == index_.end()) return;

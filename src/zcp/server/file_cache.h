@@ -46,6 +46,9 @@ struct OpenFile {
   std::string bytes;
   std::string etag;           // make_etag(st)
   std::string last_modified;  // http_date(st.st_mtim.tv_sec)
+  // Filled by the first response that needs them (the request handler).
+  std::string content_type;
+  std::string repr_digest;  // once the digest cache has it
 };
 using OpenFilePtr = std::shared_ptr<OpenFile>;
 
@@ -67,6 +70,12 @@ class FileCache {
   // caller handles it as it would a fresh open. Errors are those of
   // open_beneath, with `error` filled in.
   Result<OpenFilePtr> open(const std::string& relative, Clock::time_point now, PathError* error);
+
+  // Closes the entries opened valid_for or longer ago: the next request
+  // would open them again anyway, and an idle server then holds no file
+  // (a deleted file's space is freed, a test counting descriptors sees
+  // none left). The worker calls it every tick (100 ms).
+  void expire(Clock::time_point now);
 
   size_t size() const { return index_.size(); }
   const Limits& limits() const { return limits_; }

@@ -138,14 +138,20 @@ Response file_response(const HttpRequest& req, const RequestPath& path, const Op
     return r;
   }
   r.set("Accept-Ranges", "bytes");
-  r.set("Content-Type", cfg.mime->lookup(path.relative));
+  // Worked out once per open file, not per request (a cached entry serves
+  // thousands); the entry belongs to this worker's thread alone.
+  if (file->content_type.empty()) file->content_type = cfg.mime->lookup(path.relative);
+  r.set("Content-Type", file->content_type);
   if (cfg.digests) {
     // The digest of the whole representation (RFC 9530), also on 206. A
     // client that asks for it (Want-Repr-Digest) waits for the hash rather
     // than get none; the others never pay for it.
-    auto d = cfg.digests->lookup(file->fd.get(), st);
-    if (!d && wants_sha256(req)) d = cfg.digests->lookup_now(file->fd.get(), st);
-    if (d) r.set("Repr-Digest", repr_digest_value(*d));
+    if (file->repr_digest.empty()) {
+      auto d = cfg.digests->lookup(file->fd.get(), st);
+      if (!d && wants_sha256(req)) d = cfg.digests->lookup_now(file->fd.get(), st);
+      if (d) file->repr_digest = repr_digest_value(*d);  // for the same (dev, inode, size, mtime)
+    }
+    if (!file->repr_digest.empty()) r.set("Repr-Digest", file->repr_digest);
   }
   RangeResult range = requested_range(req, etag, mtime, size);
   uint64_t first = 0, count = size;

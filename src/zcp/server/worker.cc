@@ -98,15 +98,24 @@ void Worker::sync_interest(uint64_t id, Connection& c) {
   auto reg = registered_.find(id);
   if (want == 0) {  // closed: its fd is gone, and with it the registration
     if (reg != registered_.end()) registered_.erase(reg);
+    closed_.push_back(id);
     return;
   }
   // A connection epoll does not watch would wait for its deadline unserved:
   // close it now, saying why.
   if (reg == registered_.end()) {
-    if (Status st = loop_.add(c.fd(), want, id); !st) return c.abort(st.to_string());
+    if (Status st = loop_.add(c.fd(), want, id); !st) {
+      c.abort(st.to_string());
+      closed_.push_back(id);
+      return;
+    }
     registered_[id] = want;
   } else if (reg->second != want) {
-    if (Status st = loop_.modify(c.fd(), want, id); !st) return c.abort(st.to_string());
+    if (Status st = loop_.modify(c.fd(), want, id); !st) {
+      c.abort(st.to_string());
+      closed_.push_back(id);
+      return;
+    }
     reg->second = want;
   }
 }
@@ -172,6 +181,7 @@ void Worker::refuse(UniqueFd fd) {
 
 void Worker::tick() {
   auto now = Clock::now();
+  if (files_) files_->expire(now);
   for (auto& [id, c] : conns_) {
     c->on_tick(now);
     sync_interest(id, *c);
@@ -193,15 +203,14 @@ void Worker::begin_drain() {
 
 // Never destroy a connection inside its own callback: reap after dispatch.
 void Worker::reap() {
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->second->state() == Connection::State::kClosed) {
-      registered_.erase(it->first);
-      it = conns_.erase(it);
-      --connections_;
-    } else {
-      ++it;
-    }
+  for (uint64_t id : closed_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second->state() != Connection::State::kClosed) continue;
+    registered_.erase(id);
+    conns_.erase(it);
+    --connections_;
   }
+  closed_.clear();
 }
 
 }  // namespace zcp

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "zcp/base/event_loop.h"
 #include "zcp/server/connection.h"
@@ -64,6 +65,9 @@ class Worker {
   uint64_t next_id_ = 2;  // 0: listener, 1: waker
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_map<uint64_t, uint32_t> registered_;  // id -> epoll events
+  // Connections that reached kClosed since the last reap (sync_interest
+  // sees each one), so reaping does not walk every connection per wakeup.
+  std::vector<uint64_t> closed_;
 };
 
 }  // namespace zcp

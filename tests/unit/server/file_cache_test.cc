@@ -201,6 +201,23 @@ TEST_F(FileCacheTest, NeitherDirectoriesNorErrorsAreCached) {
   EXPECT_EQ(body(*later), "now here");
 }
 
+TEST_F(FileCacheTest, ExpireClosesWhatIsTooOldToTrust) {
+  test::write_file(path("a"), "a");
+  test::write_file(path("b"), "b");
+  int before = count_open_fds();
+  auto c = cache();
+  ASSERT_TRUE(c.open("a", t0_, nullptr).is_ok());
+  ASSERT_TRUE(c.open("b", t0_ + 60ms, nullptr).is_ok());
+  c.expire(t0_ + 99ms);
+  EXPECT_EQ(c.size(), 2u);
+  c.expire(t0_ + 100ms);
+  EXPECT_EQ(c.size(), 1u);
+  EXPECT_EQ(count_open_fds() - before, 1);
+  c.expire(t0_ + 160ms);
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(count_open_fds(), before) << "an idle cache holds no descriptor";
+}
+
 TEST_F(FileCacheTest, BigFilesKeepNoBytes) {
   test::write_file(path("big.bin"), test::pattern_bytes(16 * 1024 + 1));
   test::write_file(path("edge.bin"), test::pattern_bytes(16 * 1024));
