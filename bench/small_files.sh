@@ -21,7 +21,8 @@
 #   -w  workers/threads of every server (2)    -S  strace run length, 0 skips it (3)
 #   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
 #   -x  servers, space-separated, from: zcp zcp-nocache h2o lighttpd nginx
-#       (default "zcp h2o lighttpd nginx"; zcp-nocache is zcp --no-file-cache)
+#       (default "zcp h2o lighttpd nginx"; zcp-nocache is zcp --no-file-cache,
+#       zcp-copy=SIZE is zcp --copy-below SIZE: the threshold experiment)
 #   -o  where raw outputs and report.md go (bench/results/small-<date>)
 #   -z  zcp binary (build/zcp, or $ZCP)
 #   Extra arguments for every zcp server: $ZCP_ARGS (e.g. "--copy-below 0").
@@ -70,7 +71,7 @@ for v in DURATION CONNS THREADS ROUNDS WORKERS; do
 done
 [[ $STRACE_SECS =~ ^[0-9]+$ ]] || die "-S: want a number of seconds, got '$STRACE_SECS'"
 for s in $SERVERS; do
-  case $s in zcp | zcp-nocache | h2o | lighttpd | nginx) ;; *) die "-x: unknown server '$s'" ;; esac
+  case $s in zcp | zcp-nocache | zcp-copy=* | h2o | lighttpd | nginx) ;; *) die "-x: unknown server '$s'" ;; esac
 done
 OUT_DIR=${OUT_DIR:-$ROOT_DIR/bench/results/small-$(date +%Y%m%d-%H%M%S)}
 
@@ -231,6 +232,7 @@ server_cmd() {
   case $1 in
     zcp) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet ${ZCP_ARGS:-}" ;;
     zcp-nocache) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --no-file-cache ${ZCP_ARGS:-}" ;;
+    zcp-copy=*) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --copy-below ${1#zcp-copy=} ${ZCP_ARGS:-}" ;;
     h2o) echo "$H2O -c $(write_config h2o "$2" "$d")" ;;
     lighttpd) echo "$LIGHTTPD -D -f $(write_config lighttpd "$2" "$d")" ;;
     nginx) echo "$NGINX -p $d/ -c $(write_config nginx "$2" "$d") -e $d/nginx-error.log" ;;
@@ -287,6 +289,18 @@ rss_kib() {
   echo "$total"
 }
 
+# CPU time (user + system) of the server's processes, in clock ticks: per
+# request it is steadier than req/s on a busy machine, where other work
+# takes cores away from server and wrk alike.
+cpu_ticks() {
+  local total=0 p
+  for p in $(server_pids); do
+    total=$((total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+TICKS=$(getconf CLK_TCK)
+
 run_wrk() { # run_wrk OUT ARGS...: bounded, in the background so Ctrl-C works
   local out=$1 wpid
   shift
@@ -313,7 +327,7 @@ done
 
 # --- 2. throughput, interleaved -------------------------------------------------
 RUNS=$OUT_DIR/wrk-runs.tsv
-printf 'round\tfile\tserver\treq_s\terrors\n' >"$RUNS"
+printf 'round\tfile\tserver\treq_s\terrors\tcpu_us_per_req\n' >"$RUNS"
 read -r -a order <<<"$SERVERS"
 for ((r = 1; r <= ROUNDS; r++)); do
   for s in "${order[@]}"; do
@@ -322,8 +336,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
       run_wrk "$OUT_DIR/wrk-warmup.txt" -t"$THREADS" -c"$CONNS" -d1s "$URL$f"
       raw=$OUT_DIR/wrk-$f-$s-r$r.txt
       log "round $r/$ROUNDS: wrk $f -> $s"
+      t0=$(cpu_ticks)
       run_wrk "$raw" -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "$URL$f"
-      printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$f" "$s" "$(wrk_rps "$raw")" "$(wrk_errors "$raw")" >>"$RUNS"
+      t1=$(cpu_ticks)
+      cpu=$(awk -v a="$t0" -v b="$t1" -v hz="$TICKS" -v n="$(wrk_requests "$raw")" \
+        'BEGIN { if (n > 0) printf "%.2f", (b - a) / hz * 1e6 / n; else print "NA" }')
+      printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$f" "$s" "$(wrk_rps "$raw")" "$(wrk_errors "$raw")" "$cpu" >>"$RUNS"
     done
     pid_alive "$SERVER_PID" || die "$s died during round $r"
     stop_server
@@ -381,12 +399,12 @@ for s in $SERVERS; do
 done
 
 # --- 5. the report ------------------------------------------------------------
-median() { # median req/s of FILE and SERVER
-  awk -F'\t' -v f="$1" -v s="$2" 'NR > 1 && $2 == f && $3 == s && $4 != "NA" { v[n++] = $4 }
+median() { # median of column COL (4: req/s) for FILE and SERVER, printed with FMT
+  awk -F'\t' -v f="$1" -v s="$2" -v c="${3:-4}" -v fmt="${4:-%.0f}" 'NR > 1 && $2 == f && $3 == s && $c != "NA" { v[n++] = $c }
     END {
       if (n == 0) { print "NA"; exit }
       for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-      printf "%.0f\n", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+      printf fmt "\n", (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
     }' "$RUNS"
 }
 runs_of() { awk -F'\t' -v f="$1" -v s="$2" 'NR > 1 && $2 == f && $3 == s { printf "%s%.0f", (n++ ? " " : ""), $4 }' "$RUNS"; }
@@ -411,6 +429,16 @@ report() {
     done
     m=$(median "$f" zcp 2>/dev/null || echo NA)
     awk -v a="$m" -v b="$ref" 'BEGIN { if (a == "NA" || b == 0) print " NA |"; else printf " %.2fx |\n", a / b }'
+  done
+  echo
+  echo "## Server CPU per request (user + system of all its processes during each wrk run / requests), median µs"
+  echo
+  echo "| file | $(echo "$SERVERS" | sed 's/ / | /g') |"
+  echo "|---|$(for _ in $SERVERS; do printf -- '---:|'; done)"
+  for f in $FILES; do
+    printf '| %s |' "$f"
+    for s in $SERVERS; do printf ' %s |' "$(median "$f" "$s" 6 %.2f)"; done
+    echo
   done
   if ((STRACE_SECS > 0)); then
     echo
