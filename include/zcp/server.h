@@ -55,7 +55,7 @@ struct ServerConfig {
   std::chrono::milliseconds file_cache_valid{100};
   // Bodies up to this size go out with the head in one sendmsg (copied
   // from the page cache, or from the file cache); larger ones by the engine.
-  uint64_t copy_below = 16 * 1024;
+  uint64_t copy_below = 8 * 1024;
 };
 
 // The core's private parts of a server.

@@ -35,7 +35,7 @@ struct ServeFlags {
   std::string digest = "lazy";
   std::string log_format = "combined";
   bool no_file_cache = false;
-  std::string copy_below = "16K";
+  std::string copy_below = "8K";
 };
 
 std::chrono::milliseconds ms(double seconds) {

@@ -7,8 +7,8 @@
 source "$(dirname "$0")/../support/e2e.sh"
 mkdir -p "$SCRATCH/root/sub"
 head -c 4096 /dev/urandom >"$SCRATCH/root/4k.bin"
-head -c 16384 /dev/urandom >"$SCRATCH/root/16k.bin"
-head -c 16385 /dev/urandom >"$SCRATCH/root/16k1.bin"
+head -c 8192 /dev/urandom >"$SCRATCH/root/8k.bin"
+head -c 8193 /dev/urandom >"$SCRATCH/root/8k1.bin"
 head -c 1048576 /dev/urandom >"$SCRATCH/root/1m.bin"
 echo "<p>hi</p>" >"$SCRATCH/root/sub/index.html"
 echo dot >"$SCRATCH/root/.hidden"
@@ -31,7 +31,7 @@ answer() {
 }
 n=0
 for pass in 1 2; do
-  for path in 4k.bin 16k.bin 16k1.bin 1m.bin empty.txt sub/ sub sub/index.html .hidden missing 4k.bin/; do
+  for path in 4k.bin 8k.bin 8k1.bin 1m.bin empty.txt sub/ sub sub/index.html .hidden missing 4k.bin/; do
     for args in "" "-I" "-r 100-4000" "-r 5000-" "-H If-None-Match:$etag"; do
       # shellcheck disable=SC2086  # curl arguments
       a=$(answer "$CACHED" "$path" $args)

@@ -58,7 +58,7 @@ class FileCache {
   struct Limits {
     size_t max_entries = 256;  // also the descriptors it may hold open
     std::chrono::milliseconds valid_for{100};
-    uint64_t keep_bytes = 16 * 1024;  // files up to this size are kept in memory too
+    uint64_t keep_bytes = 8 * 1024;  // files up to this size are kept in memory too
   };
 
   FileCache(int root_fd, Limits limits) : root_fd_(root_fd), limits_(limits) {}
