@@ -93,6 +93,7 @@ class Server {
   std::unique_ptr<ConnectionConfig> conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};
+  std::atomic<uint64_t> stored_files_{0};  // PUTs stored: the file caches watch it
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

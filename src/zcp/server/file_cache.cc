@@ -64,6 +64,13 @@ Result<OpenFilePtr> open_fresh(int root_fd, const std::string& relative, uint64_
 
 Result<OpenFilePtr> FileCache::open(const std::string& relative, Clock::time_point now,
                                  PathError* error) {
+  if (changes_) {
+    uint64_t now_changes = changes_->load(std::memory_order_acquire);
+    if (now_changes != changes_seen_) {
+      changes_seen_ = now_changes;
+      clear();  // a PUT stored something: cheaper to forget all than to know what
+    }
+  }
   if (auto it = index_.find(relative); it != index_.end()) {
     Entry& e = *it->second;
     if (now - e.opened < limits_.valid_for) {
@@ -103,6 +110,11 @@ void FileCache::expire(Clock::time_point now) {
     index_.erase(it->path);
     it = lru_.erase(it);
   }
+}
+
+void FileCache::clear() {
+  index_.clear();
+  lru_.clear();
 }
 
 void FileCache::erase(const std::string& relative) {

@@ -13,6 +13,7 @@
 // h2o's per-event-loop-iteration cache are the anchors; 100 ms keeps the
 // bound short for people editing files while the revalidations stay rare
 // (one open per hot file per 100 ms, against ~10k requests in that time).
+// Files stored by zcp's own PUT are seen at once (the `changes` counter).
 // Path rules cannot be bypassed: an entry only ever comes from the same
 // open_beneath a fresh request uses, keyed by the decoded relative path
 // after the dotfile check, so it names a file that was beneath the root
@@ -21,6 +22,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -61,7 +63,11 @@ class FileCache {
     uint64_t keep_bytes = 8 * 1024;  // files up to this size are kept in memory too
   };
 
-  FileCache(int root_fd, Limits limits) : root_fd_(root_fd), limits_(limits) {}
+  // `changes` (may be null) counts the files zcp itself stored (PUT); when
+  // it moves, every entry is dropped, so an upload is seen at once rather
+  // than within valid_for.
+  FileCache(int root_fd, Limits limits, const std::atomic<uint64_t>* changes = nullptr)
+      : root_fd_(root_fd), changes_(changes), limits_(limits) {}
 
   // The file at `relative` (already checked by parse_request_path
   // and the dotfile rule): from the cache when opened less than valid_for
@@ -96,7 +102,11 @@ class FileCache {
   void insert(const std::string& relative, OpenFilePtr file, Clock::time_point now);
   void erase(const std::string& relative);
 
+  void clear();
+
   int root_fd_;  // borrowed: the server's root
+  const std::atomic<uint64_t>* changes_;
+  uint64_t changes_seen_ = 0;
   Limits limits_;
   Lru lru_;
   std::unordered_map<std::string, Lru::iterator> index_;

@@ -54,7 +54,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.log_json = s->config_.log_json;
   cc.raw_file = s->config_.raw_file;
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
-               s->root_.get()};
+               s->root_.get(), &s->stored_files_};
   if (s->config_.relay) {
     if (!s->config_.upload) return Status::invalid("--relay needs --upload (relays store a copy too)");
     RelayConfig rc;

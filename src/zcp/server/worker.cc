@@ -49,7 +49,7 @@ Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionC
     fl.max_entries = limits_.file_cache_entries;
     fl.valid_for = limits_.file_cache_valid;
     fl.keep_bytes = cfg_.handler.copy_below;
-    files_ = std::make_unique<FileCache>(cfg_.handler.root_fd, fl);
+    files_ = std::make_unique<FileCache>(cfg_.handler.root_fd, fl, cfg_.upload.stored);
     cfg_.handler.files = files_.get();
   }
 }

@@ -218,6 +218,17 @@ TEST_F(FileCacheTest, ExpireClosesWhatIsTooOldToTrust) {
   EXPECT_EQ(count_open_fds(), before) << "an idle cache holds no descriptor";
 }
 
+TEST_F(FileCacheTest, AStoredUploadDropsEveryEntryAtOnce) {
+  test::write_file(path("a"), "old");
+  std::atomic<uint64_t> stored{0};
+  FileCache c(root_->get(), {16, 100ms, 16 * 1024}, &stored);
+  ASSERT_EQ(body(*c.open("a", t0_, nullptr)), "old");
+  replace("a", "new");
+  EXPECT_EQ(body(*c.open("a", t0_ + 1ms, nullptr)), "old") << "a change zcp did not make waits for the bound";
+  stored.fetch_add(1);  // what Upload::finish does after its rename
+  EXPECT_EQ(body(*c.open("a", t0_ + 2ms, nullptr)), "new");
+}
+
 TEST_F(FileCacheTest, BigFilesKeepNoBytes) {
   test::write_file(path("big.bin"), test::pattern_bytes(16 * 1024 + 1));
   test::write_file(path("edge.bin"), test::pattern_bytes(16 * 1024));
