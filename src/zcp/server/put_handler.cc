@@ -90,6 +90,7 @@ Refusal Upload::begin(const HttpRequest& req, const UploadConfig& cfg) {
   up->dir_ = std::move(*dir_fd);
   up->file_.reset(fd);
   up->length_ = *req.content_length;
+  up->stored_ = cfg.stored;
   up->engine_ = make_splice_receiver(kDefaultPipeSize);
   return up;
 }
@@ -161,6 +162,8 @@ Response Upload::finish() {
   }
   ::fsync(dir_.get());  // the rename itself survives a crash
   file_.reset();
+  // Release: a cache that sees the new count also sees the rename.
+  if (stored_) stored_->fetch_add(1, std::memory_order_release);
   Response r = existed ? Response{} : error_response(201);
   if (existed) r.status = 204;
   return r;

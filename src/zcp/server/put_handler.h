@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <variant>
@@ -23,6 +24,10 @@ struct UploadConfig {
   uint64_t max_bytes = 0;     // --max-upload (0: no limit)
   bool dotfiles = false;
   int root_fd = -1;
+  // Bumped after every rename that stored a file, so the workers' open-file
+  // caches drop what they hold (file_cache.h): a GET right after a PUT sees
+  // the new file whichever worker serves it. Null: nobody listens.
+  std::atomic<uint64_t>* stored = nullptr;
 };
 
 class Upload {
@@ -64,6 +69,7 @@ class Upload {
   std::unique_ptr<RecvEngine> engine_;
   Status error_;
   bool peer_closed_ = false;
+  std::atomic<uint64_t>* stored_ = nullptr;  // UploadConfig::stored
 };
 
 }  // namespace zcp

@@ -205,6 +205,10 @@ void TreePutPool::run(Slot* slot, std::unique_ptr<TreePutJob> job) {
     out.response = refuse(500, s.to_string());
   } else {
     out = store(*job, cfg_);
+    // Files stored or deleted: the workers' open-file caches start afresh,
+    // as after a single-file PUT (a cached entry would otherwise serve the
+    // old bytes for up to its 100 ms).
+    if (cfg_.upload.stored) cfg_.upload.stored->fetch_add(1, std::memory_order_release);
   }
   out.response.set("Connection", "close");
   std::string reply = build_head(out.response, false);
