@@ -19,6 +19,14 @@ class CopyReceiver final : public RecvEngine {
   int cpu_copies() const override { return 2; }
 
   Progress receive(int sock_fd, int file_fd, uint64_t offset, uint64_t limit) override {
+    return receive_loop(sock_fd, file_fd, offset, limit, false);
+  }
+  Progress receive_some(int sock_fd, int file_fd, uint64_t offset, uint64_t limit) override {
+    return receive_loop(sock_fd, file_fd, offset, limit, true);
+  }
+
+ private:
+  Progress receive_loop(int sock_fd, int file_fd, uint64_t offset, uint64_t limit, bool once) {
     Progress p;
     while (p.moved < limit) {
       size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), limit - p.moved));
@@ -35,11 +43,11 @@ class CopyReceiver final : public RecvEngine {
       }
       uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
       if (!write_all(file_fd, at, static_cast<size_t>(n), p)) return p;
+      if (once) return p;
     }
     return p;
   }
 
- private:
   bool write_all(int file_fd, uint64_t at, size_t len, Progress& p) {
     size_t done = 0;
     while (done < len) {

@@ -22,6 +22,14 @@ class SpliceReceiver final : public RecvEngine {
   int cpu_copies() const override { return discard_ ? 0 : 1; }
 
   Progress receive(int sock_fd, int file_fd, uint64_t offset, uint64_t limit) override {
+    return receive_loop(sock_fd, file_fd, offset, limit, false);
+  }
+  Progress receive_some(int sock_fd, int file_fd, uint64_t offset, uint64_t limit) override {
+    return receive_loop(sock_fd, file_fd, offset, limit, true);
+  }
+
+ private:
+  Progress receive_loop(int sock_fd, int file_fd, uint64_t offset, uint64_t limit, bool once) {
     Progress p;
     if (Status s = prepare(); !s) {
       p.status = std::move(s);
@@ -44,11 +52,11 @@ class SpliceReceiver final : public RecvEngine {
       }
       uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
       if (!drain(out_fd, at, static_cast<uint64_t>(n), p)) return p;
+      if (once) return p;
     }
     return p;
   }
 
- private:
   Status prepare() {
     if (discard_ && !null_fd_) {
       auto null_fd = open_file("/dev/null", O_WRONLY);

@@ -19,13 +19,6 @@ constexpr size_t kLineRecv = 64;
 constexpr size_t kMaxLine = 4096;      // a chunk-size line with extensions, or a trailer
 constexpr int kMaxTrailers = 100;
 constexpr size_t kMaxRead = 1 << 20;  // per read() call into memory
-// At most this much per engine call into a file, so `progress` fires as
-// bytes land (a progress line redraws, a resume record advances) instead
-// of once per range: an engine loops until its limit, which was the whole
-// body (issue 11: the line froze after its first draw). 256 KiB is one or
-// two socket reads on loopback and 20 callbacks a second at 5 MiB/s.
-constexpr uint64_t kProgressStep = 256 << 10;
-
 
 Status framing_error(std::string why) {
   return Status(Code::kInvalid, "chunked body", std::move(why));
@@ -226,11 +219,11 @@ Status BodyReader::to_file(int file_fd, uint64_t offset, uint64_t n, RecvEngine&
     auto avail = available();
     if (!avail) return std::move(avail).take_status();
     if (*avail == 0) return body_too_short(n - moved);
-    uint64_t want = std::min({*avail, n - moved, kProgressStep});
+    uint64_t want = std::min(*avail, n - moved);
     uint64_t at = advance(offset, moved);
     // Bytes that came with the head or a chunk line go first, from user
     // space; the rest never enters it when `engine` splices.
-    Progress p = buffer_.empty() ? engine.receive(fd_, file_fd, at, want)
+    Progress p = buffer_.empty() ? engine.receive_some(fd_, file_fd, at, want)
                                  : write_buffered(buffer_, file_fd, at, want);
     consume(framing_, p.moved, remaining_, done_);
     moved += p.moved;
