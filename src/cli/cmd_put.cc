@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/tls_flags.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/send_engine.h"
 #include "zcp/uploader.h"
@@ -21,6 +22,7 @@ struct PutFlags {
   std::vector<std::string> urls;
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
+  TlsOptions tls;  // --cacert, --pin, -k
 };
 
 // A failed host's exit code: unreachable or lost 7, refused with a status 22.
@@ -131,7 +133,8 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
                                   {"url", url.to_string()},
                                   {"status", r->status},
                                   {"bytes", r->bytes},
-                                  {"seconds", r->seconds}}));
+                                  {"seconds", r->seconds},
+                                  {"path", r->path}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} in {:.2f} s ({}/s)\n", shown(f.file),
                shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",
@@ -161,7 +164,17 @@ int run(const PutFlags& f) {
     fmt::print(stderr, "zcp put: unknown send engine '{}'\n", f.engine);
     return kExitUsage;
   }
+  bool any_tls = false;
+  for (const Url& u : urls) any_tls = any_tls || u.tls;
+  if (any_tls && urls.size() > 1) {
+    fmt::print(stderr, "zcp put: a chain over https is not supported yet (relays speak plain HTTP)\n");
+    return kExitUsage;
+  }
+  if (any_tls) {
+    if (int rc = check_tls_flags("put", f.tls); rc != kExitOk) return rc;
+  }
   PutOptions o;
+  o.tls = f.tls;
   o.token = f.token;
   o.engine = *engine;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
@@ -201,6 +214,7 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_flag("--json", f->json,
                 "print the summary as JSON on stdout (with several URLs: a\n"
                 "\"hosts\" array, one entry per URL)");
+  add_tls_flags(cmd, f->tls);
   return [f] { return run(*f); };
 }
 
