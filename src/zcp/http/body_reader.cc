@@ -20,7 +20,10 @@ constexpr size_t kMaxLine = 4096;      // a chunk-size line with extensions, or 
 constexpr int kMaxTrailers = 100;
 constexpr size_t kMaxRead = 1 << 20;  // per read() call into memory
 // A body that must pass through user space (TLS without kernel offload)
-// is read into this much before each write to the file.
+// is read into this much before each write to the file. Measured from
+// nginx https, 512 MiB to /dev/null (strace -c): 256 KiB makes 2053
+// writes, 16 KiB (one TLS record) 32773, for the same 16.5k reads; client
+// CPU per GiB was within noise from 64 KiB to 1 MiB on a loaded machine.
 constexpr size_t kUserspaceBuffer = 256 << 10;
 
 Status framing_error(std::string why) {
