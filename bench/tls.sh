@@ -99,7 +99,7 @@ done
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 gib=$(awk -v b="$bytes" 'BEGIN { print b / 2^30 }')
-echo "$(date -Is), $(uname -sr), $(nproc) cores, $(openssl version | cut -d' ' -f1-2), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(curl -V | head -1 | cut -d' ' -f1-2), zcp $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty); kernel tls: $(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp && echo yes || echo no)"
+echo "$(date -Is), $(uname -sr), $(nproc) cores, $(openssl version | cut -d' ' -f1-2), $("$NGINX" -v 2>&1 | sed 's/.*: //'), $(curl -V | head -1 | cut -d' ' -f1-2), zcp $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty); kernel tls: $(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp && echo yes || echo no); load average $(cut -d" " -f1-3 /proc/loadavg)"
 echo "one core, openssl speed -evp (16 KiB blocks): aes-128-gcm $aes128 GB/s, aes-256-gcm $aes256 GB/s"
 echo "$SIZE to /dev/null, median of $RUNS interleaved runs"
 echo

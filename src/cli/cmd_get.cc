@@ -387,6 +387,7 @@ Runner add_get_command(CLI::App& app) {
       "          zcp get -c http://127.0.0.1:8080/big.iso /data/     (resume into /data/big.iso)\n"
       "          zcp get -j 4 --verify http://host:8080/big.iso\n"
       "          zcp get -r http://127.0.0.1:8080/photos/ ./photos\n"
+      "          zcp get --cacert ca.pem https://host/big.iso     (or --pin sha256//..., -k)\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"

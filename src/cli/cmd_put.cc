@@ -190,7 +190,8 @@ Runner add_put_command(CLI::App& app) {
       "Upload FILE to URL with HTTP PUT; the body goes from the page cache to the socket\n"
       "with sendfile. The server (zcp serve --upload) stores it atomically: nothing\n"
       "appears under the target name until every byte arrived and was fsync'd.\n"
-      "A URL ending in / receives the file under its own name.\n\n"
+      "A URL ending in / receives the file under its own name. Over https:// (one URL)\n"
+      "the body goes pread + SSL_write, or SSL_sendfile when the kernel has TLS.\n\n"
       "Several URLs make a fan-out chain: the file is sent once, to the first host;\n"
       "each host (zcp serve --upload --relay) stores it while passing it on to the next\n"
       "with splice and tee, so N hosts take about as long as one. A host that cannot be\n"
@@ -199,9 +200,11 @@ Runner add_put_command(CLI::App& app) {
       "          zcp put model.bin http://h1:8080/m/ http://h2:8080/m/ http://h3:8080/m/\n\n"
       "Exit codes: 0 ok (every host), 2 bad command line, 3 bad URL, 7 connection failed\n"
       "or lost, 8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...);\n"
-      "with several hosts, the code of the first that failed.");
+      "with several hosts, the code of the first that failed; https: 35 handshake failed,\n"
+      "60 certificate not trusted, 77 --cacert unreadable, 90 --pin mismatch.");
   cmd->add_option("FILE", f->file, "file to upload")->required()->check(CLI::ExistingFile);
-  cmd->add_option("URL", f->urls, "http://host:port/path; several: a relay chain, in this order")
+  cmd->add_option("URL", f->urls,
+                  "http[s]://host:port/path; several: a relay chain, in this order (http only)")
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")

@@ -512,7 +512,8 @@ Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& prob
   Headers h;
   want_digest(o, h);
   auto head = request(client, "HEAD", url, h, o, f);
-  if (!head && *f == GetFailure::kConnect) return std::move(head).take_status();
+  bool tls = *f == GetFailure::kTlsHandshake || *f == GetFailure::kTlsUntrusted || *f == GetFailure::kTlsPin;
+  if (!head && (*f == GetFailure::kConnect || tls)) return std::move(head).take_status();
   *f = GetFailure::kNone;  // the GET that follows reports HTTP-level trouble
   if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
   if (!head || head->status != 200 || !head->content_length) return 1;
