@@ -332,13 +332,15 @@ Status HttpClient::start_tls(const TlsOptions& o, std::chrono::milliseconds time
   auto session = TlsSession::client(**ctx, fd_.get(), url_.host);
   if (!session) return std::move(session).take_status();
   if (Status s = (*session)->handshake_within(timeout); !s) return s;
-  tls_ = session->get();
   stream_ = std::move(*session);
   return {};
 }
 
+TlsSession* HttpClient::tls() const { return dynamic_cast<TlsSession*>(stream_.get()); }
+
 BodyPath HttpClient::body_path(bool engine_splices) const {
-  return choose_recv_path(tls_ != nullptr, tls_ && tls_->ktls_recv(), engine_splices);
+  TlsSession* t = tls();
+  return choose_recv_path(t != nullptr, t && t->ktls_recv(), engine_splices);
 }
 
 Status HttpClient::send_head(std::string_view method, const std::string& target,

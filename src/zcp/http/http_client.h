@@ -67,7 +67,7 @@ class HttpClient {
   // The bytes of the connection, plain or TLS.
   ByteStream& stream() { return *stream_; }
   // The TLS session of an https:// connection, null for http://.
-  TlsSession* tls() { return tls_; }
+  TlsSession* tls() const;
   // How a body would reach a file with an engine that splices or not.
   BodyPath body_path(bool engine_splices) const;
 
@@ -76,8 +76,7 @@ class HttpClient {
   Status start_tls(const TlsOptions& o, std::chrono::milliseconds timeout);
   UniqueFd fd_;
   Url url_;
-  std::unique_ptr<ByteStream> stream_;  // a PlainStream or the TlsSession
-  TlsSession* tls_ = nullptr;           // stream_ when it is TLS
+  std::unique_ptr<ByteStream> stream_;  // a PlainStream or a TlsSession
   std::string leftover_;  // bytes read past the last response head
 };
 
