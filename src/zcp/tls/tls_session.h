@@ -47,7 +47,9 @@ class TlsSession final : public ByteStream {
   Result<size_t> read(char* buf, size_t n) override;
   Status write(std::string_view data) override;
   size_t pending() const override;
-  int splice_fd() const override { return ktls_recv_ ? fd_ : -1; }
+  // Only when the kernel decrypts and OpenSSL holds no plaintext that a
+  // splice from the socket would skip.
+  int splice_fd() const override { return ktls_recv_ && pending() == 0 ? fd_ : -1; }
   int fd() const override { return fd_; }
 
   // Writes what the socket takes now (non-blocking servers): bytes taken,
