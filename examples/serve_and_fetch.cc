@@ -46,12 +46,11 @@ int main(int argc, char** argv) {
   if (!url) return fail("url", url.status());
   zcp::GetOptions options;
   options.dest = argv[3];
-  zcp::GetFailure failure{};
-  auto got = zcp::download(*url, options, &failure);
+  auto got = zcp::download(*url, options);  // on failure: got.error().kind and .status
 
   (*server)->stop();
   serving.join();
-  if (!got) return fail("download", got.status());
+  if (!got) return fail("download", got.error().status);
   if (!served) return fail("server", served);
   bool same = slurp(std::string(argv[1]) + "/" + argv[2]) == slurp(argv[3]);
   std::printf("fetched %s: %llu bytes, %s\n", url_text.c_str(),

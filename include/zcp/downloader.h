@@ -23,8 +23,8 @@ namespace zcp {
 
 class HttpClient;  // the core's HTTP/1.1 exchange (private)
 
-// Why a download failed, for exit codes (like curl's: connection, HTTP,
-// write, verification).
+// Why a transfer failed, in the terms a caller acts on (curl's: the
+// connection, the HTTP answer, the local write, the verification).
 enum class GetFailure {
   kNone, kUsage, kConnect, kHttp, kProtocol, kWrite,
   kVerify,    // --verify: the bytes differ from the server's sha-256
@@ -34,6 +34,18 @@ enum class GetFailure {
   kTlsUntrusted,  // https: the server's certificate is not trusted (curl's 60)
   kTlsPin,        // https: the server's key does not match --pin (curl's 90)
 };
+
+// A failed transfer: what failed (the Status) and its kind, decided where
+// the failure happened (the write that returned ENOSPC, the head that made
+// no sense), not guessed later from the message.
+struct GetError {
+  GetFailure kind = GetFailure::kNone;
+  Status status;
+  std::string to_string() const { return status.to_string(); }
+};
+
+template <typename T>
+using GetResultOr = Result<T, GetError>;
 
 // Redirects download() follows, as curl -L (never to another scheme).
 inline constexpr int kMaxRedirects = 10;
@@ -108,17 +120,17 @@ struct GetResult {
   std::string path;
 };
 
-// Which kind of failure a Status is: a local write (disk full, permissions,
-// a planted symlink) is kWrite, nonsense from the server kProtocol,
-// everything else on the network (refused, reset, timed out) kConnect.
+// The kind of a failure that arrives as a bare Status from code that does
+// not know its side (a tar member's write, an upload's answer): a local
+// errno (ENOSPC, EACCES, ...) is kWrite, nonsense from the server kProtocol,
+// anything else on the network (refused, reset, timed out) kConnect.
 GetFailure classify_failure(const Status& s);
 
 inline constexpr uint64_t kParallelThreshold = 256ULL << 20;
 
-Result<GetResult> download(const Url& url, const GetOptions& opts, GetFailure* failure);
+GetResultOr<GetResult> download(const Url& url, const GetOptions& opts);
 
 // The experiment's client: connect, read until EOF into `dest` (atomic).
-Result<GetResult> download_raw(const std::string& host_port, const GetOptions& opts,
-                               GetFailure* failure);
+GetResultOr<GetResult> download_raw(const std::string& host_port, const GetOptions& opts);
 
 }  // namespace zcp

@@ -22,6 +22,9 @@ struct Progress {
   uint64_t moved = 0;
   Status status;     // ok; kWouldBlock: resume at offset + moved; or an error
   bool eof = false;  // receive side: the peer closed its end cleanly
+  // Receive side: the failing call wrote the local file (ENOSPC, EIO),
+  // not the socket; set where it failed so no caller guesses from text.
+  bool file_failed = false;
 };
 
 // Counters kept by an engine across calls, for `zcp bench`'s table.

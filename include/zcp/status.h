@@ -73,12 +73,15 @@ class [[nodiscard]] Status {
   std::string message_;  // used when errno does not say it all
 };
 
-// A value or the Status that explains why there is none.
-template <typename T>
+// A value or the Status that explains why there is none. `E` is another
+// error type where callers need more than a Status (the downloader's
+// GetError carries the kind of failure beside it); default-constructed E
+// stands for "no error".
+template <typename T, typename E = Status>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}  // NOLINT
+  Result(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
+  Result(E error) : v_(std::move(error)) {}     // NOLINT
 
   bool is_ok() const { return v_.index() == 0; }
   explicit operator bool() const { return is_ok(); }
@@ -90,14 +93,16 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
-  const Status& status() const {
-    static const Status kOkStatus;
-    return is_ok() ? kOkStatus : std::get<1>(v_);
+  const E& status() const {
+    static const E kNoError{};
+    return is_ok() ? kNoError : std::get<1>(v_);
   }
-  Status take_status() && { return std::get<1>(std::move(v_)); }
+  E take_status() && { return std::get<1>(std::move(v_)); }
+  const E& error() const { return status(); }
+  E take_error() && { return std::move(*this).take_status(); }
 
  private:
-  std::variant<T, Status> v_;
+  std::variant<T, E> v_;
 };
 
 }  // namespace zcp

@@ -34,8 +34,7 @@ struct PutResult {
   std::string path;
 };
 
-Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts,
-                              GetFailure* failure);
+GetResultOr<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts);
 
 struct ChainReport {
   std::vector<HopResult> hosts;  // one per URL, in order

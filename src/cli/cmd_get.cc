@@ -198,9 +198,8 @@ int get_one(const GetFlags& f, const std::string& url_text, const std::string& d
   o.pool = &pool;
   o.checkpoint = &current().checkpoint;
   Watched watched(line, url->to_string(), o.dest);
-  GetFailure failure = GetFailure::kNone;
-  auto r = download(*url, o, &failure);
-  if (!r) return fail(line, url->to_string(), r.status(), failure);
+  auto r = download(*url, o);
+  if (!r) return fail(line, url->to_string(), r.error().status, r.error().kind);
   line.finish();
   print_summary(f, url->to_string(), *r);
   return kExitOk;
@@ -211,9 +210,8 @@ int get_raw(const GetFlags& f, const std::string& dest) {
   ProgressLine line(f.raw, draw);
   GetOptions o = base_options(f, line);
   o.dest = dest;
-  GetFailure failure = GetFailure::kNone;
-  auto r = download_raw(f.raw, o, &failure);
-  if (!r) return fail(line, f.raw, r.status(), failure);
+  auto r = download_raw(f.raw, o);
+  if (!r) return fail(line, f.raw, r.error().status, r.error().kind);
   line.finish();
   print_summary(f, f.raw, *r);
   return kExitOk;

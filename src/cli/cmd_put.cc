@@ -119,13 +119,12 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
   ProgressLine line(f.file, draw);
   o.progress = [&line](uint64_t d, uint64_t t) { line.update(d, t); };
-  GetFailure failure = GetFailure::kNone;
-  auto r = upload_file(f.file, url, o, &failure);
+  auto r = upload_file(f.file, url, o);
   line.finish();
   if (!r) {
     fmt::print(stderr, "zcp put: {} -> {}: {}\n", shown(f.file), shown(url.to_string()),
-               shown(r.status()));
-    return transfer_exit_code(failure);
+               shown(r.error().status));
+    return transfer_exit_code(r.error().kind);
   }
   double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
   if (f.json) {
@@ -134,6 +133,7 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
                                   {"status", r->status},
                                   {"bytes", r->bytes},
                                   {"seconds", r->seconds},
+                                  {"bytes_per_second", rate},
                                   {"path", r->path}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} in {:.2f} s ({}/s)\n", shown(f.file),

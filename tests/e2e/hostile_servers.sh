@@ -15,29 +15,15 @@ on_exit "rm -rf ${EVIL_TMP[*]}"
 cat >"$SCRATCH/fake.py" <<'PYEOF'
 # fake.py PORTFILE TAG: serves on a free loopback port for at most 150 s.
 import os, signal, socket, sys, threading, time
+sys.path.insert(0, os.path.join(os.environ["ZCP_SOURCE_DIR"], "tests", "support"))
+import fake_http
 signal.alarm(150)
 TAG = sys.argv[2]
 SIZE = 256 * 1024  # the "file" of the range scenarios: big enough for -j 2
 DATA = bytes((i * 7 + i // 251) % 256 for i in range(SIZE))
 
-def tar_header(name, size=0, typ=b"0", link=b""):
-    b = bytearray(512)
-    def put(off, val): b[off:off + len(val)] = val
-    put(0, name.encode()[:100]); put(100, b"0000644\0"); put(108, b"0000000\0")
-    put(116, b"0000000\0"); put(124, b"%011o\0" % size); put(136, b"14707034672\0")
-    put(148, b" " * 8); put(156, typ); put(157, link); put(257, b"ustar\x0000")
-    put(148, b"%06o\0 " % sum(b))
-    return bytes(b)
-
-def member(name, data=b"", typ=b"0", link=b""):
-    pad = b"\0" * (-len(data) % 512)
-    return tar_header(name, len(data), typ, link) + data + pad
-
-def pax(key, value):
-    rec = f" {key}={value}\n"
-    n = len(rec) + len(str(len(rec)))
-    n += len(str(n)) - len(str(len(rec)))
-    return (str(n) + rec).encode()
+member, pax = fake_http.member, fake_http.pax_record
+chunked = fake_http.chunked
 
 RANGED = ("wrong-range", "no-content-range", "parallel-wrong-range", "parallel-200")
 END = b"\0" * 1024
@@ -60,26 +46,10 @@ TARS = {
 }
 
 def read_head(conn, buf):
-    while b"\r\n\r\n" not in buf:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None, b""
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    method, target = lines[0].split(" ")[:2]
-    fields = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        fields[k.strip().lower()] = v.strip()
-    return (method, target.split("?")[0], fields), rest
-
-def chunked(data, piece=700):
-    out = b""
-    for i in range(0, len(data), piece):
-        part = data[i:i + piece]
-        out += b"%x\r\n" % len(part) + part + b"\r\n"
-    return out + b"0\r\n\r\n"
+    req, rest = fake_http.read_head(conn, buf)
+    if req:
+        req = (req[0], req[1].split("?")[0], req[2])
+    return req, rest
 
 def ranged(fields, wrong):
     """206 for the Range asked, Content-Range starting at 0 when wrong."""
@@ -134,7 +104,10 @@ def answer(conn, method, path, fields):
         if method == "HEAD":
             conn.sendall(ok + f"Content-Length: {SIZE}\r\nAccept-Ranges: bytes\r\n\r\n".encode())
             return True
-        if "range" not in fields or name == "parallel-200":
+        opening = fields.get("range") == "bytes=0-"  # get's first request: the whole file
+        if name == "parallel-200" and opening:  # takes ranges, then answers one with 200
+            conn.sendall(ranged(fields, wrong=False))
+        elif "range" not in fields or name == "parallel-200":
             conn.sendall(ok + f"Content-Length: {SIZE}\r\n\r\n".encode() + DATA)
         elif name == "no-content-range":
             conn.sendall(f"HTTP/1.1 206 Partial Content\r\nContent-Length: {SIZE}\r\n\r\n".encode()

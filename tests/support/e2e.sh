@@ -3,7 +3,7 @@
 # ZCP_SOURCE_DIR; run by hand, they default to the repo's build.
 set -euo pipefail
 
-ZCP_SOURCE_DIR=${ZCP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+export ZCP_SOURCE_DIR=${ZCP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZCP=${ZCP:-$ZCP_SOURCE_DIR/build/zcp}
 case "$ZCP" in /*) ;; *) ZCP=$(realpath "$ZCP") ;; esac
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/zcp-e2e-XXXXXX")

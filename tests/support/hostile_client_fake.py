@@ -4,6 +4,9 @@
 # serves) so the tests can extract the same bytes with GNU tar.
 import io, json, os, signal, socket, sys, tarfile, threading, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fake_http  # noqa: E402
+
 signal.alarm(300)
 OUT = sys.argv[2]
 
@@ -41,23 +44,7 @@ with open(os.path.join(OUT, "modes.tar.tmp"), "wb") as f:
 os.rename(os.path.join(OUT, "modes.tar.tmp"), os.path.join(OUT, "modes.tar"))
 
 
-def raw_member(name, data=b"", typ=b"0"):
-    """A ustar member whose name may hold any bytes (tarfile would encode them)."""
-    b = bytearray(512)
-    def put(off, val): b[off:off + len(val)] = val
-    put(0, name[:100]); put(100, b"0000644\0"); put(108, b"0000000\0"); put(116, b"0000000\0")
-    put(124, b"%011o\0" % len(data)); put(136, b"14707034672\0"); put(148, b" " * 8)
-    put(156, typ); put(257, b"ustar\x0000")
-    put(148, b"%06o\0 " % sum(b))
-    return bytes(b) + data + b"\0" * (-len(data) % 512)
-
-
-def pax_record(key, value):
-    rec = b" " + key + b"=" + value + b"\n"
-    n = len(rec) + 1
-    while len(str(n)) + len(rec) != n:
-        n += 1
-    return str(n).encode() + rec
+raw_member, pax_record = fake_http.member, fake_http.pax_record
 
 
 for k, v in HOSTILE.items():
@@ -67,20 +54,7 @@ for k, v in HOSTILE.items():
                             + raw_member(b"innocent", b"evil\n") + b"\0" * 1024)
 
 
-def read_head(conn, buf):
-    while b"\r\n\r\n" not in buf:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None, b""
-        buf += chunk
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    method, target = lines[0].split(" ")[:2]
-    fields = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        fields[k.strip().lower()] = v.strip()
-    return (method, target, fields), rest
+read_head = fake_http.read_head
 
 
 def read_body(conn, rest, n):

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "zcp/base/escape.h"
@@ -35,6 +36,14 @@ namespace {
 constexpr const char* kValidatorXattr = "user.zcp.validator";
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+
+GetError fail(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
+
+// What the network side of an exchange reports: an answer that makes no
+// sense, or trouble on the connection (refused, reset, timed out).
+GetFailure network_failure(const Status& s) {
+  return s.code() == Code::kInvalid ? GetFailure::kProtocol : GetFailure::kConnect;
+}
 
 std::string validator_of(const ResponseHead& head) {
   if (auto etag = head.header("ETag"); etag && etag->rfind("W/", 0) != 0) return std::string(*etag);
@@ -80,7 +89,7 @@ bool engine_splices(const GetOptions& o) {
 }
 
 // A pooled keep-alive connection to the same server when there is one.
-Result<HttpClient> connect_to(const Url& url, const GetOptions& o, GetFailure* f, bool* reused = nullptr) {
+GetResultOr<HttpClient> connect_to(const Url& url, const GetOptions& o, bool* reused = nullptr) {
   if (o.pool) {
     if (auto c = o.pool->take(url)) {
       if (reused) *reused = true;
@@ -89,38 +98,40 @@ Result<HttpClient> connect_to(const Url& url, const GetOptions& o, GetFailure* f
   }
   if (reused) *reused = false;
   auto c = HttpClient::connect(url, o.timeout, o.tls);
-  if (!c) *f = tls_failure(c.status());
-  return c;
+  if (!c) return fail(tls_failure(c.status()), std::move(c).take_status());
+  return std::move(*c);
 }
 
-Result<ResponseHead> exchange(HttpClient& c, std::string_view method, const Url& url,
-                              const Headers& headers, GetFailure* f) {
+GetResultOr<ResponseHead> exchange(HttpClient& c, std::string_view method, const Url& url,
+                                   const Headers& headers) {
   if (Status s = c.send_head(method, url.target, headers); !s) {
-    *f = GetFailure::kConnect;
-    return s;
+    return fail(GetFailure::kConnect, std::move(s));
   }
   auto head = c.read_head(method == "HEAD");
-  if (!head) *f = classify_failure(head.status());  // a timeout is 7, nonsense is 8
-  return head;
+  if (!head) {
+    Status s = std::move(head).take_status();
+    GetFailure kind = network_failure(s);  // a silent server is trouble on the connection
+    return fail(kind, std::move(s));
+  }
+  return std::move(*head);
 }
 
 // Sends the request; a pooled connection the server has meanwhile closed
 // gets one retry on a fresh connection.
-Result<ResponseHead> request(std::optional<HttpClient>& c, std::string_view method, const Url& url,
-                             const Headers& headers, const GetOptions& o, GetFailure* f) {
+GetResultOr<ResponseHead> request(std::optional<HttpClient>& c, std::string_view method,
+                                  const Url& url, const Headers& headers, const GetOptions& o) {
   bool reused = false;
-  auto conn = connect_to(url, o, f, &reused);
-  if (!conn) return std::move(conn).take_status();
+  auto conn = connect_to(url, o, &reused);
+  if (!conn) return std::move(conn).take_error();
   c.emplace(std::move(*conn));
-  auto head = exchange(*c, method, url, headers, f);
+  auto head = exchange(*c, method, url, headers);
   if (head || !reused) return head;
   GetOptions fresh = o;
   fresh.pool = nullptr;
-  auto again = connect_to(url, fresh, f);
-  if (!again) return std::move(again).take_status();
+  auto again = connect_to(url, fresh);
+  if (!again) return std::move(again).take_error();
   c.emplace(std::move(*again));
-  *f = GetFailure::kNone;
-  return exchange(*c, method, url, headers, f);
+  return exchange(*c, method, url, headers);
 }
 
 bool is_redirect(int status) {
@@ -130,15 +141,16 @@ bool is_redirect(int status) {
 // A status other than the one wanted: a redirect to follow (kRedirect, the
 // Location as the Status's subject), or an HTTP failure with the server's
 // explanation when `c` can still read the body.
-Status http_error(const Url& url, const ResponseHead& head, GetFailure* f, HttpClient* c = nullptr) {
+GetError http_error(const Url& url, const ResponseHead& head, HttpClient* c = nullptr) {
   std::string what = "server answered " + std::to_string(head.status);
   auto location = head.header("Location");
   if (is_redirect(head.status) && location && !location->empty()) {
-    *f = GetFailure::kRedirect;
-    return Status(Code::kInvalid, "GET " + url.to_string(), what + " (redirect)").at(std::string(*location));
+    return fail(GetFailure::kRedirect,
+                Status(Code::kInvalid, "GET " + url.to_string(), what + " (redirect)")
+                    .at(std::string(*location)));
   }
-  *f = GetFailure::kHttp;
-  return Status::invalid(c ? refusal(*c, head) : what);  // the caller names the URL once
+  // The caller names the URL once.
+  return fail(GetFailure::kHttp, Status::invalid(c ? refusal(*c, head) : what));
 }
 
 std::unique_ptr<RecvEngine> engine_for(const GetOptions& o) {
@@ -148,11 +160,10 @@ std::unique_ptr<RecvEngine> engine_for(const GetOptions& o) {
 
 // --verify against a server that sends no digest: say so, and what to change,
 // instead of calling the bytes a mismatch.
-Status no_digest(const Url& /*url: the caller names it*/, GetFailure* f) {
-  *f = GetFailure::kNoDigest;
-  return Status::invalid(
+GetError no_digest() {  // the caller names the URL
+  return fail(GetFailure::kNoDigest, Status::invalid(
       "--verify: the server sends no sha-256 digest (Repr-Digest), so nothing was fetched; "
-      "zcp serve sends one unless started with --digest off (or drop --verify)");
+      "zcp serve sends one unless started with --digest off (or drop --verify)"));
 }
 
 // --verify asks for the digest (RFC 9530), which zcp serve then computes at once.
@@ -161,18 +172,16 @@ void want_digest(const GetOptions& o, Headers& h) {
 }
 
 // --verify: hash what landed and compare with the server's Repr-Digest.
-Status verify(int fd, uint64_t size, const std::optional<std::string>& want, const Url& url,
-              GetFailure* f) {
-  if (!want) return no_digest(url, f);
-  *f = GetFailure::kVerify;
+GetError verify(int fd, uint64_t size, const std::optional<std::string>& want, const Url& url) {
+  if (!want) return no_digest();
   auto got = sha256_file(fd, 0, size);
-  if (!got) return got.status();
+  if (!got) return fail(GetFailure::kWrite, std::move(got).take_status());  // reading DEST.part back
   if (*got != *want) {
-    return Status(Code::kInvalid, "verify " + url.to_string(),
-                  "sha-256 mismatch: got " + repr_digest_value(*got) + ", server says " +
-                      repr_digest_value(*want));
+    return fail(GetFailure::kVerify,
+                Status(Code::kInvalid, "verify " + url.to_string(),
+                       "sha-256 mismatch: got " + repr_digest_value(*got) + ", server says " +
+                           repr_digest_value(*want)));
   }
-  *f = GetFailure::kNone;
   return {};
 }
 
@@ -199,20 +208,15 @@ GetFailure classify_failure(const Status& s) {
   bool local_errno = e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO || e == EFBIG ||
                      e == ELOOP || e == EACCES || e == EPERM || e == ENOTDIR || e == EISDIR ||
                      e == EEXIST || e == ENAMETOOLONG;
-  if (local_errno || s.op().find("->file") != std::string::npos || s.op() == "pwrite" ||
-      s.op() == "write") {
-    return GetFailure::kWrite;
-  }
-  return s.code() == Code::kInvalid ? GetFailure::kProtocol : GetFailure::kConnect;
+  return local_errno ? GetFailure::kWrite : network_failure(s);
 }
 
 namespace {
 
 // Lands the rest of `body` at `offset` (or streams it), reporting progress
 // and, when there is a record, advancing it as the writes return.
-Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint64_t total,
-                      const GetOptions& o, GetFailure* f, ResumeRecord* record = nullptr,
-                      size_t slot = 0) {
+GetResultOr<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint64_t total,
+                           const GetOptions& o, ResumeRecord* record = nullptr, size_t slot = 0) {
   auto engine = engine_for(o);
   auto cb = [&](uint64_t n) {
     if (record) record->advance(slot, n);
@@ -220,53 +224,51 @@ Result<uint64_t> land(BodyReader& body, AtomicFile& file, uint64_t offset, uint6
   };
   auto moved = body.rest_to_file(file.fd(), file.direct() ? kStreamOffset : offset, *engine, cb);
   if (!moved) {
-    *f = classify_failure(moved.status());
-    // Name the file that could not be written ("splice pipe->file X: No space ...").
-    if (*f == GetFailure::kWrite) {
-      return Status(moved.status()).at(file.direct() ? file.dest() : file.part_path());
+    Status s = std::move(moved).take_status();
+    if (!body.write_failed()) {
+      GetFailure kind = network_failure(s);
+      return fail(kind, std::move(s));
     }
+    // Name the file that could not be written ("splice pipe->file X: No space ...").
+    return fail(GetFailure::kWrite, std::move(s).at(file.direct() ? file.dest() : file.part_path()));
   }
-  return moved;
+  return *moved;
 }
 
 // Decides where a (possibly resumed) response starts; false: start over.
-Result<uint64_t> resume_offset(const ResponseHead& head, uint64_t from, AtomicFile& file,
-                               const GetOptions& o, GetFailure* f) {
+GetResultOr<uint64_t> resume_offset(const ResponseHead& head, uint64_t from, bool asked_range,
+                                    AtomicFile& file, const GetOptions& o) {
   if (head.status == 206) {
     // Only the rest of the file will do: a range that starts elsewhere, stops
     // short of the end, or answers a request without Range would land a
     // fragment under the final name.
     uint64_t first = 0, size = 0;
     auto cr = head.header("Content-Range");
-    if (from == 0 || !cr || !parse_content_range(*cr, first, size) || first != from ||
+    if (!asked_range || !cr || !parse_content_range(*cr, first, size) || first != from ||
         !head.content_length || first + *head.content_length != size) {
-      *f = GetFailure::kProtocol;
-      return Status(Code::kInvalid, "resume", "the server sent the wrong range (" +
-                                                  std::string(cr.value_or("none")) + ")");
+      return fail(GetFailure::kProtocol,
+                  Status(Code::kInvalid, "resume",
+                         "the server sent the wrong range (" + std::string(cr.value_or("none")) + ")"));
     }
     return from;
   }
   if (from > 0) {  // 200: the file changed (If-Range failed) or Range was ignored
     if (o.notice) o.notice("the server's copy changed or it ignored the range: starting over");
-    if (Status s = file.restart(); !s) {
-      *f = GetFailure::kWrite;
-      return s;
-    }
+    if (Status s = file.restart(); !s) return fail(GetFailure::kWrite, std::move(s));
   }
   return uint64_t{0};
 }
 
-Result<GetResult> finish(const Url& url, const GetOptions& o, AtomicFile& file,
-                         const ResponseHead& head, GetResult r, GetFailure* f) {
+GetResultOr<GetResult> finish(const Url& url, const GetOptions& o, AtomicFile& file,
+                              const ResponseHead& head, GetResult r) {
   if (o.verify && !file.direct()) {
-    if (Status s = verify(file.fd(), r.size, digest_of(head), url, f); !s) return s;
+    if (GetError e = verify(file.fd(), r.size, digest_of(head), url); e.kind != GetFailure::kNone) {
+      return e;
+    }
     r.verified = true;
   }
   if (!file.direct()) ResumeRecord::erase(file.fd());  // the final file carries no record
-  if (Status s = file.commit(mtime_of(head)); !s) {
-    *f = GetFailure::kWrite;
-    return s;
-  }
+  if (Status s = file.commit(mtime_of(head)); !s) return fail(GetFailure::kWrite, std::move(s));
   r.dest = file.dest();
   return r;
 }
@@ -312,32 +314,64 @@ class RecordHolder {
   std::unique_ptr<ResumeRecord> record_;
 };
 
-Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile& file,
-                                RecordHolder& holder, GetFailure* f) {
+int streams_for(const GetOptions& o, uint64_t size) {
+  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
+  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
+  return want;
+}
+
+// The GET that opened a download as `Range: bytes=0-`, answered 206: its
+// body is the whole file, of which this connection lands the first piece.
+struct OpenedRange {
+  HttpClient client;
+  ResponseHead head;
+};
+
+GetResultOr<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
+                                RecordHolder& holder, uint64_t size, OpenedRange first, int n);
+
+// One GET, and what its answer allows. A fresh download into a file asks
+// `Range: bytes=0-`: a 206 says the server takes ranges and, in its
+// Content-Range, the size, so a big file goes parallel on this very
+// connection without a HEAD first (one round trip, and one wait for a
+// silent server); a 200 is a server without ranges, fetched as one stream.
+GetResultOr<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile& file,
+                                     RecordHolder& holder) {
   auto start = std::chrono::steady_clock::now();
   uint64_t from = o.resume && !file.direct() ? file.existing_size() : 0;
+  bool open_ranged = from == 0 && !file.direct() && o.streams != 1;
   Headers h;
   if (from > 0) {
     h.emplace_back("Range", "bytes=" + std::to_string(from) + "-");
     std::string v = load_validator(file.fd());
     if (!v.empty()) h.emplace_back("If-Range", v);
+  } else if (open_ranged) {
+    h.emplace_back("Range", "bytes=0-");
   }
   want_digest(o, h);
   std::optional<HttpClient> client;
-  auto head = request(client, "GET", url, h, o, f);
-  if (!head) return std::move(head).take_status();
-  if (head->status == 416 && from > 0) {
-    if (o.notice) o.notice("the server's copy changed size: starting over");
-    if (Status st = file.restart(); !st) return st;
-    GetOptions fresh = o;
-    fresh.resume = false;
-    return single_stream(url, fresh, file, holder, f);
+  auto head = request(client, "GET", url, h, o);
+  if (!head) return std::move(head).take_error();
+  if (head->status == 416 && (from > 0 || open_ranged)) {
+    // An empty file has no byte 0 to range over; a resumed one changed size.
+    if (from > 0 && o.notice) o.notice("the server's copy changed size: starting over");
+    if (Status st = file.restart(); !st) return fail(GetFailure::kWrite, std::move(st));
+    GetOptions plain = o;
+    plain.resume = false;
+    plain.streams = 1;  // no Range this time
+    return single_stream(url, plain, file, holder);
   }
-  if (head->status != 200 && head->status != 206) return http_error(url, *head, f, &*client);
-  if (o.verify && !file.direct() && !digest_of(*head)) return no_digest(url, f);  // before any byte
-  auto offset = resume_offset(*head, from, file, o, f);
-  if (!offset) return std::move(offset).take_status();
+  if (head->status != 200 && head->status != 206) return http_error(url, *head, &*client);
+  if (o.verify && !file.direct() && !digest_of(*head)) return no_digest();  // before any byte
+  auto offset = resume_offset(*head, from, from > 0 || open_ranged, file, o);
+  if (!offset) return std::move(offset).take_error();
   uint64_t total = head->content_length ? *offset + *head->content_length : 0;
+  if (open_ranged && head->status == 206) {
+    int n = streams_for(o, total);
+    if (n > 1) {
+      return parallel(url, o, file, holder, total, OpenedRange{std::move(*client), std::move(*head)}, n);
+    }
+  }
   ResumeRecord* record = nullptr;
   size_t slot = 0;
   if (!file.direct()) {
@@ -349,9 +383,9 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
     }
   }
   BodyReader body = client->body(*head);
-  auto moved = land(body, file, *offset, total, o, f, record, slot);
+  auto moved = land(body, file, *offset, total, o, record, slot);
   if (record) [[maybe_unused]] Status st = record->persist();
-  if (!moved) return std::move(moved).take_status();
+  if (!moved) return std::move(moved).take_error();
   if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   GetResult r;
   r.bytes = *moved;
@@ -359,18 +393,42 @@ Result<GetResult> single_stream(const Url& url, const GetOptions& o, AtomicFile&
   r.resumed_from = *offset;
   r.seconds = seconds_since(start);
   r.path = to_string(client->body_path(engine_splices(o)));
-  return finish(url, o, file, *head, r, f);
+  return finish(url, o, file, *head, r);
 }
 
 // How one range went: `changed` when the server's file is no longer the
 // one the record describes (If-Range failed: 200; 416; another size).
 struct RangeOutcome {
-  Status status;
-  GetFailure kind = GetFailure::kNone;
+  GetError error;  // kind kNone: the range landed
   bool changed = false;
   std::optional<ResponseHead> head;  // for Last-Modified and Repr-Digest
   BodyPath path = BodyPath::kSplice;
 };
+
+// Lands range `iv` from the body `head` announced on `client`, advancing
+// the record and the shared count as bytes land.
+RangeOutcome land_range(HttpClient& client, ResponseHead head, const GetOptions& o, int fd,
+                        ByteInterval iv, ResumeRecord& record, std::atomic<uint64_t>& landed,
+                        uint64_t base) {
+  RangeOutcome out;
+  out.path = client.body_path(engine_splices(o));
+  auto engine = engine_for(o);
+  BodyReader body = client.body(head);
+  size_t slot = record.start(iv.first);
+  uint64_t last = 0;
+  Status landed_range = body.to_file(fd, iv.first, iv.size(), *engine, [&](uint64_t n) {
+    record.advance(slot, n);
+    uint64_t all = landed += n - last;
+    last = n;
+    if (o.progress) o.progress(base + all, record.size());
+  });
+  if (!landed_range) {
+    GetFailure kind = body.write_failed() ? GetFailure::kWrite : network_failure(landed_range);
+    out.error = fail(kind, std::move(landed_range));
+  }
+  out.head = std::move(head);
+  return out;
+}
 
 // One range of a parallel download, on its own connection.
 RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterval iv,
@@ -378,17 +436,17 @@ RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterv
   RangeOutcome out;
   GetOptions own = o;
   own.pool = nullptr;  // each range on its own connection
-  auto client = connect_to(url, own, &out.kind);
+  auto client = connect_to(url, own);
   if (!client) {
-    out.status = std::move(client).take_status();
+    out.error = std::move(client).take_error();
     return out;
   }
   Headers h{{"Range", "bytes=" + std::to_string(iv.first) + "-" + std::to_string(iv.end - 1)}};
   if (!record.validator().empty()) h.emplace_back("If-Range", record.validator());
   want_digest(o, h);
-  auto head = exchange(*client, "GET", url, h, &out.kind);
+  auto head = exchange(*client, "GET", url, h);
   if (!head) {
-    out.status = std::move(head).take_status();
+    out.error = std::move(head).take_error();
     return out;
   }
   uint64_t got_first = 0, size = 0;
@@ -396,35 +454,22 @@ RangeOutcome fetch_range(const Url& url, const GetOptions& o, int fd, ByteInterv
   bool parsed = cr && parse_content_range(*cr, got_first, size);
   if (head->status == 200 || head->status == 416 || (head->status == 206 && parsed && size != record.size())) {
     out.changed = true;
-    out.kind = GetFailure::kProtocol;
-    out.status = Status(Code::kInvalid, "GET " + url.to_string(), "the server's copy changed");
+    out.error = fail(GetFailure::kProtocol,
+                     Status(Code::kInvalid, "GET " + url.to_string(), "the server's copy changed"));
     return out;
   }
   if (head->status != 206) {
-    out.status = http_error(url, *head, &out.kind, &*client);
+    out.error = http_error(url, *head, &*client);
     return out;
   }
   if (!parsed || got_first != iv.first || head->content_length != iv.size()) {
-    out.kind = GetFailure::kProtocol;
-    out.status = Status(Code::kInvalid, "GET " + url.to_string(),
-                        "range " + std::to_string(iv.first) + "+" + std::to_string(iv.size()) +
-                            " answered with " + std::string(cr.value_or("no Content-Range")));
+    out.error = fail(GetFailure::kProtocol,
+                     Status(Code::kInvalid, "GET " + url.to_string(),
+                            "range " + std::to_string(iv.first) + "+" + std::to_string(iv.size()) +
+                                " answered with " + std::string(cr.value_or("no Content-Range"))));
     return out;
   }
-  auto engine = engine_for(o);
-  out.path = client->body_path(engine_splices(o));
-  BodyReader body = client->body(*head);
-  size_t slot = record.start(iv.first);
-  uint64_t last = 0;
-  out.status = body.to_file(fd, iv.first, iv.size(), *engine, [&](uint64_t n) {
-    record.advance(slot, n);
-    uint64_t all = landed += n - last;
-    last = n;
-    if (o.progress) o.progress(base + all, record.size());
-  });
-  if (!out.status) out.kind = classify_failure(out.status);
-  out.head = std::move(*head);
-  return out;
+  return land_range(*client, std::move(*head), o, fd, iv, record, landed, base);
 }
 
 // Cuts `missing` into at least `streams` pieces (halving the largest) so a
@@ -444,17 +489,15 @@ std::vector<ByteInterval> split_for_streams(std::vector<ByteInterval> missing, i
   return missing;
 }
 
-int streams_for(const GetOptions& o, uint64_t size) {
-  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
-  if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
-  return want;
-}
 
 // Fetches what `record` misses, `streams` connections at a time, each range
 // spliced into its offset of DEST.part; the record advances as bytes land.
 // changed: the server's file is not the one the record describes.
-Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile& file,
-                                ResumeRecord& record, int streams, bool* changed, GetFailure* f) {
+// `opened`, when given, carries the first piece (from byte 0) on the
+// connection that opened the download; it is closed after that piece.
+GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile& file,
+                                     ResumeRecord& record, int streams, bool* changed,
+                                     std::optional<OpenedRange> opened = std::nullopt) {
   auto start = std::chrono::steady_clock::now();
   uint64_t base = record.kept();
   std::vector<ByteInterval> todo = split_for_streams(record.missing(), streams);
@@ -466,14 +509,19 @@ Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile&
   auto worker = [&] {
     for (;;) {
       ByteInterval iv;
+      std::optional<OpenedRange> mine;
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stop || next == todo.size()) return;
         iv = todo[next++];
+        if (opened && iv.first == 0) mine = std::exchange(opened, std::nullopt);
       }
-      RangeOutcome r = fetch_range(url, o, file.fd(), iv, record, landed, base);
+      RangeOutcome r = mine ? land_range(mine->client, std::move(mine->head), o, file.fd(), iv,
+                                         record, landed, base)
+                            : fetch_range(url, o, file.fd(), iv, record, landed, base);
+      mine.reset();  // the rest of its body is not wanted: close it
       std::lock_guard<std::mutex> lock(mu);
-      if (!r.status) stop = true;
+      if (r.error.kind != GetFailure::kNone) stop = true;
       outcomes.push_back(std::move(r));
     }
   };
@@ -485,10 +533,11 @@ Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile&
   [[maybe_unused]] Status saved = record.persist();
   const ResponseHead* head = nullptr;
   for (auto& r : outcomes) {
-    if (!r.status) {
+    if (r.error.kind != GetFailure::kNone) {
       *changed = r.changed;
-      *f = r.kind;
-      return std::move(r.status);
+      // Name the file that could not be written, as a single stream does.
+      if (r.error.kind == GetFailure::kWrite) r.error.status.at(file.part_path());
+      return std::move(r.error);
     }
     if (r.head) head = &*r.head;
   }
@@ -500,78 +549,49 @@ Result<GetResult> fetch_missing(const Url& url, const GetOptions& o, AtomicFile&
   r.streams = static_cast<int>(std::max<size_t>(n, 1));
   r.seconds = seconds_since(start);
   static const ResponseHead kNoHead;
-  return finish(url, o, file, head ? *head : kNoHead, r, f);
-}
-
-// HEAD first: parallel only pays for big files on servers that take ranges.
-// A HEAD that fails on the network fails the download: a GET after it would
-// wait a second --timeout on a silent server (issue 11: 2 s took 4).
-Result<int> plan_streams(const Url& url, const GetOptions& o, ResponseHead& probe, GetFailure* f) {
-  if (o.streams == 1 || o.resume) return 1;
-  std::optional<HttpClient> client;
-  Headers h;
-  want_digest(o, h);
-  auto head = request(client, "HEAD", url, h, o, f);
-  bool tls = *f == GetFailure::kTlsHandshake || *f == GetFailure::kTlsUntrusted || *f == GetFailure::kTlsPin;
-  if (!head && (*f == GetFailure::kConnect || tls)) return std::move(head).take_status();
-  *f = GetFailure::kNone;  // the GET that follows reports HTTP-level trouble
-  if (head && head->keep_alive && o.pool) o.pool->give(std::move(*client));
-  if (!head || head->status != 200 || !head->content_length) return 1;
-  auto ranges = head->header("Accept-Ranges");
-  if (!ranges || *ranges != "bytes") return 1;
-  int want = streams_for(o, *head->content_length);
-  if (want > 1 && o.verify && !digest_of(*head)) return no_digest(url, f);  // before any byte
-  if (want > 1) probe = std::move(*head);
-  return want;
+  return finish(url, o, file, head ? *head : kNoHead, r);
 }
 
 // N ranges on N connections into a preallocated DEST.part.
-Result<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
-                           RecordHolder& holder, const ResponseHead& probe, int n, GetFailure* f) {
-  uint64_t size = *probe.content_length;
-  if (Status s = file.preallocate(size); !s) {
-    *f = GetFailure::kWrite;
-    return s;
-  }
+GetResultOr<GetResult> parallel(const Url& url, const GetOptions& o, AtomicFile& file,
+                                RecordHolder& holder, uint64_t size, OpenedRange first, int n) {
+  if (Status s = file.preallocate(size); !s) return fail(GetFailure::kWrite, std::move(s));
   ResumeRecord* record =
-      holder.set(std::make_unique<ResumeRecord>(file.fd(), size, validator_of(probe), o.fsync));
-  [[maybe_unused]] Status first = record->persist();  // claims nothing yet: marks the .part ours
+      holder.set(std::make_unique<ResumeRecord>(file.fd(), size, validator_of(first.head), o.fsync));
+  [[maybe_unused]] Status marked = record->persist();  // claims nothing yet: marks the .part ours
   bool changed = false;
-  auto r = fetch_missing(url, o, file, *record, n, &changed, f);
+  auto r = fetch_missing(url, o, file, *record, n, &changed, std::move(first));
   if (r) r->resumed_from = 0;
   return r;
 }
 
 // -c with a record: only the missing ranges, as many streams as a fresh
 // download of this size would use. nullopt: the server's file changed.
-std::optional<Result<GetResult>> resume_recorded(const Url& url, const GetOptions& o,
-                                                 AtomicFile& file, RecordHolder& holder,
-                                                 std::unique_ptr<ResumeRecord> loaded,
-                                                 GetFailure* f) {
+std::optional<GetResultOr<GetResult>> resume_recorded(const Url& url, const GetOptions& o,
+                                                      AtomicFile& file, RecordHolder& holder,
+                                                      std::unique_ptr<ResumeRecord> loaded) {
   uint64_t size = loaded->size();
   if (Status s = file.preallocate(size); !s) {
-    *f = GetFailure::kWrite;
-    return Result<GetResult>(std::move(s));
+    return GetResultOr<GetResult>(fail(GetFailure::kWrite, std::move(s)));
   }
   ResumeRecord* record = holder.set(std::move(loaded));
   bool changed = false;
-  auto r = fetch_missing(url, o, file, *record, streams_for(o, size), &changed, f);
+  auto r = fetch_missing(url, o, file, *record, streams_for(o, size), &changed);
   if (!r && changed) return std::nullopt;
   return r;
 }
 
 // -c on a DEST that is already there and no .part: a HEAD tells whether it
 // is the server's file (same size, same Last-Modified as its mtime).
-std::optional<Result<GetResult>> already_complete(const Url& url, const GetOptions& o,
-                                                  GetFailure* f) {
+std::optional<GetResultOr<GetResult>> already_complete(const Url& url, const GetOptions& o) {
   struct stat st {};
   if (o.dest == "-" || ::stat(o.dest.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   struct stat part {};
   if (::lstat(part_name_for(o.dest).c_str(), &part) == 0) return std::nullopt;  // resume that
   std::optional<HttpClient> client;
-  auto head = request(client, "HEAD", url, {}, o, f);
-  if (!head) return Result<GetResult>(std::move(head).take_status());
-  if (head->status != 200) return Result<GetResult>(http_error(url, *head, f));
+  auto head = request(client, "HEAD", url, {}, o);
+  if (!head) return GetResultOr<GetResult>(std::move(head).take_error());
+  if (head->status != 200) return GetResultOr<GetResult>(http_error(url, *head));
   if (head->keep_alive && o.pool) o.pool->give(std::move(*client));
   auto mtime = mtime_of(*head);
   if (head->content_length != static_cast<uint64_t>(st.st_size) ||
@@ -582,7 +602,7 @@ std::optional<Result<GetResult>> already_complete(const Url& url, const GetOptio
   r.dest = o.dest;
   r.size = static_cast<uint64_t>(st.st_size);
   r.already_complete = true;
-  return Result<GetResult>(r);
+  return GetResultOr<GetResult>(r);
 }
 
 // Arms the checkpoint for the life of one download.
@@ -609,30 +629,22 @@ class CheckpointGuard {
   DownloadCheckpoint* cp_;
 };
 
-Result<GetResult> download_into(const Url& url, const GetOptions& o, AtomicFile& file,
-                                RecordHolder& holder, GetFailure* f) {
-  if (file.direct()) return single_stream(url, o, file, holder, f);
+GetResultOr<GetResult> download_into(const Url& url, const GetOptions& o, AtomicFile& file,
+                                     RecordHolder& holder) {
+  if (file.direct()) return single_stream(url, o, file, holder);
   if (o.resume) {
     if (auto loaded = ResumeRecord::load(file.fd(), o.fsync)) {
-      if (auto r = resume_recorded(url, o, file, holder, std::move(loaded), f)) return std::move(*r);
+      if (auto r = resume_recorded(url, o, file, holder, std::move(loaded))) return std::move(*r);
       if (o.notice) o.notice("the server's copy changed: starting over");
       holder.set(nullptr);
       ResumeRecord::erase(file.fd());
-      if (Status s = file.restart(); !s) {
-        *f = GetFailure::kWrite;
-        return s;
-      }
-      *f = GetFailure::kNone;
+      if (Status s = file.restart(); !s) return fail(GetFailure::kWrite, std::move(s));
       GetOptions fresh = o;
       fresh.resume = false;
-      return download_into(url, fresh, file, holder, f);
+      return download_into(url, fresh, file, holder);
     }
   }
-  ResponseHead probe;
-  auto streams = plan_streams(url, o, probe, f);
-  if (!streams) return std::move(streams).take_status();
-  if (*streams > 1) return parallel(url, o, file, holder, probe, *streams, f);
-  return single_stream(url, o, file, holder, f);
+  return single_stream(url, o, file, holder);
 }
 
 }  // namespace
@@ -677,7 +689,7 @@ std::optional<HttpClient> ClientPool::take(const Url& url) {
 
 namespace {
 
-Result<GetResult> download_once(const Url& url, const GetOptions& o, GetFailure* f);
+GetResultOr<GetResult> download_once(const Url& url, const GetOptions& o);
 
 // RFC 3986 5.2.4 on a path (and its query, left alone): "/a/b/../c" -> "/a/c".
 std::string without_dot_segments(const std::string& target) {
@@ -731,39 +743,33 @@ Result<Url> follow(const Url& from, const std::string& location) {
 
 }  // namespace
 
-Result<GetResult> download(const Url& url, const GetOptions& o, GetFailure* failure) {
-  GetFailure dummy;
-  GetFailure* f = failure ? failure : &dummy;
+GetResultOr<GetResult> download(const Url& url, const GetOptions& o) {
   Url current = url;
   for (int hops = 0;; ++hops) {
-    *f = GetFailure::kNone;
-    auto r = download_once(current, o, f);
-    if (r || *f != GetFailure::kRedirect) return r;
-    *f = GetFailure::kHttp;
+    auto r = download_once(current, o);
+    if (r || r.error().kind != GetFailure::kRedirect) return r;
     if (hops == kMaxRedirects) {
-      return Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects");
+      return fail(GetFailure::kHttp,
+                  Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects"));
     }
-    auto next = follow(current, r.status().subject());
-    if (!next) return std::move(next).take_status();
+    auto next = follow(current, r.error().status.subject());
+    if (!next) return fail(GetFailure::kHttp, std::move(next).take_status());
     current = std::move(*next);
   }
 }
 
 namespace {
 
-Result<GetResult> download_once(const Url& url, const GetOptions& o, GetFailure* f) {
+GetResultOr<GetResult> download_once(const Url& url, const GetOptions& o) {
   if (o.resume) {
-    if (auto done = already_complete(url, o, f)) return std::move(*done);
+    if (auto done = already_complete(url, o)) return std::move(*done);
   }
   auto file = AtomicFile::open(o.dest, {.resume = o.resume, .fsync = o.fsync});
-  if (!file) {
-    *f = GetFailure::kWrite;
-    return std::move(file).take_status();
-  }
+  if (!file) return fail(GetFailure::kWrite, std::move(file).take_status());
   RecordHolder holder;
-  Result<GetResult> r = [&] {
+  GetResultOr<GetResult> r = [&] {
     CheckpointGuard guard(o.checkpoint, *file, holder);
-    return download_into(url, o, *file, holder, f);
+    return download_into(url, o, *file, holder);
   }();
   // The record is saved for -c; a failure before any byte landed leaves no
   // empty .part behind.
@@ -773,36 +779,24 @@ Result<GetResult> download_once(const Url& url, const GetOptions& o, GetFailure*
 
 }  // namespace
 
-Result<GetResult> download_raw(const std::string& host_port, const GetOptions& o,
-                               GetFailure* failure) {
-  GetFailure dummy;
-  GetFailure* f = failure ? failure : &dummy;
+GetResultOr<GetResult> download_raw(const std::string& host_port, const GetOptions& o) {
   auto start = std::chrono::steady_clock::now();
   auto hp = parse_host_port(host_port);
-  if (!hp) {
-    *f = GetFailure::kUsage;
-    return std::move(hp).take_status();
-  }
+  if (!hp) return fail(GetFailure::kUsage, std::move(hp).take_status());
   Url url;
   url.host = hp->host;
   url.port = hp->port;
-  auto client = connect_to(url, o, f);
-  if (!client) return std::move(client).take_status();
+  auto client = connect_to(url, o);
+  if (!client) return std::move(client).take_error();
   auto file = AtomicFile::open(o.dest, {.resume = false, .fsync = o.fsync});
-  if (!file) {
-    *f = GetFailure::kWrite;
-    return std::move(file).take_status();
-  }
+  if (!file) return fail(GetFailure::kWrite, std::move(file).take_status());
   BodyReader body(client->fd(), Framing::kUntilClose, 0, {});
-  auto moved = land(body, *file, 0, 0, o, f);
-  if (!moved) return std::move(moved).take_status();
+  auto moved = land(body, *file, 0, 0, o);
+  if (!moved) return std::move(moved).take_error();
   GetResult r;
   r.bytes = r.size = *moved;
   r.seconds = seconds_since(start);
-  if (Status s = file->commit(std::nullopt); !s) {
-    *f = GetFailure::kWrite;
-    return s;
-  }
+  if (Status s = file->commit(std::nullopt); !s) return fail(GetFailure::kWrite, std::move(s));
   r.dest = file->dest();
   return r;
 }

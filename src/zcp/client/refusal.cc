@@ -10,13 +10,10 @@ std::string refusal_text(HttpClient& c, const ResponseHead& head) {
   auto type = head.header("Content-Type");
   if (!type || (type->rfind("text/", 0) != 0 && type->find("json") == std::string_view::npos)) return {};
   if (head.content_length && *head.content_length > 64 * 1024) return {};
-  BodyReader body = c.body(head);
-  std::string text;
-  while (text.size() < 1024) {
-    auto n = body.read(text, 1024 - text.size());
-    if (!n || *n == 0) break;
-  }
-  std::string_view line(text);
+  // What arrived in time is enough: the explanation is a courtesy.
+  auto text = c.small_body(head, 1024, std::chrono::seconds(2));
+  if (!text) return {};
+  std::string_view line(*text);
   line = line.substr(0, line.find_first_of("\r\n"));
   while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
   return escape_peer_text(line, 200);

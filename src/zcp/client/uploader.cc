@@ -45,15 +45,17 @@ Status send_body(int file_fd, uint64_t size, int sock_fd, const PutOptions& o) {
   return {};
 }
 
-Result<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url, GetFailure* f) {
+GetResultOr<ResponseHead> answer(HttpClient& c, const Status& sent, const Url& url) {
   // Even when sending failed (the server refused early and closed), its
   // answer may be waiting: it says more than EPIPE would.
   auto head = c.read_head();
-  if (head) return head;
-  // A server that stops answering (a timeout) is 7 like a lost one;
-  // only an answer that makes no sense is 8.
-  *f = sent ? classify_failure(head.status()) : GetFailure::kConnect;
-  return sent ? head.status() : Status(sent).at("PUT " + url.to_string());
+  if (head) return std::move(*head);
+  if (!sent) return GetError{GetFailure::kConnect, Status(sent).at("PUT " + url.to_string())};
+  // A server that stops answering is trouble on the connection, like a
+  // lost one; only an answer that makes no sense is a protocol failure.
+  Status s = std::move(head).take_status();
+  GetFailure kind = s.code() == Code::kInvalid ? GetFailure::kProtocol : GetFailure::kConnect;
+  return GetError{kind, std::move(s)};
 }
 
 Result<UniqueFd> open_regular(const std::string& path, uint64_t* size) {
@@ -91,25 +93,17 @@ Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& u
   return report;
 }
 
-Result<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& o,
-                              GetFailure* failure) {
-  GetFailure dummy;
-  GetFailure* f = failure ? failure : &dummy;
-  *f = GetFailure::kNone;
+GetResultOr<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& o) {
   auto start = std::chrono::steady_clock::now();
   uint64_t size = 0;
   auto file = open_regular(path, &size);
-  if (!file) {
-    *f = GetFailure::kUsage;
-    return std::move(file).take_status();
-  }
+  if (!file) return GetError{GetFailure::kUsage, std::move(file).take_status()};
   auto client = HttpClient::connect(url, o.timeout, o.tls);
   if (!client) {
     GetFailure k = classify_failure(client.status());
-    bool tls = k == GetFailure::kTlsHandshake || k == GetFailure::kTlsUntrusted ||
-               k == GetFailure::kTlsPin;
-    *f = tls ? k : GetFailure::kConnect;
-    return std::move(client).take_status();
+    bool tls_kind = k == GetFailure::kTlsHandshake || k == GetFailure::kTlsUntrusted ||
+                    k == GetFailure::kTlsPin;
+    return GetError{tls_kind ? k : GetFailure::kConnect, std::move(client).take_status()};
   }
   std::vector<std::pair<std::string, std::string>> h{{"Content-Length", std::to_string(size)}};
   if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
@@ -117,16 +111,13 @@ Result<PutResult> upload_file(const std::string& path, const Url& url, const Put
   TlsSession* tls = client->tls();
   if (sent && tls) sent = send_body_tls(file->get(), size, *tls, o);
   if (sent && !tls) sent = send_body(file->get(), size, client->fd(), o);
-  auto head = answer(*client, sent, url, f);
-  if (!head) return std::move(head).take_status();
+  auto head = answer(*client, sent, url);
+  if (!head) return std::move(head).take_error();
   if (head->status != 201 && head->status != 204 && head->status != 200) {
-    *f = GetFailure::kHttp;
-    return Status::invalid(refusal(*client, *head));  // the CLI names the URL once
+    // The CLI names the URL once.
+    return GetError{GetFailure::kHttp, Status::invalid(refusal(*client, *head))};
   }
-  if (!sent) {
-    *f = GetFailure::kConnect;
-    return sent;
-  }
+  if (!sent) return GetError{GetFailure::kConnect, sent};
   PutResult r;
   r.status = head->status;
   r.bytes = size;

@@ -59,6 +59,7 @@ class CopyReceiver final : public RecvEngine {
       if (n < 0) {
         if (errno == EINTR) continue;
         p.status = Status::from_errno("pwrite");
+        p.file_failed = true;
         return false;
       }
       done += static_cast<size_t>(n);

@@ -83,6 +83,7 @@ class SpliceReceiver final : public RecvEngine {
       if (n < 0) {
         if (errno == EINTR) continue;
         p.status = Status::from_errno("splice pipe->file");
+        p.file_failed = true;
         pipe_ = Pipe{};  // bytes stuck in it are lost with this transfer
         return false;
       }

@@ -44,16 +44,7 @@ std::string reason_text(int status, std::string body) {
 }
 
 Result<std::string> read_small_body(HttpClient& c, const ResponseHead& head) {
-  BodyReader body = c.body(head);
-  std::string out;
-  auto deadline = Clock::now() + kBodyDeadline;
-  while (out.size() < kMaxReport) {
-    if (Clock::now() > deadline) return Status::invalid("response body too slow");
-    auto n = body.read(out, kMaxReport - out.size());
-    if (!n) return std::move(n).take_status();
-    if (*n == 0) break;
-  }
-  return out;
+  return c.small_body(head, kMaxReport, kBodyDeadline);
 }
 
 // Sends the PUT head to `url` and waits for 100 Continue. Returns the

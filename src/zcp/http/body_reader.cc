@@ -109,6 +109,7 @@ Progress write_at(const char* data, size_t len, int fd, uint64_t offset) {
     if (w < 0) {
       if (errno == EINTR) continue;
       p.status = Status::from_errno(stream ? "write" : "pwrite");
+      p.file_failed = true;
       break;
     }
     p.moved += static_cast<uint64_t>(w);
@@ -244,7 +245,10 @@ Status BodyReader::to_file(int file_fd, uint64_t offset, uint64_t n, RecvEngine&
     moved += p.moved;
     if (p.moved > 0 && progress) progress(moved);
     if (p.status.would_block()) return socket_io_error(p.status.op().c_str(), EAGAIN);
-    if (!p.status) return std::move(p.status);
+    if (!p.status) {
+      write_failed_ = p.file_failed;
+      return std::move(p.status);
+    }
     if (p.eof) {
       if (framing_ == Framing::kUntilClose) {
         done_ = true;

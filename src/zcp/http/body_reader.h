@@ -50,6 +50,9 @@ class BodyReader {
   // Whether the body ended cleanly (length reached, last chunk and
   // trailers read, or EOF for kUntilClose).
   bool done() const { return done_; }
+  // The last to_file()/rest_to_file() failure was writing the file (disk
+  // full, EIO), not receiving: the caller blames the disk, not the peer.
+  bool write_failed() const { return write_failed_; }
 
  private:
   // Ensures a chunk is open (reads "size\r\n"); false at the last chunk.
@@ -66,6 +69,7 @@ class BodyReader {
   std::string buffer_;  // bytes read from the socket, not yet consumed
   bool in_chunk_ = false;
   bool done_ = false;
+  bool write_failed_ = false;
 };
 
 }  // namespace zcp

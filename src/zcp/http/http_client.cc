@@ -389,6 +389,20 @@ bool HttpClient::wait_readable(std::chrono::milliseconds wait) const {
   return rc > 0;
 }
 
+Result<std::string> HttpClient::small_body(const ResponseHead& head, size_t max,
+                                           std::chrono::milliseconds deadline) {
+  BodyReader reader = body(head);
+  std::string out;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (out.size() < max) {
+    if (std::chrono::steady_clock::now() > until) return Status::invalid("response body too slow");
+    auto n = reader.read(out, max - out.size());
+    if (!n) return std::move(n).take_status();
+    if (*n == 0) break;
+  }
+  return out;
+}
+
 BodyReader HttpClient::body(const ResponseHead& head, bool head_request) {
   if (head_request || !has_body(head.status)) {
     return BodyReader(stream_.get(), Framing::kLength, 0, {});

@@ -61,6 +61,10 @@ class HttpClient {
   bool wait_readable(std::chrono::milliseconds wait) const;
   // The body of the response just read (owns the leftover bytes).
   BodyReader body(const ResponseHead& head, bool head_request = false);
+  // At most `max` bytes of the body of `head` (an error text, a report),
+  // read within `deadline` so a trickling server cannot hold the caller.
+  Result<std::string> small_body(const ResponseHead& head, size_t max,
+                                 std::chrono::milliseconds deadline);
 
   int fd() const { return fd_.get(); }
   const Url& url() const { return url_; }

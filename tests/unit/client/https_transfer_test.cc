@@ -43,9 +43,8 @@ TEST_F(HttpsTransfer, PutSendsTheFileOverTls) {
     });
     PutOptions o;
     o.tls.pin = cred_.pin;
-    GetFailure f = GetFailure::kNone;
-    auto r = upload_file(dir_.file("up.bin"), url(peer.port(), "/up.bin"), o, &f);
-    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    auto r = upload_file(dir_.file("up.bin"), url(peer.port(), "/up.bin"), o);
+    ASSERT_TRUE(r.is_ok()) << r.error().to_string();
     result = *r;
   }
   EXPECT_EQ(result.status, 201);
@@ -61,10 +60,9 @@ TEST_F(HttpsTransfer, PutRefusedForPinMismatch) {
   test::TlsPeer peer(cred_, [](TlsSession&) {});
   PutOptions o;
   o.tls.pin = make_self_signed()->pin;
-  GetFailure f = GetFailure::kNone;
-  auto r = upload_file(dir_.file("up.bin"), url(peer.port(), "/up.bin"), o, &f);
+  auto r = upload_file(dir_.file("up.bin"), url(peer.port(), "/up.bin"), o);
   ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(f, GetFailure::kTlsPin) << r.status().to_string();
+  EXPECT_EQ(r.error().kind, GetFailure::kTlsPin) << r.error().to_string();
 }
 
 TEST_F(HttpsTransfer, GetLandsTheFileOverTls) {
@@ -81,9 +79,8 @@ TEST_F(HttpsTransfer, GetLandsTheFileOverTls) {
     o.dest = dir_.file("got.bin");
     o.streams = 1;
     o.tls.pin = cred_.pin;
-    GetFailure f = GetFailure::kNone;
-    auto r = download(url(peer.port(), "/got.bin"), o, &f);
-    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    auto r = download(url(peer.port(), "/got.bin"), o);
+    ASSERT_TRUE(r.is_ok()) << r.error().to_string();
     result = *r;
   }
   EXPECT_EQ(result.size, data.size());
@@ -98,10 +95,9 @@ TEST_F(HttpsTransfer, GetUntrustedIsCurls60AndLeavesNoFile) {
   GetOptions o;
   o.dest = dir_.file("got.bin");
   o.streams = 1;
-  GetFailure f = GetFailure::kNone;
-  auto r = download(url(peer.port(), "/got.bin"), o, &f);
+  auto r = download(url(peer.port(), "/got.bin"), o);
   ASSERT_FALSE(r.is_ok());
-  EXPECT_EQ(f, GetFailure::kTlsUntrusted) << r.status().to_string();
+  EXPECT_EQ(r.error().kind, GetFailure::kTlsUntrusted) << r.error().to_string();
   EXPECT_FALSE(std::filesystem::exists(o.dest));
   EXPECT_FALSE(std::filesystem::exists(o.dest + ".part"));
 }
