@@ -386,13 +386,13 @@ GetResultOr<GetResult> single_stream(const Url& url, const GetOptions& o, Atomic
   auto moved = land(body, file, *offset, total, o, record, slot);
   if (record) [[maybe_unused]] Status st = record->persist();
   if (!moved) return std::move(moved).take_error();
-  if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   GetResult r;
+  r.path = to_string(client->body_path(engine_splices(o)));  // before the pool takes it
+  if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   r.bytes = *moved;
   r.size = *offset + *moved;
   r.resumed_from = *offset;
   r.seconds = seconds_since(start);
-  r.path = to_string(client->body_path(engine_splices(o)));
   return finish(url, o, file, *head, r);
 }
 
