@@ -90,6 +90,34 @@ TEST_F(HttpsTransfer, GetLandsTheFileOverTls) {
   EXPECT_TRUE(test::same_bytes(test::read_file(dir_.file("got.bin")), data));
 }
 
+// A keep-alive answer sends the connection back to the pool: the path is
+// still the TLS connection's, not that of what the move left behind.
+TEST_F(HttpsTransfer, GetIntoThePoolKeepsItsPath) {
+  std::string data = test::pattern_bytes(300 * 1024);
+  GetResult result;
+  {
+    test::TlsPeer peer(cred_, [&](TlsSession& s) {
+      test::read_head(s);
+      EXPECT_TRUE(s.write("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(data.size()) +
+                          "\r\n\r\n" + data)
+                      .is_ok());
+    });
+    ClientPool pool;
+    GetOptions o;
+    o.dest = dir_.file("pooled.bin");
+    o.streams = 1;
+    o.pool = &pool;
+    o.tls.pin = cred_.pin;
+    auto r = download(url(peer.port(), "/pooled.bin"), o);
+    ASSERT_TRUE(r.is_ok()) << r.error().to_string();
+    result = *r;
+  }
+  if (!kernel_tls().available) {
+    EXPECT_EQ(result.path, "userspace");
+  }
+  EXPECT_TRUE(test::same_bytes(test::read_file(dir_.file("pooled.bin")), data));
+}
+
 TEST_F(HttpsTransfer, GetUntrustedIsCurls60AndLeavesNoFile) {
   test::TlsPeer peer(cred_, [](TlsSession&) {});
   GetOptions o;
