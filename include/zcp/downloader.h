@@ -128,6 +128,12 @@ GetFailure classify_failure(const Status& s);
 
 inline constexpr uint64_t kParallelThreshold = 256ULL << 20;
 
+// Streams for a file of kParallelThreshold or more when GetOptions::streams
+// is 0: one per CPU, 2 to 4. Landing in the page cache costs the receiver a
+// copy per byte, so a stream keeps a CPU busy; on 2 CPUs 2 streams beat 4
+// into ext4 (docs/BENCHMARKS.md, disk landing), and 1 leaves a CPU idle.
+int default_streams();
+
 GetResultOr<GetResult> download(const Url& url, const GetOptions& opts);
 
 // The experiment's client: connect, read until EOF into `dest` (atomic).

@@ -398,7 +398,7 @@ Runner add_get_command(CLI::App& app) {
   cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");
   cmd->add_flag("-c,--continue", f->resume, "resume from DEST.part (Range + If-Range)");
   cmd->add_option("-j,--parallel", f->streams,
-                  "split one file into N ranges on N connections (0: 4 for files >= 256 MiB)")
+                  "split one file into N ranges on N connections (0: one per CPU, 2 to 4, for files >= 256 MiB)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-r,--recursive", f->recursive, "fetch a whole directory from zcp serve (tar stream)");

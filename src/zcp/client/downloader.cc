@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -197,6 +198,11 @@ std::optional<std::string> digest_of(const ResponseHead& head) {
 
 }  // namespace
 
+int default_streams() {
+  unsigned cpus = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cpus, 2u, 4u));
+}
+
 GetFailure classify_failure(const Status& s) {
   switch (s.code()) {
     case Code::kTlsHandshake: return GetFailure::kTlsHandshake;
@@ -315,7 +321,7 @@ class RecordHolder {
 };
 
 int streams_for(const GetOptions& o, uint64_t size) {
-  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? 4 : 1);
+  int want = o.streams > 0 ? o.streams : (size >= kParallelThreshold ? default_streams() : 1);
   if (size < static_cast<uint64_t>(want) * (64 << 10)) return 1;  // tiny: not worth connections
   return want;
 }

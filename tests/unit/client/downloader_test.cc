@@ -101,3 +101,16 @@ TEST_F(DownloaderTest, FullDiskIsAWriteFailureNamingThePart) {
 
 }  // namespace
 }  // namespace zcp
+
+namespace zcp {
+namespace {
+
+// One stream per CPU, at least 2 and at most 4 (the disk-landing measurement).
+TEST(DefaultStreams, OnePerCpuFromTwoToFour) {
+  unsigned cpus = std::thread::hardware_concurrency();
+  int want = cpus < 2 ? 2 : cpus > 4 ? 4 : static_cast<int>(cpus);
+  EXPECT_EQ(default_streams(), want);
+}
+
+}  // namespace
+}  // namespace zcp
