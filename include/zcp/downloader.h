@@ -16,6 +16,7 @@
 
 #include "zcp/engine_spec.h"
 #include "zcp/status.h"
+#include "zcp/tls_options.h"
 #include "zcp/url.h"
 
 namespace zcp {
@@ -29,6 +30,9 @@ enum class GetFailure {
   kVerify,    // --verify: the bytes differ from the server's sha-256
   kNoDigest,  // --verify: the server sends no digest (nothing was fetched)
   kRedirect,  // internal: a 3xx with Location (Status::subject()); download() follows it
+  kTlsHandshake,  // https: the TLS handshake failed (curl's 35)
+  kTlsUntrusted,  // https: the server's certificate is not trusted (curl's 60)
+  kTlsPin,        // https: the server's key does not match --pin (curl's 90)
 };
 
 // A failed transfer: what failed (the Status) and its kind, decided where
@@ -92,6 +96,7 @@ struct GetOptions {
   int streams = 0;  // 0: automatic (one stream below kParallelThreshold)
   EngineSpec engine{"splice", 0};
   std::chrono::milliseconds timeout{30000};
+  TlsOptions tls;  // https:// URLs: how the server is trusted
   // Called with (bytes landed so far, total or 0 if unknown); from several
   // threads when parallel, so it must be thread-safe.
   std::function<void(uint64_t, uint64_t)> progress;
@@ -109,6 +114,10 @@ struct GetResult {
   bool verified = false;
   bool already_complete = false;  // -c: DEST matched the server's size and date
   double seconds = 0;
+  // How the body reached DEST: "splice" (plain, no user-space copy),
+  // "ktls" (TLS decrypted by the kernel, spliced), "userspace" (TLS in
+  // OpenSSL: read into a buffer, then written), "copy" (--engine copy).
+  std::string path;
 };
 
 // The kind of a failure that arrives as a bare Status from code that does
@@ -116,6 +125,10 @@ struct GetResult {
 // errno (ENOSPC, EACCES, ...) is kWrite, nonsense from the server kProtocol,
 // anything else on the network (refused, reset, timed out) kConnect.
 GetFailure classify_failure(const Status& s);
+
+// A connection that could not be opened: a TLS failure's own kind
+// (handshake, trust, pin), else kConnect.
+GetFailure connect_failure(const Status& s);
 
 inline constexpr uint64_t kParallelThreshold = 256ULL << 20;
 

@@ -12,6 +12,7 @@
 #include "zcp/downloader.h"
 #include "zcp/engine_spec.h"
 #include "zcp/hop_result.h"
+#include "zcp/tls_options.h"
 #include "zcp/url.h"
 
 namespace zcp {
@@ -20,6 +21,7 @@ struct PutOptions {
   std::string token;  // sent as "Authorization: Bearer TOKEN"
   EngineSpec engine{"sendfile", 0};
   std::chrono::milliseconds timeout{30000};
+  TlsOptions tls;  // https:// URLs: how the server is trusted
   std::function<void(uint64_t, uint64_t)> progress;
 };
 
@@ -27,6 +29,9 @@ struct PutResult {
   int status = 0;  // 201 created, 204 replaced
   uint64_t bytes = 0;
   double seconds = 0;
+  // How the body left: "splice" (--engine sendfile/splice), "copy", "ktls"
+  // (SSL_sendfile: the kernel encrypts), "userspace" (pread + SSL_write).
+  std::string path;
 };
 
 GetResultOr<PutResult> upload_file(const std::string& path, const Url& url, const PutOptions& opts);

@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/tls_flags.h"
 #include "cli/progress.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
@@ -34,6 +35,7 @@ struct GetFlags {
   std::string engine = "splice";
   std::string raw;
   double timeout = 30;
+  TlsOptions tls;  // --cacert, --pin, -k
 };
 
 // DEST: "-" is stdout; an existing directory, or a name ending in '/'
@@ -139,7 +141,7 @@ void print_summary(const GetFlags& f, const std::string& what, const GetResult& 
                         {"seconds", r.seconds}, {"bytes_per_second", rate},
                         {"resumed_from", r.resumed_from},            {"streams", r.streams},
                         {"verified", r.verified}, {"url", what},
-                        {"already_complete", r.already_complete}};
+                        {"already_complete", r.already_complete}, {"path", r.path}};
     fmt::print("{}\n", json_line(j));
   } else if (r.already_complete) {
     if (!f.quiet) fmt::print(stderr, "zcp get: {} -> {}: already complete ({})\n", shown(what),
@@ -182,6 +184,7 @@ GetOptions base_options(const GetFlags& f, ProgressLine& line) {
   o.streams = f.streams;
   o.engine = *parse_engine_spec(f.engine);
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
+  o.tls = f.tls;
   o.progress = [&line](uint64_t done, uint64_t total) { line.update(done, total); };
   o.notice = [&f, &line](const std::string& msg) {
     line.finish();
@@ -256,6 +259,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
     return kExitBadUrl;
   }
   TreeGetOptions o;
+  o.tls = f.tls;
   o.dest = dest_arg;
   o.engine = *parse_engine_spec(f.engine);
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
@@ -299,6 +303,12 @@ int run(GetFlags& f) {
     }
     return get_raw(f, dest);
   }
+  // TLS flags that cannot work fail before any connection is tried.
+  bool any_tls = !f.tls.cacert.empty() || !f.tls.pin.empty();
+  for (const auto& a : f.args) any_tls = any_tls || a.rfind("https://", 0) == 0;
+  if (any_tls) {
+    if (int rc = check_tls_flags("get", f.tls); rc != kExitOk) return rc;
+  }
   if (f.args.empty()) {
     fmt::print(stderr, "zcp get: no URL given (try zcp get --help)\n");
     return kExitUsage;
@@ -306,7 +316,8 @@ int run(GetFlags& f) {
   // One URL and a second argument that is not a URL: that is DEST.
   std::string dest = f.output;
   std::vector<std::string> urls = f.args;
-  if (dest.empty() && urls.size() == 2 && urls[1].rfind("http://", 0) != 0) {
+  if (dest.empty() && urls.size() == 2 && urls[1].rfind("http://", 0) != 0 &&
+      urls[1].rfind("https://", 0) != 0) {
     dest = urls[1];
     urls.pop_back();
   }
@@ -333,6 +344,9 @@ int transfer_exit_code(GetFailure f) {
     case GetFailure::kVerify: return kExitVerify;
     case GetFailure::kNoDigest: return kExitNoDigest;
     case GetFailure::kRedirect: return kExitHttp;
+    case GetFailure::kTlsHandshake: return kExitTlsHandshake;
+    case GetFailure::kTlsUntrusted: return kExitTlsUntrusted;
+    case GetFailure::kTlsPin: return kExitTlsPin;
   }
   return kExitFailure;
 }
@@ -353,7 +367,10 @@ Runner add_get_command(CLI::App& app) {
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
       "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch, 31 --verify\n"
-      "but the server sends no digest (nothing was fetched). Redirects are followed (at most 10, http only).");
+      "but the server sends no digest (nothing was fetched); https: 35 TLS handshake failed,\n"
+      "60 certificate not trusted (expired, wrong host name, unknown issuer, self-signed),\n"
+      "77 --cacert unreadable, 90 --pin mismatch. Redirects are followed (at most 10, never\n"
+      "to another scheme).");
   cmd->add_option("ARGS", f->args, "URL... [DEST]: DEST is a file, a directory, or - for stdout");
   cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");
   cmd->add_flag("-c,--continue", f->resume, "resume from DEST.part (Range + If-Range)");
@@ -385,7 +402,9 @@ Runner add_get_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", f->quiet, "no progress, no summary");
   cmd->add_flag("--progress", f->progress, "draw the progress line even when stderr is not a terminal");
-  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout");
+  cmd->add_flag("--json", f->json, "print the summary as JSON on stdout (\"path\": how the body\n"
+                "landed: splice, ktls, userspace or copy)");
+  add_tls_flags(cmd, f->tls);
   return [f] { return run(*f); };
 }
 

@@ -12,6 +12,7 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "zcp/client/tree_upload.h"
+#include "cli/tls_flags.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/send_engine.h"
 #include "zcp/uploader.h"
@@ -25,6 +26,7 @@ struct PutFlags {
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
   bool recursive = false, checksum = false, delete_extra = false, dry_run = false, fsync = false;
+  TlsOptions tls;  // --cacert, --pin, -k
 };
 
 // A failed host's exit code: unreachable or lost 7, refused with a status 22.
@@ -136,7 +138,8 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
                                   {"files", 1},
                                   {"bytes", r->bytes},
                                   {"seconds", r->seconds},
-                                  {"bytes_per_second", rate}}));
+                                  {"bytes_per_second", rate},
+                                  {"path", r->path}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}: {} ({}), {} in {:.2f} s ({}/s)\n", shown(f.file),
                shown(url.to_string()), r->status, r->status == 201 ? "created" : "replaced",
@@ -164,6 +167,7 @@ int run_tree(const PutFlags& f) {
     if (base != "." && base != ".." && !base.empty()) *url = url->child(base);
   }
   TreeGetOptions o;
+  o.tls = f.tls;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
   o.checksum = f.checksum;
   o.delete_extra = f.delete_extra;
@@ -229,7 +233,17 @@ int run(const PutFlags& f) {
     fmt::print(stderr, "zcp put: unknown send engine '{}'\n", f.engine);
     return kExitUsage;
   }
+  bool any_tls = false;
+  for (const Url& u : urls) any_tls = any_tls || u.tls;
+  if (any_tls && urls.size() > 1) {
+    fmt::print(stderr, "zcp put: a chain over https is not supported yet (relays speak plain HTTP)\n");
+    return kExitUsage;
+  }
+  if (any_tls) {
+    if (int rc = check_tls_flags("put", f.tls); rc != kExitOk) return rc;
+  }
   PutOptions o;
+  o.tls = f.tls;
   o.token = f.token;
   o.engine = *engine;
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
@@ -245,7 +259,8 @@ Runner add_put_command(CLI::App& app) {
       "Upload FILE to URL with HTTP PUT; the body goes from the page cache to the socket\n"
       "with sendfile. The server (zcp serve --upload) stores it atomically: nothing\n"
       "appears under the target name until every byte arrived and was fsync'd.\n"
-      "A URL ending in / receives the file under its own name.\n\n"
+      "A URL ending in / receives the file under its own name. Over https:// (one URL)\n"
+      "the body goes pread + SSL_write, or SSL_sendfile when the kernel has TLS.\n\n"
       "Several URLs make a fan-out chain: the file is sent once, to the first host;\n"
       "each host (zcp serve --upload --relay) stores it while passing it on to the next\n"
       "with splice and tee, so N hosts take about as long as one. A host that cannot be\n"
@@ -255,9 +270,11 @@ Runner add_put_command(CLI::App& app) {
       "          zcp put -r photos http://10.0.0.2:8080/backup/   (-> /backup/photos/, again: only changes)\n\n"
       "Exit codes: 0 ok (every host), 2 bad command line, 3 bad URL, 7 connection failed\n"
       "or lost, 8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...);\n"
-      "with several hosts, the code of the first that failed.");
+      "with several hosts, the code of the first that failed; https: 35 handshake failed,\n"
+      "60 certificate not trusted, 77 --cacert unreadable, 90 --pin mismatch.");
   cmd->add_option("FILE", f->file, "file to upload (with -r: a directory)")->required()->check(CLI::ExistingPath);
-  cmd->add_option("URL", f->urls, "http://host:port/path; several: a relay chain, in this order")
+  cmd->add_option("URL", f->urls,
+                  "http[s]://host:port/path; several: a relay chain, in this order (http only)")
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_flag("-r,--recursive", f->recursive,
@@ -278,6 +295,7 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_flag("--json", f->json,
                 "print the summary as JSON on stdout (with several URLs: a\n"
                 "\"hosts\" array, one entry per URL)");
+  add_tls_flags(cmd, f->tls);
   return [f] { return run(*f); };
 }
 

@@ -24,6 +24,9 @@ inline constexpr int kExitHttp = 22;     // an HTTP status other than 200/206
 inline constexpr int kExitWrite = 23;    // cannot write the destination (disk full ...)
 inline constexpr int kExitVerify = 30;   // --verify: sha-256 differs from Repr-Digest
 inline constexpr int kExitNoDigest = 31; // --verify: the server sends no digest (nothing fetched)
+inline constexpr int kExitTlsHandshake = 35;  // https: the TLS handshake failed
+inline constexpr int kExitTlsUntrusted = 60;  // https: the certificate is not trusted
+inline constexpr int kExitTlsPin = 90;        // https: the server's key does not match --pin
 
 // The exit code for why a transfer failed.
 int transfer_exit_code(GetFailure failure);

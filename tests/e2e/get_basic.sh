@@ -31,7 +31,10 @@ $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["bytes"]==5000
 expect_exit 22 "$ZCP" get -q "${URL}missing" "$SCRATCH/dl/missing"
 expect_stderr "404"
 [ ! -e "$SCRATCH/dl/missing" ] || fail "a 404 left a file"
-expect_exit 3 "$ZCP" get "https://127.0.0.1/x"
+expect_exit 3 "$ZCP" get "ftp://127.0.0.1/x"
+# https to zcp serve's plain HTTP port: the handshake fails (curl's 35).
+expect_exit 35 "$ZCP" get -q "https://${URL#http://}missing" "$SCRATCH/dl/tls"
+expect_stderr "plain HTTP"
 expect_exit 3 "$ZCP" get "http://"
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 expect_exit 7 "$ZCP" get -q "http://127.0.0.1:$port/f.bin" "$SCRATCH/dl/x"

@@ -13,13 +13,14 @@ import sys
 
 MAY_INCLUDE = {
     "base": set(),
+    "tls": {"base"},
     "engine": {"base"},
-    "http": {"base", "engine"},
-    "tar": {"base", "engine", "http"},
-    "fanout": {"base", "engine", "http"},
+    "http": {"base", "tls", "engine"},
+    "tar": {"base", "tls", "engine", "http"},
+    "fanout": {"base", "tls", "engine", "http"},
     "bench": {"base", "engine"},
-    "server": {"base", "engine", "http", "tar", "fanout"},
-    "client": {"base", "engine", "http", "tar", "fanout"},
+    "server": {"base", "tls", "engine", "http", "tar", "fanout"},
+    "client": {"base", "tls", "engine", "http", "tar", "fanout"},
 }
 
 # The public API (<zcp/NAME.h>) and the subsystem each header belongs to.
@@ -30,6 +31,7 @@ PUBLIC = {
     "engine_spec.h": "engine",
     "send_engine.h": "engine",
     "recv_engine.h": "engine",
+    "tls_options.h": "tls",
     "url.h": "http",
     "hop_result.h": "fanout",
     "server.h": "server",

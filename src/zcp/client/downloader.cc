@@ -76,6 +76,13 @@ bool parse_content_range(std::string_view v, uint64_t& first, uint64_t& size) {
   return true;
 }
 
+
+// Whether the receive engine moves bytes without user space (when the
+// connection lets it: not TLS in user space).
+bool engine_splices(const GetOptions& o) {
+  return o.engine.name == "splice" || o.engine.name == "discard-splice";
+}
+
 // A pooled keep-alive connection to the same server when there is one.
 GetResultOr<HttpClient> connect_to(const Url& url, const GetOptions& o, bool* reused = nullptr) {
   if (o.pool) {
@@ -85,8 +92,8 @@ GetResultOr<HttpClient> connect_to(const Url& url, const GetOptions& o, bool* re
     }
   }
   if (reused) *reused = false;
-  auto c = HttpClient::connect(url, o.timeout);
-  if (!c) return fail(GetFailure::kConnect, std::move(c).take_status());
+  auto c = HttpClient::connect(url, o.timeout, o.tls);
+  if (!c) return fail(connect_failure(c.status()), std::move(c).take_status());
   return std::move(*c);
 }
 
@@ -190,7 +197,19 @@ int default_streams() {
   return static_cast<int>(std::clamp(cpus, 2u, 4u));
 }
 
+GetFailure connect_failure(const Status& s) {
+  GetFailure k = classify_failure(s);
+  bool tls = k == GetFailure::kTlsHandshake || k == GetFailure::kTlsUntrusted || k == GetFailure::kTlsPin;
+  return tls ? k : GetFailure::kConnect;
+}
+
 GetFailure classify_failure(const Status& s) {
+  switch (s.code()) {
+    case Code::kTlsHandshake: return GetFailure::kTlsHandshake;
+    case Code::kTlsUntrusted: return GetFailure::kTlsUntrusted;
+    case Code::kTlsPinMismatch: return GetFailure::kTlsPin;
+    default: break;
+  }
   int e = s.error_number();
   bool local_errno = e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO || e == EFBIG ||
                      e == ELOOP || e == EACCES || e == EPERM || e == ENOTDIR || e == EISDIR ||
@@ -373,8 +392,9 @@ GetResultOr<GetResult> single_stream(const Url& url, const GetOptions& o, Atomic
   auto moved = land(body, file, *offset, total, o, record, slot);
   if (record) [[maybe_unused]] Status st = record->persist();
   if (!moved) return std::move(moved).take_error();
-  if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   GetResult r;
+  r.path = to_string(client->body_path(engine_splices(o)));  // before the pool takes it
+  if (o.pool && head->keep_alive && body.done()) o.pool->give(std::move(*client));
   r.bytes = *moved;
   r.size = *offset + *moved;
   r.resumed_from = *offset;
@@ -388,6 +408,7 @@ struct RangeOutcome {
   GetError error;  // kind kNone: the range landed
   bool changed = false;
   std::optional<ResponseHead> head;  // for Last-Modified and Repr-Digest
+  BodyPath path = BodyPath::kSplice;
 };
 
 // Lands range `iv` from the body `head` announced on `client`, advancing
@@ -396,6 +417,7 @@ RangeOutcome land_range(HttpClient& client, ResponseHead head, const GetOptions&
                         ByteInterval iv, ResumeRecord& record, std::atomic<uint64_t>& landed,
                         uint64_t base) {
   RangeOutcome out;
+  out.path = client.body_path(engine_splices(o));
   auto engine = engine_for(o);
   BodyReader body = client.body(head);
   size_t slot = record.start(iv.first);
@@ -526,6 +548,7 @@ GetResultOr<GetResult> fetch_missing(const Url& url, const GetOptions& o, Atomic
     if (r.head) head = &*r.head;
   }
   GetResult r;
+  if (!outcomes.empty()) r.path = to_string(outcomes.front().path);
   r.bytes = landed;
   r.size = record.size();
   r.resumed_from = base;
@@ -654,7 +677,9 @@ ClientPool::~ClientPool() = default;
 void ClientPool::give(HttpClient client) { idle_ = std::make_unique<HttpClient>(std::move(client)); }
 
 std::optional<HttpClient> ClientPool::take(const Url& url) {
-  if (!idle_ || idle_->url().authority() != url.authority()) return std::nullopt;
+  if (!idle_ || idle_->url().authority() != url.authority() || idle_->url().tls != url.tls) {
+    return std::nullopt;
+  }
   // An idle connection has nothing to say. Bytes (a server that sent more
   // than it announced) or EOF mean it cannot carry another request: anything
   // read from it would be taken for the next response.
@@ -699,25 +724,27 @@ std::string without_dot_segments(const std::string& target) {
 
 // Where a redirect's Location points, as curl -L resolves it: absolute,
 // scheme-relative, absolute path, or relative to the current directory;
-// only http:// (no TLS here yet, so never a downgrade from https).
+// only to the scheme it came from (never a downgrade from https; an
+// upgrade would need trust options the user gave for another host).
 Result<Url> follow(const Url& from, const std::string& location) {
   std::string text = location;
+  std::string own = from.tls ? "https" : "http";
   if (text.rfind("//", 0) == 0) {
-    text = "http:" + text;
+    text = own + ":" + text;
   } else if (text.find("://") == std::string::npos) {
     std::string path = from.target.substr(0, from.target.find('?'));
     if (text.front() != '/') path = path.substr(0, path.rfind('/') + 1) + text;
     else path = text;
-    text = "http://" + from.authority() + without_dot_segments(path);
+    text = own + "://" + from.authority() + without_dot_segments(path);
   }
   auto scheme_end = text.find("://");
   std::string scheme = text.substr(0, scheme_end);
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "http") {
+  if (scheme != own) {
     return Status::invalid("redirected to " + escape_peer_text(location, 200) +
-                           ": not followed (only http:// is)");
+                           ": not followed (only " + own + ":// is)");
   }
-  return parse_url("http" + text.substr(scheme_end));
+  return parse_url(own + text.substr(scheme_end));
 }
 
 }  // namespace

@@ -22,11 +22,11 @@ std::string directory_path(const Url& url) {
 
 // -r of a URL the server has no directory for: is it a file? (HEAD without
 // the trailing slash answers 200 with no listing.)
-bool names_a_file(const Url& url, std::chrono::milliseconds timeout) {
+bool names_a_file(const Url& url, std::chrono::milliseconds timeout, const TlsOptions& tls) {
   Url plain = url;
   plain.target = url.target.substr(0, url.target.find('?'));
   while (plain.target.size() > 1 && plain.target.back() == '/') plain.target.pop_back();
-  auto c = HttpClient::connect(plain, timeout);
+  auto c = HttpClient::connect(plain, timeout, tls);
   if (!c || !c->send_head("HEAD", plain.target, {})) return false;
   auto head = c->read_head(true);
   if (!head || head->status != 200) return false;
@@ -116,8 +116,8 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
                    (first_copy ? "?format=tar&links=keep"
                                : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
   // 1. Ask for the stream (or the manifest).
-  auto client = HttpClient::connect(req_url, opts.timeout);
-  if (!client) return fail_as(GetFailure::kConnect, client.status(), failure);
+  auto client = HttpClient::connect(req_url, opts.timeout, opts.tls);
+  if (!client) return fail_as(connect_failure(client.status()), client.status(), failure);
   if (Status st = client->send_head("GET", req_url.target, {}); !st) {
     return fail_as(GetFailure::kConnect, st, failure);
   }
@@ -125,7 +125,7 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
   if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
   if (head->status != 200) {
     std::string why = refusal(*client, *head);
-    if (head->status == 404 && names_a_file(url, opts.timeout)) {
+    if (head->status == 404 && names_a_file(url, opts.timeout, opts.tls)) {
       why = "not a directory: the URL names a file (drop -r to download it)";
     }
     return fail_as(GetFailure::kHttp, Status::invalid(why), failure);

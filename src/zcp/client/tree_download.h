@@ -36,6 +36,7 @@ struct TreeGetOptions {
   bool dry_run = false;       // plan only: `listed` hears each action, nothing changes
   bool fsync = false;         // flush each file before its rename
   std::string token;          // put -r: "Authorization: Bearer TOKEN"
+  TlsOptions tls;             // https:// URLs: how the server is trusted
   // '+' a file or link to transfer, '-' a path to delete, for --dry-run.
   std::function<void(char, const std::string&)> listed;
 };

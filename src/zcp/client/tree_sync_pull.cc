@@ -125,8 +125,8 @@ class Puller {
 
 Result<HttpClient*> Puller::connection() {
   if (!client_) {
-    auto c = HttpClient::connect(url_, o_.timeout);
-    if (!c) return failed(GetFailure::kConnect, c.status(), failure_);
+    auto c = HttpClient::connect(url_, o_.timeout, o_.tls);
+    if (!c) return failed(connect_failure(c.status()), c.status(), failure_);
     client_.emplace(std::move(*c));
   }
   return &*client_;

@@ -141,8 +141,8 @@ Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const 
   if (!root) return failed(GetFailure::kUsage, root.status(), failure);
   auto source = walk_local_tree(dir, false);
   if (!source) return failed(GetFailure::kUsage, source.status(), failure);
-  auto client = HttpClient::connect(url, o.timeout);
-  if (!client) return failed(GetFailure::kConnect, client.status(), failure);
+  auto client = HttpClient::connect(url, o.timeout, o.tls);
+  if (!client) return failed(connect_failure(client.status()), client.status(), failure);
   auto remote = remote_manifest(*client, dir_target, o.checksum, failure);
   if (!remote) return std::move(remote).take_status();
   // 2. The plan.

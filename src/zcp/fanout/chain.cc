@@ -110,6 +110,9 @@ Result<std::vector<Url>> parse_forward(std::string_view header) {
     }
     auto url = parse_url(header.substr(start, end - start));
     if (!url) return std::move(url).take_status();
+    // Relays speak plain HTTP until they can be given trust flags (issue 13
+    // phase 2): an https hop would be verified against nothing the user chose.
+    if (url->tls) return Status::invalid("https hop '" + url->to_string() + "': relays speak http only");
     hops.push_back(std::move(*url));
     pos = end;
   }

@@ -8,10 +8,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "zcp/base/stream.h"
 #include "zcp/recv_engine.h"
 #include "zcp/status.h"
 
@@ -24,6 +27,10 @@ class BodyReader {
   // `sock_fd` is borrowed and blocking (with SO_RCVTIMEO for --timeout);
   // `leftover` are body bytes already read past the head.
   BodyReader(int sock_fd, Framing framing, uint64_t length, std::string leftover);
+  // The same over any ByteStream (borrowed; a TLS session, say). When the
+  // stream offers no splice_fd() (TLS in user space), to_file() reads
+  // into a buffer and writes it: the engine is not used.
+  BodyReader(ByteStream* stream, Framing framing, uint64_t length, std::string leftover);
 
   // Copies up to `n` bytes into `out` (appends); returns how many (0 at
   // the end of the body). For headers and other small pieces.
@@ -59,7 +66,11 @@ class BodyReader {
   Result<bool> open_chunk();
   Result<uint64_t> available();  // body bytes readable before the next framing
 
-  int fd_;
+  Progress through_userspace(int file_fd, uint64_t offset, uint64_t n);
+
+  std::unique_ptr<PlainStream> own_;  // the fd constructor's stream
+  ByteStream* stream_;
+  std::vector<char> user_buffer_;  // through_userspace()'s, made on first use
   Framing framing_;
   uint64_t remaining_;  // in the body (kLength) or the current chunk (kChunked)
   std::string buffer_;  // bytes read from the socket, not yet consumed

@@ -11,6 +11,8 @@
 
 #include "zcp/base/socket.h"
 #include "zcp/http/http_text.h"
+#include "zcp/tls/tls_context.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -231,9 +233,9 @@ HeadBudget budget_for(int fd) {
 
 // Until `fd` has bytes or the deadline passes (ETIMEDOUT, a timeout like
 // SO_RCVTIMEO's, so callers classify it the same way).
-Status wait_for_bytes(int fd, const HeadBudget& budget) {
-  if (!budget.deadline) return {};
-  pollfd pfd{fd, POLLIN, 0};
+Status wait_for_bytes(ByteStream& in, const HeadBudget& budget) {
+  if (!budget.deadline || in.pending() > 0) return {};
+  pollfd pfd{in.fd(), POLLIN, 0};
   for (;;) {
     auto left = std::chrono::ceil<std::chrono::milliseconds>(*budget.deadline - Clock::now());
     int64_t ms = std::clamp<int64_t>(left.count(), 0, 1 << 30);
@@ -249,7 +251,7 @@ Status wait_for_bytes(int fd, const HeadBudget& budget) {
 
 // Parses one response head from `pending` and the socket, within what is
 // left of `budget`; what follows the head stays in `pending`.
-Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_request,
+Result<ResponseHead> read_one_head(ByteStream& in, std::string& pending, bool head_request,
                                    HeadBudget& budget) {
   HeadParser hp(head_request);
   size_t fed = 0;
@@ -267,15 +269,13 @@ Result<ResponseHead> read_one_head(int fd, std::string& pending, bool head_reque
       if (HTTP_PARSER_ERRNO(&hp.parser) != HPE_OK || parsed != piece.size()) return head_error(hp);
       if (budget.bytes == 0) return Status::invalid("response head over 64 KiB");
     }
-    if (Status s = wait_for_bytes(fd, budget); !s) return s;
+    if (Status s = wait_for_bytes(in, budget); !s) return s;
     size_t old = pending.size();
     pending.resize(old + kHeadRecv);
-    ssize_t n = ::recv(fd, pending.data() + old, kHeadRecv, 0);
-    int err = errno;
-    pending.resize(old + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n < 0 && err == EINTR) continue;
-    if (n < 0) return socket_io_error("recv", err);
-    if (n == 0) {
+    auto n = in.read(pending.data() + old, kHeadRecv);
+    pending.resize(old + (n ? *n : 0));
+    if (!n) return std::move(n).take_status();
+    if (*n == 0) {
       return Status(Code::kPeerClosed, "read response",
                     fed == 0 ? "connection closed before a response"
                              : "connection closed inside the response head");
@@ -298,7 +298,8 @@ Framing ResponseHead::framing() const {
   return Framing::kUntilClose;
 }
 
-Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds timeout) {
+Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds timeout,
+                                       const TlsOptions& tls) {
   // Resolve, try each address in turn within the timeout, then block with
   // SO_*TIMEO. The error is the last address's.
   auto addrs = resolve_all(HostPort{url.host, url.port}, AF_UNSPEC, timeout);
@@ -313,9 +314,33 @@ Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds
       continue;
     }
     if (Status s = set_blocking_with_timeout(fd->get(), timeout); !s) return std::move(s).at(where);
-    return HttpClient(std::move(*fd), url);
+    HttpClient client(std::move(*fd), url);
+    if (!url.tls) return client;
+    // TLS failures are the server's, not this address's: no next address.
+    if (Status s = client.start_tls(tls, timeout); !s) return std::move(s).at(where);
+    return client;
   }
   return last;
+}
+
+HttpClient::HttpClient(UniqueFd fd, Url url)
+    : fd_(std::move(fd)), url_(std::move(url)), stream_(std::make_unique<PlainStream>(fd_.get())) {}
+
+Status HttpClient::start_tls(const TlsOptions& o, std::chrono::milliseconds timeout) {
+  auto ctx = shared_client_context(o);
+  if (!ctx) return std::move(ctx).take_status();
+  auto session = TlsSession::client(**ctx, fd_.get(), url_.host);
+  if (!session) return std::move(session).take_status();
+  if (Status s = (*session)->handshake_within(timeout); !s) return s;
+  stream_ = std::move(*session);
+  return {};
+}
+
+TlsSession* HttpClient::tls() const { return dynamic_cast<TlsSession*>(stream_.get()); }
+
+BodyPath HttpClient::body_path(bool engine_splices) const {
+  TlsSession* t = tls();
+  return choose_recv_path(t != nullptr, t && t->ktls_recv(), engine_splices);
 }
 
 Status HttpClient::send_head(std::string_view method, const std::string& target,
@@ -323,7 +348,7 @@ Status HttpClient::send_head(std::string_view method, const std::string& target,
   auto head = build_head(method, target, url_.authority(), headers);
   if (!head) return std::move(head).take_status();
   leftover_.clear();  // nothing of an earlier response may pass for this one's
-  if (Status s = send_all(fd_.get(), *head); !s) return std::move(s).at(url_.authority());
+  if (Status s = stream_->write(*head); !s) return std::move(s).at(url_.authority());
   return {};
 }
 
@@ -332,7 +357,7 @@ Status HttpClient::send_head(std::string_view method, const std::string& target,
 Result<ResponseHead> HttpClient::read_head(bool head_request) {
   HeadBudget budget = budget_for(fd_.get());
   for (;;) {
-    auto head = read_one_head(fd_.get(), leftover_, head_request, budget);
+    auto head = read_one_head(*stream_, leftover_, head_request, budget);
     if (!head) return std::move(head).take_status().at(url_.authority());
     // 100 Continue, 103 Early Hints: interim, the real answer follows.
     if (head->status >= 100 && head->status < 200 && head->status != 101) {
@@ -349,13 +374,13 @@ Result<ResponseHead> HttpClient::read_head(bool head_request) {
 
 Result<ResponseHead> HttpClient::read_any_head() {
   HeadBudget budget = budget_for(fd_.get());
-  auto head = read_one_head(fd_.get(), leftover_, false, budget);
+  auto head = read_one_head(*stream_, leftover_, false, budget);
   if (!head) return std::move(head).take_status().at(url_.authority());
   return head;
 }
 
 bool HttpClient::wait_readable(std::chrono::milliseconds wait) const {
-  if (!leftover_.empty()) return true;
+  if (!leftover_.empty() || stream_->pending() > 0) return true;
   pollfd pfd{fd_.get(), POLLIN, 0};
   int rc;
   do {
@@ -379,10 +404,13 @@ Result<std::string> HttpClient::small_body(const ResponseHead& head, size_t max,
 }
 
 BodyReader HttpClient::body(const ResponseHead& head, bool head_request) {
-  if (head_request || !has_body(head.status)) return BodyReader(fd_.get(), Framing::kLength, 0, {});
+  if (head_request || !has_body(head.status)) {
+    return BodyReader(stream_.get(), Framing::kLength, 0, {});
+  }
   std::string pending = std::move(leftover_);
   leftover_.clear();
-  return BodyReader(fd_.get(), head.framing(), head.content_length.value_or(0), std::move(pending));
+  return BodyReader(stream_.get(), head.framing(), head.content_length.value_or(0),
+                    std::move(pending));
 }
 
 }  // namespace zcp

@@ -1,4 +1,6 @@
-// A blocking HTTP/1.1 client connection for zcp get/put: connect, send a
+// A blocking HTTP/1.1 client connection for zcp get/put, over plain TCP or
+// TLS (an https:// URL: the handshake and the certificate check happen in
+// connect(), before a request byte goes out): connect, send a
 // request head (and a file body with a SendEngine), read the response head
 // with http-parser, hand the body to a BodyReader. Keep-alive: a
 // connection whose previous body was read to its end can carry the next
@@ -13,11 +15,18 @@
 #include <utility>
 #include <vector>
 
+#include <memory>
+
+#include "zcp/base/stream.h"
 #include "zcp/fd.h"
 #include "zcp/http/body_reader.h"
+#include "zcp/tls/ktls.h"
+#include "zcp/tls_options.h"
 #include "zcp/url.h"
 
 namespace zcp {
+
+class TlsSession;
 
 struct ResponseHead {
   int status = 0;
@@ -33,8 +42,10 @@ class HttpClient {
  public:
   // Resolves and connects (IPv4 or IPv6); `timeout` bounds connect and
   // every later read or write without progress (0: none). Errors name the
-  // URL's authority.
-  static Result<HttpClient> connect(const Url& url, std::chrono::milliseconds timeout);
+  // URL's authority. An https:// URL gets a TLS session trusted as `tls`
+  // says (kTlsHandshake, kTlsUntrusted, kTlsPinMismatch when not).
+  static Result<HttpClient> connect(const Url& url, std::chrono::milliseconds timeout,
+                                    const TlsOptions& tls = {});
 
   // Sends "METHOD target HTTP/1.1" with Host, User-Agent and `headers`.
   Status send_head(std::string_view method, const std::string& target,
@@ -57,11 +68,19 @@ class HttpClient {
 
   int fd() const { return fd_.get(); }
   const Url& url() const { return url_; }
+  // The bytes of the connection, plain or TLS.
+  ByteStream& stream() { return *stream_; }
+  // The TLS session of an https:// connection, null for http://.
+  TlsSession* tls() const;
+  // How a body would reach a file with an engine that splices or not.
+  BodyPath body_path(bool engine_splices) const;
 
  private:
-  HttpClient(UniqueFd fd, Url url) : fd_(std::move(fd)), url_(std::move(url)) {}
+  HttpClient(UniqueFd fd, Url url);
+  Status start_tls(const TlsOptions& o, std::chrono::milliseconds timeout);
   UniqueFd fd_;
   Url url_;
+  std::unique_ptr<ByteStream> stream_;  // a PlainStream or a TlsSession
   std::string leftover_;  // bytes read past the last response head
 };
 

@@ -106,14 +106,15 @@ Status bad_url(std::string_view text, const std::string& why) {
   return Status::invalid(why + " in URL '" + std::string(text) + "'");
 }
 
-// "host[:port]" of an http:// URL; port 80 when none is given.
-Result<HostPort> parse_authority(std::string_view authority, std::string_view text) {
+// "host[:port]" of a URL; `default_port` when none is given.
+Result<HostPort> parse_authority(std::string_view authority, std::string_view text,
+                                 uint16_t default_port) {
   if (authority.empty()) return bad_url(text, "missing host");
   if (authority.find('@') != std::string_view::npos) {
     return bad_url(text, "user:password@ is not supported");
   }
   if (!is_authority(authority)) return bad_url(text, "bad host");
-  auto hp = parse_host_port(authority, 80);
+  auto hp = parse_host_port(authority, default_port);
   if (!hp) return std::move(hp).take_status();
   if (hp->port == 0) return bad_url(text, "bad port 0");
   return hp;
@@ -129,8 +130,9 @@ std::string Url::authority() const {
 
 std::string Url::to_string() const {
   std::string where = authority();
-  if (port == 80) where.resize(where.size() - 3);  // ":80" is what http:// implies
-  return "http://" + where + target;
+  uint16_t implied = tls ? 443 : 80;  // ":80" is what http:// implies, ":443" https://
+  if (port == implied) where.resize(where.size() - 1 - std::to_string(port).size());
+  return (tls ? "https://" : "http://") + where + target;
 }
 
 std::string Url::file_name() const {
@@ -153,17 +155,19 @@ Url Url::child(std::string_view name) const {
 
 Result<Url> parse_url(std::string_view text) {
   size_t sep = text.find("://");
-  if (sep == std::string_view::npos) return bad_url(text, "missing http://");
+  if (sep == std::string_view::npos) return bad_url(text, "missing http:// or https://");
   std::string scheme = ascii_lower(text.substr(0, sep));
-  if (scheme != "http") {
-    return bad_url(text, "unsupported scheme '" + scheme + ":' (only http://; zcp has no TLS)");
+  if (scheme != "http" && scheme != "https") {
+    return bad_url(text, "unsupported scheme '" + scheme + ":' (only http:// and https://)");
   }
+  bool tls = scheme == "https";
   std::string_view rest = text.substr(sep + 3);
   rest = rest.substr(0, rest.find('#'));  // a fragment is never sent
   size_t path_at = rest.find_first_of("/?");
-  auto hp = parse_authority(rest.substr(0, path_at), text);
+  auto hp = parse_authority(rest.substr(0, path_at), text, tls ? 443 : 80);
   if (!hp) return std::move(hp).take_status();
   Url url;
+  url.tls = tls;
   url.host = std::move(hp->host);
   url.port = hp->port;
   std::string_view raw_target = path_at == std::string_view::npos ? "" : rest.substr(path_at);

@@ -69,10 +69,20 @@ TEST(ParseUrl, FragmentIsNotSent) {
   EXPECT_EQ(parse_ok("http://h#top").target, "/");
 }
 
+TEST(ParseUrl, Https) {
+  Url u = parse_ok("HTTPS://h/a");
+  EXPECT_TRUE(u.tls);
+  EXPECT_EQ(u.port, 443);
+  EXPECT_EQ(u.to_string(), "https://h/a");
+  EXPECT_EQ(parse_ok("https://h:8443/").to_string(), "https://h:8443/");
+  EXPECT_EQ(parse_ok("https://h:80/").to_string(), "https://h:80/");
+  EXPECT_FALSE(parse_ok("http://h/").tls);
+  EXPECT_EQ(parse_ok("http://h:443/").to_string(), "http://h:443/");
+}
+
 TEST(ParseUrl, RefusesOtherSchemes) {
-  expect_invalid("https://h/", "https");
-  expect_invalid("HTTPS://h/", "TLS");
   expect_invalid("ftp://h/f", "ftp");
+  expect_invalid("httpx://h/f", "only http:// and https://");
   expect_invalid("h/f", "http://");
   expect_invalid("", "http://");
 }

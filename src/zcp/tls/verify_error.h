@@ -1,0 +1,18 @@
+// The words for a certificate the client refuses: OpenSSL's verify result
+// (X509_V_ERR_*) mapped to what happened and what to pass instead, as a
+// kTlsUntrusted Status (curl's exit 60); a pin mismatch as kTlsPinMismatch
+// (curl's 90).
+#pragma once
+
+#include <string>
+
+#include "zcp/status.h"
+
+namespace zcp {
+
+// `verify_result` from SSL_get_verify_result, `host` as the URL names it.
+Status verify_failure(long verify_result, const std::string& host);
+// The server's key `got` is none of `pins` (joined for the message).
+Status pin_failure(const std::string& got, const std::string& host);
+
+}  // namespace zcp
