@@ -383,7 +383,11 @@ bool Connection::write_bytes() {
   }
   size_t written = 0;
   if (n > 0) {
-    Io w = write_iov(iov, n, i < body.size() || reply_.response.source != nullptr);
+    // MSG_MORE only when a file range follows at once (the head before a
+    // sendfile body). Bytes that end what a streamed source has so far (a
+    // tar's last member, a manifest's end line) must leave now: corked, TCP
+    // would hold them for 200 ms waiting for more.
+    Io w = write_iov(iov, n, i < body.size());
     if (w.kind == Io::Kind::kWouldBlock) return false;
     if (w.kind == Io::Kind::kError) {
       fail("client closed");
