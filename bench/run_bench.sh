@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make bench`: the full benchmarks behind docs/BENCHMARKS.md. Run on a quiet
-# machine; takes ~15 minutes. Results land in bench/results/<date>/.
+# machine; takes ~20 minutes. Results land in bench/results/<date>/.
 #   1. the experiment: zcp bench, 4 GiB x 20 runs, default engines (+ plot)
 #   2. zcp serve vs nginx: wrk, slowloris, RSS (bench/serve_load.sh)
-#   3. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
+#   3. small files: zcp serve vs h2o, lighttpd, nginx (bench/small_files.sh)
+#   4. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results/$(date +%Y%m%d-%H%M%S)
@@ -29,6 +30,10 @@ PY
 if [ -x bench/serve_load.sh ]; then
   echo "== bench/serve_load.sh" >&2
   bench/serve_load.sh -o "$out/serve" ${SERVE_LOAD_ARGS:-} | tee "$out/serve.md"
+fi
+if [ -x bench/small_files.sh ]; then
+  echo "== bench/small_files.sh" >&2
+  bench/small_files.sh -o "$out/small" ${SMALL_FILES_ARGS:-} | tee "$out/small.md"
 fi
 if [ "$(id -u)" = 0 ]; then
   echo "== bench/fanout.sh" >&2

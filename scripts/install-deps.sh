@@ -18,6 +18,8 @@ packages=(
   curl wget aria2 nginx-light iperf3 netcat-openbsd wrk media-types iproute2 tar
   # the small-file and tree benchmarks' peers (issues 14 and 15)
   h2o lighttpd rsync
+  # bench/small_files.sh counts each server's syscalls per request with strace -c
+  strace
   # packaging checks: the .deb (lintian), man pages (mandoc, man-db), bash
   # completion, socket activation (systemd's systemd-socket-activate)
   lintian mandoc man-db bash-completion systemd

@@ -45,6 +45,17 @@ struct ServerConfig {
   // asked for, and at once for a request that sends Want-Repr-Digest (a
   // client that verifies gets its digest on the first try).
   enum class Digest { kOff, kLazy, kStartup } digest = Digest::kLazy;
+  // Open-file cache, one per worker: descriptors, stat results and (up to
+  // copy_below bytes) contents of recently served files, each trusted for
+  // file_cache_valid after it was opened, then opened afresh. Its
+  // descriptors come out of the budget --max-connections is checked
+  // against (RLIMIT_NOFILE). false: every request opens its file.
+  bool file_cache = true;
+  size_t file_cache_entries = 256;  // per worker, at most
+  std::chrono::milliseconds file_cache_valid{100};
+  // Bodies up to this size go out with the head in one sendmsg (copied
+  // from the page cache, or from the file cache); larger ones by the engine.
+  uint64_t copy_below = 8 * 1024;
 };
 
 // The core's private parts of a server.
@@ -71,6 +82,7 @@ class Server {
   Status bind_workers(const SocketAddress& where);
   Status adopt_listener(int fd);
   Status add_worker(UniqueFd listener);
+  int worker_count() const;
   Status precompute_digests();
 
   ServerConfig config_;

@@ -34,6 +34,8 @@ struct ServeFlags {
   std::string max_upload;
   std::string digest = "lazy";
   std::string log_format = "combined";
+  bool no_file_cache = false;
+  std::string copy_below = "8K";
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -96,6 +98,12 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   if (f.digest == "lazy") c.digest = ServerConfig::Digest::kLazy;
   if (f.digest == "startup") c.digest = ServerConfig::Digest::kStartup;
   c.token = f.token;
+  c.file_cache = !f.no_file_cache;
+  auto copy_below = parse_byte_size(f.copy_below);
+  if (!copy_below) return std::move(copy_below).take_status();
+  // The file cache keeps this much of every entry in memory: cap it.
+  if (*copy_below > (1u << 20)) return Status::invalid("--copy-below: at most 1M, got " + f.copy_below);
+  c.copy_below = *copy_below;
   if (!f.max_upload.empty()) {
     auto max = parse_byte_size(f.max_upload);
     if (!max) return std::move(max).take_status();
@@ -222,6 +230,15 @@ Runner add_serve_command(CLI::App& app) {
                   "seconds and client port) or json (one object a line)")
       ->capture_default_str()
       ->check(CLI::IsMember({"combined", "json"}));
+  cmd->add_flag("--no-file-cache", f->no_file_cache,
+                "open, stat and close the file for every request; by default each worker\n"
+                "keeps up to 256 recently served files open (and those up to --copy-below\n"
+                "in memory), each trusted for 100 ms, then opened again, so a changed,\n"
+                "replaced or deleted file is seen at most 100 ms later");
+  cmd->add_option("--copy-below", f->copy_below,
+                  "bodies up to this size (at most 1M) are copied and sent with the head in\n"
+                  "one call; larger ones by the engine (0: always the engine)")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
   return [f] { return run(*f); };
 }

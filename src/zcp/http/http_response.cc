@@ -1,6 +1,7 @@
 #include "zcp/http/http_response.h"
 
 #include <ctime>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -50,16 +51,21 @@ static const std::string& cached_date() {
 }
 
 std::string build_head(const Response& r, bool http10) {
-  std::string head = fmt::format("HTTP/1.{} {} {}\r\nServer: zcp\r\nDate: {}\r\n", http10 ? 0 : 1,
-                                 r.status, reason_phrase(r.status), cached_date());
-  for (const auto& [name, value] : r.headers) {
-    head += name;
-    head += ": ";
-    head += value;
-    head += "\r\n";
-  }
-  head += "\r\n";
+  std::string head;
+  append_head(head, r, http10);
   return head;
+}
+
+void append_head(std::string& out, const Response& r, bool http10) {
+  fmt::format_to(std::back_inserter(out), "HTTP/1.{} {} {}\r\nServer: zcp\r\nDate: {}\r\n",
+                 http10 ? 0 : 1, r.status, reason_phrase(r.status), cached_date());
+  for (const auto& [name, value] : r.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "\r\n";
 }
 
 Response text_response(int status, std::string content_type, std::string body) {
@@ -81,7 +87,7 @@ Response error_response(int status, std::string_view detail) {
 std::string serialize_bytes_response(const Response& r, bool http10) {
   std::string out = build_head(r, http10);
   for (const Segment& seg : r.body) {
-    if (!seg.is_file()) out += seg.data;
+    if (!seg.is_file()) out += seg.bytes_view();
   }
   return out;
 }

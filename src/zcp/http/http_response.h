@@ -32,6 +32,9 @@ std::string_view reason_phrase(int status);
 
 // Status line, the given headers, Date and Server, and the blank line.
 std::string build_head(const Response& r, bool http10);
+// The same, appended to `out`: a connection reuses one buffer for every
+// head it sends, so building one allocates nothing once it has grown.
+void append_head(std::string& out, const Response& r, bool http10);
 
 // The interim answer to "Expect: 100-continue".
 inline constexpr std::string_view kContinueHead = "HTTP/1.1 100 Continue\r\n\r\n";

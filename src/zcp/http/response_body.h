@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "zcp/fd.h"
 #include "zcp/status.h"
@@ -16,8 +17,12 @@
 namespace zcp {
 
 struct Segment {
-  // Bytes sent as they are; used when `file` is null.
+  // Bytes sent as they are; used when `file` and `held` are null.
   std::string data;
+  // Or: `count` bytes of `held` from `offset`, bytes owned by someone else
+  // (the server's open-file cache keeps small files in memory), so a
+  // response of a cached file copies nothing and allocates nothing.
+  std::shared_ptr<const std::string> held;
   // Or: `count` bytes of `file` from `offset`, sent by the send engine.
   std::shared_ptr<UniqueFd> file;
   uint64_t offset = 0;
@@ -38,8 +43,19 @@ struct Segment {
     s.label = std::move(label);
     return s;
   }
+  static Segment shared_bytes(std::shared_ptr<const std::string> b, uint64_t off, uint64_t n) {
+    Segment s;
+    s.held = std::move(b);
+    s.offset = off;
+    s.count = n;
+    return s;
+  }
   bool is_file() const { return file != nullptr; }
-  uint64_t size() const { return is_file() ? count : data.size(); }
+  uint64_t size() const { return is_file() || held ? count : data.size(); }
+  // The bytes of a segment that is not a file range.
+  std::string_view bytes_view() const {
+    return held ? std::string_view(*held).substr(offset, count) : std::string_view(data);
+  }
 };
 
 // Produces a body piece by piece.

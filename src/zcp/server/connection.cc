@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <cassert>
+
 #include <fmt/format.h>
 
 #include "zcp/base/stats.h"
@@ -17,6 +19,23 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxReadPerWakeup = 64 * 1024;
+// Head plus in-memory body segments per sendmsg: a chunked listing or a tar
+// stream's headers go out in one call instead of one each.
+constexpr int kMaxIov = 16;
+
+using State = Connection::State;
+
+// The moves the header's diagram allows; anything else is a bug.
+[[maybe_unused]] bool allowed(State from, State to) {
+  switch (from) {
+    case State::kReadingHead:
+      return to == State::kReadingBody || to == State::kWriting || to == State::kClosed;
+    case State::kReadingBody: return to == State::kWriting || to == State::kClosed;
+    case State::kWriting: return to == State::kReadingHead || to == State::kClosed;
+    case State::kClosed: return false;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -39,14 +58,65 @@ uint32_t Connection::interest() const {
   return 0;
 }
 
-// kReadingHead: wait for a request; the first needs its head within
-// header_timeout, a keep-alive one may idle for idle_timeout first.
-void Connection::begin_head() {
-  state_ = State::kReadingHead;
-  head_started_ = false;
-  bool first = started_ == Clock::time_point{};
-  deadline_ = Clock::now() + (first ? cfg_.header_timeout : cfg_.idle_timeout);
+// The one place state_ changes, and with it the deadline the new state
+// runs against (on_tick enforces it).
+void Connection::enter(State next) {
+  assert(allowed(state_, next));
+  state_ = next;
+  auto now = Clock::now();
+  switch (next) {
+    case State::kReadingHead:
+      head_started_ = false;
+      deadline_ = now + (answered_ ? cfg_.idle_timeout : cfg_.header_timeout);
+      break;
+    case State::kReadingBody:
+    case State::kWriting: deadline_ = now + cfg_.send_timeout; break;
+    case State::kClosed: break;
+  }
 }
+
+// kReadingHead: wait for a request. The constructor starts here without a
+// transition (the connection is born reading).
+void Connection::begin_head() {
+  if (state_ != State::kReadingHead) return enter(State::kReadingHead);
+  head_started_ = false;
+  deadline_ = Clock::now() + (answered_ ? cfg_.idle_timeout : cfg_.header_timeout);
+}
+
+// --- the socket --------------------------------------------------------------
+
+Connection::Io Connection::read_some(char* buf, size_t len) {
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), buf, len, 0);
+    if (n > 0) return {Io::Kind::kDone, static_cast<size_t>(n)};
+    if (n == 0) return {Io::Kind::kEof};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return {Io::Kind::kWouldBlock};
+    return {Io::Kind::kError};
+  }
+}
+
+// sendmsg rather than writev for its flags: MSG_MORE tells TCP that body
+// bytes (a sendfile) follow, so head and body share packets.
+Connection::Io Connection::write_iov(const iovec* iov, int count, bool more) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = static_cast<size_t>(count);
+  for (;;) {
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    if (n >= 0) return {Io::Kind::kDone, static_cast<size_t>(n)};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return {Io::Kind::kWouldBlock};
+    return {Io::Kind::kError};
+  }
+}
+
+Progress Connection::send_file_range(int file_fd, uint64_t offset, uint64_t count) {
+  if (!engine_) engine_ = std::move(*make_send_engine(cfg_.engine));  // validated at startup
+  return engine_->send(file_fd, offset, count, fd_.get());
+}
+
+// --- reading requests --------------------------------------------------------
 
 void Connection::on_readable() {
   if (state_ == State::kReadingBody) {
@@ -57,20 +127,19 @@ void Connection::on_readable() {
   if (state_ != State::kReadingHead) return;
   char buf[kReadChunk];
   for (size_t total = 0; total < kMaxReadPerWakeup;) {
-    ssize_t n = ::recv(fd_.get(), buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    if (n == 0) {  // the client finished sending; answer what it sent, then close
+    Io r = read_some(buf, sizeof(buf));
+    if (r.kind == Io::Kind::kWouldBlock) break;
+    if (r.kind == Io::Kind::kEof) {  // the client finished sending; answer what it sent, then close
       peer_done_ = true;
       break;
     }
-    if (n < 0) {  // reset: the client is gone
+    if (r.kind == Io::Kind::kError) {  // reset: the client is gone
       close();
       return;
     }
-    in_.append(buf, static_cast<size_t>(n));
-    total += static_cast<size_t>(n);
-    if (static_cast<size_t>(n) < sizeof(buf)) break;  // drained: skip the EAGAIN call
+    in_.append(buf, r.bytes);
+    total += r.bytes;
+    if (r.bytes < sizeof(buf)) break;  // drained: skip the EAGAIN call
   }
   handle_input();
   if (state_ == State::kReadingHead && peer_done_) {
@@ -94,11 +163,9 @@ void Connection::handle_input() {
   if (state == HttpRequestParser::State::kError) {
     Response r = error_response(parser_.error().status, parser_.error().reason);
     r.close = true;  // the framing of what follows is unknown
-    log_pending_ = true;
-    request_line_.clear();
-    referer_.clear();
-    user_agent_.clear();
-    arrived_ = std::chrono::system_clock::now();
+    log_ = LogRecord{};
+    log_.pending = true;
+    log_.arrived = std::chrono::system_clock::now();
     start_response(std::move(r));
     return;
   }
@@ -113,16 +180,20 @@ void Connection::handle_input() {
   start_response(handle_request(req, cfg_.handler));
 }
 
-// What the access log keeps of a parsed request.
+// What the access log (or a relay, which logs for itself) keeps of a
+// parsed request. Without either nothing is copied: no allocation per
+// request for a line nobody writes.
 void Connection::note_request(const HttpRequest& req) {
-  log_pending_ = true;
-  request_line_ = fmt::format("{} {} HTTP/{}.{}", req.method, req.target, req.version_major,
-                              req.version_minor);
-  referer_ = std::string(req.header("Referer").value_or(""));
-  user_agent_ = std::string(req.header("User-Agent").value_or(""));
-  arrived_ = std::chrono::system_clock::now();
-  upload_bytes_.reset();
-  if (req.method == "PUT") upload_bytes_ = 0;  // until the body comes: a refused PUT received none
+  bool is_put = req.method == "PUT";
+  if (!cfg_.access_log && !is_put) return;
+  log_ = LogRecord{};
+  log_.pending = true;
+  log_.request_line = fmt::format("{} {} HTTP/{}.{}", req.method, req.target, req.version_major,
+                                  req.version_minor);
+  log_.referer = std::string(req.header("Referer").value_or(""));
+  log_.user_agent = std::string(req.header("User-Agent").value_or(""));
+  log_.arrived = std::chrono::system_clock::now();
+  if (is_put) log_.upload_bytes = 0;  // until the body comes: a refused PUT received none
 }
 
 // kReadingHead -> kReadingBody: the body goes to a temporary file; bytes
@@ -134,14 +205,15 @@ void Connection::start_upload(const HttpRequest& req) {
   if (auto forward = req.header(kForwardHeader); forward && !trim_ows(*forward).empty()) {
     return start_relay(req, *forward);
   }
-  started_ = Clock::now();
-  deadline_ = started_ + cfg_.send_timeout;
-  state_ = State::kReadingBody;
+  reply_.started = Clock::now();  // the access log times the whole request, body included
+  enter(State::kReadingBody);
   if (req.expects_continue()) {
-    const std::string cont(kContinueHead);
-    size_t sent = 0;
-    if (!send_bytes(cont, sent, false)) {
-      if (state_ != State::kClosed) fail("cannot send 100 Continue");  // a fragment would break framing
+    // Nothing else is in the socket buffer yet, so all of it goes or the
+    // client is in trouble; a fragment would break the framing.
+    iovec iov{const_cast<char*>(kContinueHead.data()), kContinueHead.size()};
+    Io w = write_iov(&iov, 1, false);
+    if (w.kind != Io::Kind::kDone || w.bytes != kContinueHead.size()) {
+      fail(w.kind == Io::Kind::kError ? "client closed" : "cannot send 100 Continue");
       return;
     }
   }
@@ -166,10 +238,10 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   job.forward = std::move(*hops);
   if (auto auth = req.header("Authorization")) job.authorization = std::string(*auth);
   job.expect_continue = req.expects_continue();
-  job.request_line = request_line_;
-  job.referer = referer_;
-  job.user_agent = user_agent_;
-  job.arrived = arrived_;
+  job.request_line = log_.request_line;
+  job.referer = log_.referer;
+  job.user_agent = log_.user_agent;
+  job.arrived = log_.arrived;
   job.started = Clock::now();
   job.body_prefix = in_.substr(0, static_cast<size_t>(std::min<uint64_t>(in_.size(), upload_->length())));
   job.upload = std::move(upload_);
@@ -182,8 +254,8 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
     return refuse(503, "too many relays at once");
   }
   in_.clear();  // anything after the body is dropped: the relay closes the connection
-  log_pending_ = false;  // the relay logs the request
-  state_ = State::kClosed;
+  log_.pending = false;  // the relay logs the request
+  enter(State::kClosed);
 }
 
 // kReadingBody -> kWriting once the body is stored or has failed.
@@ -194,117 +266,136 @@ void Connection::upload_step(Upload::Step step) {
   }
   Response r = step == Upload::Step::kComplete ? upload_->finish() : upload_->failure_response();
   bool gone = upload_->peer_closed();
-  upload_bytes_ = upload_->received();
+  log_.upload_bytes = upload_->received();
   upload_.reset();  // an unfinished O_TMPFILE vanishes here
   if (gone) {
-    response_.status = 499;  // nginx's "client closed request": nothing was answered
+    reply_.response.status = 499;  // nginx's "client closed request": nothing was answered
     fail("client closed mid-upload");
     return;
   }
-  state_ = State::kReadingHead;  // start_response reads the request's version
-  Clock::time_point upload_started = started_;
+  Clock::time_point upload_started = reply_.started;
   start_response(std::move(r));
-  started_ = upload_started;  // the access log times the whole request, body included
+  reply_.started = upload_started;  // the access log times the whole request, body included
 }
 
+// -> kWriting: the head is built into head_ (its buffer reused), the body
+// waits in reply_.response.
 void Connection::start_response(Response r) {
   const HttpRequest& req = parser_.request();
-  http10_ = req.version_major == 1 && req.version_minor == 0;
-  keep_alive_ = req.keep_alive && !r.close && !draining_;
+  bool http10 = req.version_major == 1 && req.version_minor == 0;
+  bool keep_alive = req.keep_alive && !r.close && !draining_;
   // A client that half-closed may still have pipelined requests in in_:
   // keep going while they last (finish_response closes when none is left).
-  if (!keep_alive_) {
+  if (!keep_alive) {
     r.set("Connection", "close");
-  } else if (http10_) {
+  } else if (http10) {
     r.set("Connection", "keep-alive");
   }
-  head_ = build_head(r, http10_);
-  head_sent_ = 0;
-  bytes_sent_ = 0;
-  body_sent_ = 0;
-  response_ = std::move(r);
-  started_ = Clock::now();
-  deadline_ = started_ + cfg_.send_timeout;
-  state_ = State::kWriting;
+  head_.clear();
+  append_head(head_, r, http10);
+  reply_ = Reply{std::move(r), 0, 0, 0, keep_alive, Clock::now()};
+  answered_ = true;
+  enter(State::kWriting);
 }
 
 // Raw mode (the experiment's server): the whole file, then close.
 void Connection::start_raw() {
-  log_pending_ = true;
-  request_line_ = "RAW";
-  arrived_ = std::chrono::system_clock::now();
-  started_ = Clock::now();
+  log_.pending = true;
+  log_.request_line = "RAW";
+  log_.arrived = std::chrono::system_clock::now();
+  reply_ = Reply{};
+  reply_.started = Clock::now();
   auto file = open_file(cfg_.raw_file, O_RDONLY);
   struct stat st {};
   if (!file || ::fstat(file->get(), &st) != 0) {
     fail("cannot open " + cfg_.raw_file);
     return;
   }
-  response_ = Response{};
   auto size = static_cast<uint64_t>(st.st_size);
   if (size > 0) {
-    response_.body.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(*file)), 0,
-                                                 size, cfg_.raw_file));
+    reply_.response.body.push_back(Segment::file_range(
+        std::make_shared<UniqueFd>(std::move(*file)), 0, size, cfg_.raw_file));
   }
-  keep_alive_ = false;
-  deadline_ = started_ + cfg_.send_timeout;
-  state_ = State::kWriting;
+  head_.clear();  // no HTTP: no head
+  enter(State::kWriting);
 }
 
-// kWriting: head, then body segments, at most max_bytes_per_wakeup of body.
+// --- writing responses -------------------------------------------------------
+
+// kWriting: head, then body segments, at most max_bytes_per_wakeup of body
+// from files (in-memory segments are small and go with the head).
 void Connection::on_writable() {
   uint64_t budget = cfg_.max_bytes_per_wakeup;
   while (state_ == State::kWriting) {
-    if (head_sent_ < head_.size()) {
-      bool more = !response_.body.empty() || response_.source != nullptr;
-      if (!send_bytes(head_, head_sent_, more)) return;
+    auto& body = reply_.response.body;
+    if (reply_.head_sent < head_.size() || (!body.empty() && !body.front().is_file())) {
+      if (!write_bytes()) return;
       continue;
     }
-    if (response_.body.empty() && !refill()) return;
-    if (response_.body.empty()) {
-      finish_response();
-      continue;
+    if (body.empty()) {
+      if (!refill()) return;
+      if (body.empty()) finish_response();
+      continue;  // the source may have added bytes (chunk headers) or files
     }
     if (budget == 0) return;  // level-triggered epoll calls us again
-    Segment& seg = response_.body.front();
-    if (seg.is_file()) {
-      if (!write_file(seg, budget)) return;
-      if (seg.count > 0) continue;
-    } else {
-      size_t before = bytes_sent_;
-      bool ok = send_bytes(seg.data, bytes_sent_, response_.body.size() > 1);
-      body_sent_ += bytes_sent_ - before;
-      if (!ok) return;
-      bytes_sent_ = 0;
-    }
-    response_.body.pop_front();
+    Segment& seg = body.front();
+    if (!write_file(seg, budget)) return;
+    if (seg.count == 0) body.pop_front();
   }
 }
 
-// Sends data[sent..]; false when the socket is full or the connection died.
-bool Connection::send_bytes(const std::string& data, size_t& sent, bool more) {
-  while (sent < data.size()) {
-    ssize_t n = ::send(fd_.get(), data.data() + sent, data.size() - sent,
-                       MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return false;
-    if (n < 0) {
+// The rest of the head and the in-memory segments after it, in one
+// sendmsg: a small file's head and body leave in one syscall. False when
+// the socket is full or the connection died.
+bool Connection::write_bytes() {
+  auto& body = reply_.response.body;
+  iovec iov[kMaxIov];
+  int n = 0;
+  if (reply_.head_sent < head_.size()) {
+    iov[n++] = {head_.data() + reply_.head_sent, head_.size() - reply_.head_sent};
+  }
+  size_t i = 0;
+  for (; i < body.size() && n < kMaxIov && !body[i].is_file(); ++i) {
+    std::string_view v = body[i].bytes_view();
+    if (i == 0) v.remove_prefix(reply_.seg_sent);
+    if (!v.empty()) iov[n++] = {const_cast<char*>(v.data()), v.size()};
+  }
+  size_t written = 0;
+  if (n > 0) {
+    Io w = write_iov(iov, n, i < body.size() || reply_.response.source != nullptr);
+    if (w.kind == Io::Kind::kWouldBlock) return false;
+    if (w.kind == Io::Kind::kError) {
       fail("client closed");
       return false;
     }
-    sent += static_cast<size_t>(n);
+    written = w.bytes;
     deadline_ = Clock::now() + cfg_.send_timeout;
+  }
+  // Account for what went: the head first, then whole segments.
+  size_t h = std::min(written, head_.size() - reply_.head_sent);
+  reply_.head_sent += h;
+  written -= h;
+  while (!body.empty() && !body.front().is_file()) {
+    size_t left = body.front().size() - reply_.seg_sent;
+    if (written < left) {
+      reply_.seg_sent += written;
+      reply_.body_sent += written;
+      break;
+    }
+    written -= left;
+    reply_.body_sent += left;
+    reply_.seg_sent = 0;
+    body.pop_front();
   }
   return true;
 }
 
 bool Connection::write_file(Segment& seg, uint64_t& budget) {
-  if (!engine_) engine_ = std::move(*make_send_engine(cfg_.engine));  // validated at startup
   uint64_t want = std::min(seg.count, budget);
-  Progress p = engine_->send(seg.file->get(), seg.offset, want, fd_.get());
+  Progress p = send_file_range(seg.file->get(), seg.offset, want);
   seg.offset += p.moved;
   seg.count -= p.moved;
-  body_sent_ += p.moved;
+  reply_.body_sent += p.moved;
   budget -= p.moved;
   if (p.moved > 0) deadline_ = Clock::now() + cfg_.send_timeout;
   if (p.status.is_ok() || p.status.would_block()) return p.status.is_ok();
@@ -318,20 +409,22 @@ bool Connection::write_file(Segment& seg, uint64_t& budget) {
 
 // Asks the body source for more; false if the connection was closed.
 bool Connection::refill() {
-  if (!response_.source) return true;
-  auto more = response_.source->next(response_.body);
+  if (!reply_.response.source) return true;
+  auto more = reply_.response.source->next(reply_.response.body);
   if (!more) {
     fail(more.status().to_string());
     return false;
   }
-  if (!*more) response_.source.reset();
+  if (!*more) reply_.response.source.reset();
   return true;
 }
 
+// kWriting -> kReadingHead (keep-alive) or kClosed.
 void Connection::finish_response() {
   log_access("");
-  response_ = Response{};  // closes the files it held
-  if (!keep_alive_ || draining_) {
+  bool keep_alive = reply_.keep_alive;
+  reply_ = Reply{};  // closes the files it held
+  if (!keep_alive || draining_) {
     close();
     return;
   }
@@ -362,29 +455,30 @@ void Connection::fail(std::string_view note) {
   close();
 }
 
-// Half-close first and drop unread input (shutdown_and_drain says why).
+// -> kClosed. Half-close first and drop unread input (shutdown_and_drain
+// says why).
 void Connection::close() {
   if (state_ == State::kClosed) return;
-  state_ = State::kClosed;
+  enter(State::kClosed);
   shutdown_and_drain(fd_.get(), 16);
   fd_.reset();
-  response_ = Response{};
+  reply_ = Reply{};
   engine_.reset();
   upload_.reset();
 }
 
 void Connection::log_access(std::string_view note) {
-  if (!cfg_.access_log || !log_pending_) return;
-  log_pending_ = false;
+  if (!cfg_.access_log || !log_.pending) return;
+  log_.pending = false;
   AccessRecord rec;
   rec.peer = peer_;
-  rec.when = arrived_;
-  rec.request_line = request_line_;
-  rec.status = response_.status;
-  rec.bytes = upload_bytes_.value_or(body_sent_);
-  rec.referer = referer_;
-  rec.user_agent = user_agent_;
-  rec.seconds = seconds_since(started_);
+  rec.when = log_.arrived;
+  rec.request_line = log_.request_line;
+  rec.status = reply_.response.status;
+  rec.bytes = log_.upload_bytes.value_or(reply_.body_sent);
+  rec.referer = log_.referer;
+  rec.user_agent = log_.user_agent;
+  rec.seconds = seconds_since(reply_.started);
   rec.note = std::string(note);
   cfg_.access_log(format_access_line(rec, cfg_.log_json));
 }

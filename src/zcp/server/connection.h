@@ -1,15 +1,31 @@
-// One client connection of `zcp serve`, as an explicit state machine:
+// One client connection of `zcp serve`, as an explicit state machine. Every
+// change of state goes through `enter()`; the states and where they lead:
 //
-//   kReadingHead --head parsed--> kWriting --response sent, keep-alive--> kReadingHead
-//        \--PUT accepted--> kReadingBody --body stored or failed--> kWriting
-//        \--PUT to relay--> kClosed (a RelayPool thread owns the socket now)
-//        |  \--bad head: error response, then close-->  |
-//        \--EOF, timeout, error--> kClosed <--error, short file, no keep-alive
+//   kReadingHead  waiting for (the rest of) a request head; the first within
+//                 header_timeout, later ones after up to idle_timeout idle.
+//                 -> kWriting     a head parsed (or refused: error response)
+//                 -> kReadingBody a PUT accepted
+//                 -> kClosed      EOF, timeout, reset, a PUT handed to a relay
+//   kReadingBody  a PUT's body going into its temporary file.
+//                 -> kWriting     body stored, or failed (error response)
+//                 -> kClosed      the client went away, stalled upload
+//   kWriting      head and body going out, at most max_bytes_per_wakeup of
+//                 body per call.
+//                 -> kReadingHead response sent, keep-alive (a pipelined
+//                                 request may be answered at once)
+//                 -> kClosed      sent without keep-alive, error, short file
+//   kClosed       final; the worker reaps it after dispatch.
 //
 // Raw mode starts in kWriting (the whole file) and ends in kClosed. The
 // worker owns the socket's epoll registration and asks `interest()` after
-// each call; a connection never destroys itself, the worker reaps kClosed.
+// each call; a connection never destroys itself.
+//
+// All bytes to and from the client pass through three functions,
+// read_some(), write_iov() and send_file_range(), the place a TLS layer
+// would wrap (PUT bodies are the exception: Upload reads the socket itself).
 #pragma once
+
+#include <sys/uio.h>
 
 #include <chrono>
 #include <cstdint>
@@ -74,6 +90,8 @@ class Connection {
   std::function<void(int fd)> on_handoff;
 
  private:
+  // --- the state machine
+  void enter(State next);  // the one place state_ changes
   void begin_head();
   void handle_input();
   void start_response(Response r);
@@ -81,7 +99,7 @@ class Connection {
   void start_upload(const HttpRequest& req);
   void start_relay(const HttpRequest& req, std::string_view forward);
   void upload_step(Upload::Step step);
-  bool send_bytes(const std::string& data, size_t& sent, bool more);
+  bool write_bytes();
   bool write_file(Segment& seg, uint64_t& budget);
   bool refill();
   void finish_response();
@@ -89,6 +107,15 @@ class Connection {
   void fail(std::string_view note);
   void log_access(std::string_view note);
   void note_request(const HttpRequest& req);
+
+  // --- the socket: every byte of a request head or a response passes here
+  struct Io {
+    enum class Kind { kDone, kWouldBlock, kEof, kError } kind;
+    size_t bytes = 0;
+  };
+  Io read_some(char* buf, size_t len);
+  Io write_iov(const iovec* iov, int count, bool more);
+  Progress send_file_range(int file_fd, uint64_t offset, uint64_t count);
 
   UniqueFd fd_;
   SocketAddress peer_;
@@ -99,28 +126,38 @@ class Connection {
   std::string in_;  // received bytes not yet parsed (pipelined requests wait here)
   HttpRequestParser parser_;
   bool head_started_ = false;  // bytes of the next head have arrived
+  bool answered_ = false;      // a response was started: later heads get idle_timeout first
   bool peer_done_ = false;     // the client half-closed: no more requests will come
   bool draining_ = false;
 
   std::unique_ptr<Upload> upload_;  // kReadingBody
+  std::unique_ptr<SendEngine> engine_;  // made on the first file range, kept
 
-  // The response being written.
-  Response response_;
-  std::unique_ptr<SendEngine> engine_;
-  bool keep_alive_ = false;
-  bool http10_ = false;
-  // For the access log: raw as sent (access_log.h escapes), and whether a
-  // line is owed for the current request.
-  bool log_pending_ = false;
-  std::string request_line_;  // "GET /a.bin HTTP/1.1", "" when the head did not parse
-  std::string referer_, user_agent_;
-  std::chrono::system_clock::time_point arrived_;
-  std::optional<uint64_t> upload_bytes_;  // a PUT logs what it received
-  std::string head_;          // status line and headers
-  size_t head_sent_ = 0;
-  size_t bytes_sent_ = 0;     // of the current segment of bytes
-  uint64_t body_sent_ = 0;
-  Clock::time_point started_;
+  // The response being written: one assignment starts the next.
+  struct Reply {
+    Response response;
+    size_t head_sent = 0;
+    size_t seg_sent = 0;     // of the front in-memory segment
+    uint64_t body_sent = 0;  // body bytes, for the access log
+    bool keep_alive = false;
+    Clock::time_point started;
+  };
+  Reply reply_;
+  // The head's text, outside Reply so its buffer is reused request after
+  // request (no allocation per response).
+  std::string head_;
+
+  // What the access log keeps of the current request (raw as sent;
+  // access_log.h escapes). Filled only when there is a log to write or a
+  // relay to tell; one assignment resets it.
+  struct LogRecord {
+    bool pending = false;  // a line is owed for the current request
+    std::string request_line;  // "GET /a.bin HTTP/1.1", "" when the head did not parse
+    std::string referer, user_agent;
+    std::chrono::system_clock::time_point arrived;
+    std::optional<uint64_t> upload_bytes;  // a PUT logs what it received
+  };
+  LogRecord log_;
 };
 
 }  // namespace zcp

@@ -9,6 +9,7 @@
 #include "zcp/http/http_text.h"
 #include "zcp/http/validators.h"
 #include "zcp/server/dir_listing.h"
+#include "zcp/server/file_cache.h"
 #include "zcp/server/path_resolve.h"
 #include "zcp/server/range.h"
 #include "zcp/tar/tar_stream.h"
@@ -122,27 +123,35 @@ RangeResult requested_range(const HttpRequest& req, const std::string& etag, int
   return parse_range(*range, size);
 }
 
-Response file_response(const HttpRequest& req, const RequestPath& path, UniqueFd fd,
-                       const struct stat& st, const HandlerConfig& cfg) {
+Response file_response(const HttpRequest& req, const RequestPath& path, const OpenFilePtr& file,
+                       const HandlerConfig& cfg) {
+  const struct stat& st = file->st;
   const auto size = static_cast<uint64_t>(st.st_size);
   const int64_t mtime = st.st_mtim.tv_sec;
-  std::string etag = make_etag(st);
+  const std::string& etag = file->etag;
   Response r;
+  r.headers.reserve(8);  // one allocation for the usual six or seven
   r.set("ETag", etag);
-  r.set("Last-Modified", http_date(mtime));
+  r.set("Last-Modified", file->last_modified);
   if (not_modified(req, etag, mtime)) {
     r.status = 304;
     return r;
   }
   r.set("Accept-Ranges", "bytes");
-  r.set("Content-Type", cfg.mime->lookup(path.relative));
+  // Worked out once per open file, not per request (a cached entry serves
+  // thousands); the entry belongs to this worker's thread alone.
+  if (file->content_type.empty()) file->content_type = cfg.mime->lookup(path.relative);
+  r.set("Content-Type", file->content_type);
   if (cfg.digests) {
     // The digest of the whole representation (RFC 9530), also on 206. A
     // client that asks for it (Want-Repr-Digest) waits for the hash rather
     // than get none; the others never pay for it.
-    auto d = cfg.digests->lookup(fd.get(), st);
-    if (!d && wants_sha256(req)) d = cfg.digests->lookup_now(fd.get(), st);
-    if (d) r.set("Repr-Digest", repr_digest_value(*d));
+    if (file->repr_digest.empty()) {
+      auto d = cfg.digests->lookup(file->fd.get(), st);
+      if (!d && wants_sha256(req)) d = cfg.digests->lookup_now(file->fd.get(), st);
+      if (d) file->repr_digest = repr_digest_value(*d);  // for the same (dev, inode, size, mtime)
+    }
+    if (!file->repr_digest.empty()) r.set("Repr-Digest", file->repr_digest);
   }
   RangeResult range = requested_range(req, etag, mtime, size);
   uint64_t first = 0, count = size;
@@ -161,8 +170,13 @@ Response file_response(const HttpRequest& req, const RequestPath& path, UniqueFd
                                std::to_string(range.ranges[0].last) + "/" + std::to_string(size));
   }
   r.set("Content-Length", std::to_string(count));
-  if (count > 0) {
-    r.body.push_back(Segment::file_range(std::make_shared<UniqueFd>(std::move(fd)), first, count,
+  if (count == 0 || req.method == "HEAD") return r;
+  // Both alias `file` (the cache's entry or a fresh one): no allocation.
+  if (file->has_bytes && count <= cfg.copy_below) {
+    r.body.push_back(
+        Segment::shared_bytes(std::shared_ptr<const std::string>(file, &file->bytes), first, count));
+  } else {
+    r.body.push_back(Segment::file_range(std::shared_ptr<UniqueFd>(file, &file->fd), first, count,
                                          path.relative));
   }
   return r;
@@ -178,21 +192,22 @@ Response route(const HttpRequest& req, const HandlerConfig& cfg) {
   auto path = parse_request_path(req.target, &perr);
   if (!path) return error_response(perr.status, perr.reason);
   if (!cfg.dotfiles && has_dot_segment(path->relative)) return error_response(404);
-  // O_NONBLOCK: opening a FIFO must not block the worker; it is refused below.
-  auto fd = open_beneath(cfg.root_fd, path->relative, O_RDONLY | O_NONBLOCK, &perr);
-  if (!fd) {
+  // The same open_beneath either way, after the same checks: the cache
+  // cannot let a path through that a fresh open would refuse.
+  auto file = cfg.files ? cfg.files->open(path->relative, FileCache::Clock::now(), &perr)
+                        : open_fresh(cfg.root_fd, path->relative, cfg.copy_below, &perr);
+  if (!file) {
     Response r = error_response(perr.status);
     if (perr.status == 503) r.set("Retry-After", "1");
     return r;
   }
-  struct stat st {};
-  if (::fstat(fd->get(), &st) != 0) return error_response(500);
-  if (S_ISDIR(st.st_mode)) return directory_response(req, *path, fd->get(), cfg);
+  const struct stat& st = (*file)->st;
+  if (S_ISDIR(st.st_mode)) return directory_response(req, *path, (*file)->fd.get(), cfg);
   if (!S_ISREG(st.st_mode)) return error_response(403);
   // "/a.bin/" names a directory that is not there (openat2 with a trailing
   // slash would say ENOTDIR; "/a.bin/." loses its dot before it).
   if (path->trailing_slash) return error_response(404, "not a directory");
-  return file_response(req, *path, std::move(*fd), st, cfg);
+  return file_response(req, *path, *file, cfg);
 }
 
 }  // namespace

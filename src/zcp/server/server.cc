@@ -45,7 +45,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   s->conn_config_ = std::make_unique<ConnectionConfig>();
   ConnectionConfig& cc = *s->conn_config_;
   cc.handler = {s->root_.get(), s->mime_.get(), s->config_.dotfiles, s->digests_.get(),
-                s->config_.upload, !s->config_.token.empty()};
+                s->config_.upload, !s->config_.token.empty(), nullptr, s->config_.copy_below};
   cc.engine = s->config_.engine;
   cc.header_timeout = s->config_.header_timeout;
   cc.idle_timeout = s->config_.idle_timeout;
@@ -77,26 +77,41 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   return s;
 }
 
+// The descriptors beyond the connections: 32 for the process itself, 12
+// for each possible relay (two sockets, directory, file, two pipes,
+// /dev/null and the upload's own pipe), and the file caches' entries.
+struct FdBudget {
+  int connections;     // the cap for --max-connections
+  size_t cache_per_worker;
+};
+
 // Each connection holds its socket and an open file (and a pipe with the
 // splice engine): cap the connection count so accepting never runs the
-// process out of descriptors; beyond the cap clients get a clean 503.
-static int connection_cap(int wanted, const EngineSpec& engine, bool upload, size_t relays) {
+// process out of descriptors; beyond the cap clients get a clean 503. The
+// file caches take at most a quarter of the limit, so with a low ulimit
+// they shrink before the connection cap does.
+static FdBudget fd_budget(int wanted, const EngineSpec& engine, bool upload, size_t relays,
+                          size_t cache_wanted, int workers) {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return wanted;
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+    return {wanted, cache_wanted};
+  }
   // An upload holds socket, directory, temporary file and a splice pipe.
   int per_conn = upload ? 5 : engine.name == "splice" ? 4 : 2;
-  // A relay, outside the count, two sockets, directory, file, two pipes,
-  // /dev/null and the upload's own pipe: 12 at most.
+  auto limit = static_cast<int64_t>(rl.rlim_cur);
   int64_t reserved = 32 + static_cast<int64_t>(relays) * 12;
-  auto cap = static_cast<int>(std::max<int64_t>(0, static_cast<int64_t>(rl.rlim_cur) - reserved) / per_conn);
-  return std::max(1, std::min(wanted, cap));
+  auto cache_total = std::min<int64_t>(static_cast<int64_t>(cache_wanted) * workers,
+                                       std::max<int64_t>(0, limit - reserved) / 4);
+  auto per_worker = static_cast<size_t>(cache_total / std::max(1, workers));
+  reserved += static_cast<int64_t>(per_worker) * workers;
+  auto cap = static_cast<int>(std::max<int64_t>(0, limit - reserved) / per_conn);
+  return {std::max(1, std::min(wanted, cap)), per_worker};
 }
 
 // Every worker gets its own socket on one address; with port 0 the first
 // bind picks the port and the others follow it.
 Status Server::bind_workers(const SocketAddress& where) {
-  int n = config_.workers > 0 ? config_.workers
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = worker_count();
   SocketAddress addr = where;
   if (where.port() != 0) {
     // SO_REUSEPORT would let this server silently join another process's
@@ -130,8 +145,7 @@ Status Server::adopt_listener(int fd) {
   auto bound = local_address(fd);
   if (!bound) return std::move(bound).take_status();
   address_ = *bound;
-  int n = config_.workers > 0 ? config_.workers
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int n = worker_count();
   for (int i = 0; i < n; ++i) {
     int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (copy < 0) return Status::from_errno("dup").at("fd " + std::to_string(fd));
@@ -144,12 +158,20 @@ Status Server::adopt_listener(int fd) {
 
 Status Server::add_worker(UniqueFd listener) {
   size_t relays = relays_ ? RelayConfig{}.max_relays : 0;
-  Worker::Limits limits{connection_cap(config_.max_connections, config_.engine, config_.upload, relays),
-                        config_.drain_timeout};
+  size_t cache = config_.file_cache && config_.raw_file.empty() ? config_.file_cache_entries : 0;
+  FdBudget budget = fd_budget(config_.max_connections, config_.engine, config_.upload, relays, cache,
+                              worker_count());
+  Worker::Limits limits{budget.connections, config_.drain_timeout, budget.cache_per_worker,
+                        config_.file_cache_valid};
   auto w = Worker::create(std::move(listener), *conn_config_, connections_, limits);
   if (!w) return std::move(w).take_status();
   workers_.push_back(std::move(*w));
   return {};
+}
+
+int Server::worker_count() const {
+  return config_.workers > 0 ? config_.workers
+                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 // --digest startup: hash every regular file under the root before serving,

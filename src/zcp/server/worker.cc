@@ -43,7 +43,16 @@ Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionC
       waker_(std::move(waker)),
       cfg_(cfg),
       connections_(connections),
-      limits_(limits) {}
+      limits_(limits) {
+  if (limits_.file_cache_entries > 0 && cfg_.raw_file.empty()) {
+    FileCache::Limits fl;
+    fl.max_entries = limits_.file_cache_entries;
+    fl.valid_for = limits_.file_cache_valid;
+    fl.keep_bytes = cfg_.handler.copy_below;
+    files_ = std::make_unique<FileCache>(cfg_.handler.root_fd, fl);
+    cfg_.handler.files = files_.get();
+  }
+}
 
 Status Worker::run() {
   Clock::time_point next_tick = Clock::now() + kTickInterval;
@@ -72,12 +81,12 @@ void Worker::dispatch(uint64_t tag, uint32_t events) {
   if (it == conns_.end()) return;
   Connection& c = *it->second;
   // Errors and hang-ups surface through the next recv/send, so they are
-  // handed to whichever handler the state calls for.
-  bool reading = c.state() == Connection::State::kReadingHead ||
-                 c.state() == Connection::State::kReadingBody;
-  if (reading && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+  // handed to whichever handler the connection waits with.
+  constexpr uint32_t kTrouble = EPOLLERR | EPOLLHUP;
+  uint32_t want = c.interest();
+  if ((want & EPOLLIN) && (events & (EPOLLIN | kTrouble))) {
     c.on_readable();
-  } else if (c.state() == Connection::State::kWriting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+  } else if ((want & EPOLLOUT) && (events & (EPOLLOUT | kTrouble))) {
     c.on_writable();
   }
   sync_interest(tag, c);
@@ -89,15 +98,24 @@ void Worker::sync_interest(uint64_t id, Connection& c) {
   auto reg = registered_.find(id);
   if (want == 0) {  // closed: its fd is gone, and with it the registration
     if (reg != registered_.end()) registered_.erase(reg);
+    closed_.push_back(id);
     return;
   }
   // A connection epoll does not watch would wait for its deadline unserved:
   // close it now, saying why.
   if (reg == registered_.end()) {
-    if (Status st = loop_.add(c.fd(), want, id); !st) return c.abort(st.to_string());
+    if (Status st = loop_.add(c.fd(), want, id); !st) {
+      c.abort(st.to_string());
+      closed_.push_back(id);
+      return;
+    }
     registered_[id] = want;
   } else if (reg->second != want) {
-    if (Status st = loop_.modify(c.fd(), want, id); !st) return c.abort(st.to_string());
+    if (Status st = loop_.modify(c.fd(), want, id); !st) {
+      c.abort(st.to_string());
+      closed_.push_back(id);
+      return;
+    }
     reg->second = want;
   }
 }
@@ -163,6 +181,7 @@ void Worker::refuse(UniqueFd fd) {
 
 void Worker::tick() {
   auto now = Clock::now();
+  if (files_) files_->expire(now);
   for (auto& [id, c] : conns_) {
     c->on_tick(now);
     sync_interest(id, *c);
@@ -184,15 +203,14 @@ void Worker::begin_drain() {
 
 // Never destroy a connection inside its own callback: reap after dispatch.
 void Worker::reap() {
-  for (auto it = conns_.begin(); it != conns_.end();) {
-    if (it->second->state() == Connection::State::kClosed) {
-      registered_.erase(it->first);
-      it = conns_.erase(it);
-      --connections_;
-    } else {
-      ++it;
-    }
+  for (uint64_t id : closed_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second->state() != Connection::State::kClosed) continue;
+    registered_.erase(id);
+    conns_.erase(it);
+    --connections_;
   }
+  closed_.clear();
 }
 
 }  // namespace zcp

@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "zcp/base/event_loop.h"
 #include "zcp/server/connection.h"
+#include "zcp/server/file_cache.h"
 
 namespace zcp {
 
@@ -19,6 +21,11 @@ class Worker {
   struct Limits {
     int max_connections;
     std::chrono::milliseconds drain_timeout;
+    // This worker's open-file cache: entries (= descriptors, counted in
+    // the server's descriptor budget) and how long one is trusted; 0
+    // entries: no cache (--no-file-cache).
+    size_t file_cache_entries = 0;
+    std::chrono::milliseconds file_cache_valid{100};
   };
   static Result<std::unique_ptr<Worker>> create(UniqueFd listener, const ConnectionConfig& cfg,
                                                 std::atomic<int>& connections, Limits limits);
@@ -46,7 +53,10 @@ class Worker {
   // it leaves the epoll set until then (nginx does the same).
   Clock::time_point accept_paused_until_{};
   bool accept_paused_ = false;
-  const ConnectionConfig& cfg_;
+  // The server's config with this worker's own file cache in it (the
+  // cache is touched only from this thread, so it needs no lock).
+  std::unique_ptr<FileCache> files_;
+  ConnectionConfig cfg_;
   std::atomic<int>& connections_;
   Limits limits_;
   std::atomic<bool> stopping_{false};
@@ -55,6 +65,9 @@ class Worker {
   uint64_t next_id_ = 2;  // 0: listener, 1: waker
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::unordered_map<uint64_t, uint32_t> registered_;  // id -> epoll events
+  // Connections that reached kClosed since the last reap (sync_interest
+  // sees each one), so reaping does not walk every connection per wakeup.
+  std::vector<uint64_t> closed_;
 };
 
 }  // namespace zcp
