@@ -245,8 +245,6 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
     start_response(std::move(r));
   };
   if (!cfg_.relay) return refuse(403, "relaying is off (zcp serve --relay)");
-  // A relay splices the client's socket; under TLS those bytes are records.
-  if (tls_) return refuse(501, "relaying over https is not supported yet");
   auto hops = parse_forward(forward);
   if (!hops) return refuse(400, "bad Zcp-Forward: " + hops.status().to_string());
   RelayJob job;
@@ -263,9 +261,11 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   job.upload = std::move(upload_);
   int fd = fd_.get();
   job.client = std::move(fd_);
+  job.tls = std::move(tls_);  // the relay reads the body through it
   if (on_handoff) on_handoff(fd);
   if (!cfg_.relay->start(job)) {  // full or stopping: the job and its socket are still ours
     fd_ = std::move(job.client);
+    tls_ = std::move(job.tls);
     upload_ = std::move(job.upload);
     return refuse(503, "too many relays at once");
   }
