@@ -102,7 +102,7 @@ same "$SCRATCH/root/up/c.bin" "$want" "curl -T"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
 # --- --tls-self-signed: trusted by its printed pin -----------------------------
-start_server --tls-self-signed "$SCRATCH/root"
+start_server --tls-self-signed --log-format json "$SCRATCH/root"
 pin=$(sed -n 's/.* pin \(sha256\/\/[A-Za-z0-9+\/=]*\).*/\1/p' "$SCRATCH/server.log" | head -1)
 [ -n "$pin" ] || fail "no pin in the startup line: $(head -1 "$SCRATCH/server.log")"
 curl -sSf -k --pinnedpubkey "$pin" "${URL}big.bin" -o "$SCRATCH/s1" || fail "curl --pinnedpubkey failed"
@@ -113,4 +113,6 @@ code=0; curl -sS -k --pinnedpubkey "$wrong" "${URL}small.bin" -o /dev/null 2>/de
 expect_exit 0 "$ZCP" get -q --pin "$pin" "${URL}big.bin" -o "$SCRATCH/s2"
 same "$SCRATCH/s2" "$want" "zcp get --pin"
 expect_exit 60 "$ZCP" get -q "${URL}small.bin" -o "$SCRATCH/s3"
+grep -q '"request":"GET /big.bin HTTP/1.1","status":200,.*"tls":"'$path'"' "$SCRATCH/server.log" ||
+  fail "JSON access line lacks \"tls\":\"$path\": $(grep big.bin "$SCRATCH/server.log" | tail -1)"
 finish_cases

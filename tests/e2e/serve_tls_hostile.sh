@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hostile clients on a TLS port: a plain HTTP request gets nginx's 400 text
 # and a close; garbage instead of a ClientHello is closed at once; a client
-# that stops mid-handshake is closed at --header-timeout; 200 idle
+# that stops mid-handshake (half a ClientHello, or a whole one and then
+# silence) is closed at --header-timeout; 200 idle
 # handshakes (silent, or half a ClientHello) do not stop a download from
 # finishing byte-identical; afterwards no descriptor is left open.
 source "$(dirname "$0")/../support/e2e.sh"
@@ -35,6 +36,23 @@ if sys.argv[2] == "garbage":
     s.sendall(b"\x00\xff" + os.urandom(200))
 elif sys.argv[2] == "half":  # a record announcing 512 bytes, 100 of them sent
     s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(89))
+elif sys.argv[2] == "hello":  # a whole ClientHello, then silence after the server's flight
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    s.sendall(out.read())
+    s.settimeout(10)
+    first = s.recv(5)  # the server's answer begins: a handshake record
+    if first[:1] != b"\x16":
+        print(-1, 0)
+        sys.exit(0)
 t0 = time.monotonic()
 s.settimeout(10)
 got = 0
@@ -54,6 +72,9 @@ read -r got secs <<<"$(hostile garbage)"
 read -r got secs <<<"$(hostile half)"
 [ "$got" = 0 ] && [ "${secs%.*}" -ge 2 ] && [ "${secs%.*}" -lt 6 ] ||
   fail "half a ClientHello: got $got bytes, closed after ${secs}s (want 0, at the 3 s header timeout)"
+read -r got secs <<<"$(hostile hello)"
+[ "$got" -ge 0 ] && [ "${secs%.*}" -ge 2 ] && [ "${secs%.*}" -lt 6 ] ||
+  fail "a ClientHello, then silence: answer $got, closed after ${secs}s (want the 3 s header timeout)"
 read -r got secs <<<"$(hostile silent)"
 [ "${secs%.*}" -ge 2 ] && [ "${secs%.*}" -lt 6 ] || fail "silent client closed after ${secs}s, want ~3"
 
