@@ -38,6 +38,13 @@ range=$(curl -sSf --cacert "$CA" -r 1000-1999 "${URL}big.bin" | sha256sum | cut 
   fail "Range 1000-1999 differs"
 curl -sSf --cacert "$CA" "${URL}tree/" | grep -q "big.bin" || fail "HTML listing lacks big.bin"
 curl -sSf --cacert "$CA" "${URL}?format=json" | grep -q '"name":"big.bin"' || fail "JSON listing lacks big.bin"
+# A large in-memory body (a listing of 3000 names) crosses many records.
+mkdir -p "$SCRATCH/root/many"
+(cd "$SCRATCH/root/many" && seq -f "file-with-a-longish-name-%06g.txt" 3000 | xargs touch)
+n=$(curl -sSf --cacert "$CA" "${URL}many/?format=json" | grep -o '"name":"file-with' | wc -l)
+[ "$n" = 3000 ] || fail "JSON listing of 3000 names over https has $n"
+n=$(curl -sSf --cacert "$CA" "${URL}many/" | grep -o 'file-with-a-longish-name-[0-9]*\.txt' | sort -u | wc -l)
+[ "$n" = 3000 ] || fail "HTML listing of 3000 names over https has $n"
 curl -sSf --cacert "$CA" "${URL}tree/?format=tar" | tar -x -C "$SCRATCH" -f - 2>/dev/null ||
   fail "tar stream over https failed"
 # Keep-alive: two files on one connection.

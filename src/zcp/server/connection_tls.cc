@@ -4,6 +4,7 @@
 // is behind `cfg_.tls` or `tls_`, one predictable branch on the hot path.
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "zcp/server/connection.h"
@@ -16,6 +17,8 @@ namespace {
 
 // Enough of a request line to tell a method from a TLS record (sniff.h).
 constexpr size_t kSniffBytes = 16;
+// Bytes gathered for one SSL_write: four 16 KiB records.
+constexpr size_t kTlsGather = 64 * 1024;
 
 }  // namespace
 
@@ -108,10 +111,15 @@ Connection::Io Connection::tls_read(char* buf, size_t len) {
 
 // One SSL_write of the gathered bytes: with SSL_MODE_ENABLE_PARTIAL_WRITE
 // it returns after each 16 KiB record, and a retry after EAGAIN offers the
-// same bytes again (ACCEPT_MOVING_WRITE_BUFFER: tls_out_ may move).
+// same bytes again (ACCEPT_MOVING_WRITE_BUFFER: tls_out_ may move), never
+// fewer than the record it left pending. At most kTlsGather are copied per
+// call, so a large in-memory body is not re-copied whole for each record.
 Connection::Io Connection::tls_write(const iovec* iov, int count) {
   tls_out_.clear();
-  for (int i = 0; i < count; ++i) tls_out_.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
+  for (int i = 0; i < count && tls_out_.size() < kTlsGather; ++i) {
+    size_t take = std::min(iov[i].iov_len, kTlsGather - tls_out_.size());
+    tls_out_.append(static_cast<const char*>(iov[i].iov_base), take);
+  }
   auto w = tls_->write_some(tls_out_);
   if (w) return {Io::Kind::kDone, *w};
   return {w.status().would_block() ? Io::Kind::kWouldBlock : Io::Kind::kError};
