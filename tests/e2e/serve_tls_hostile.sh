@@ -21,7 +21,7 @@ t0=$(date +%s%N)
 out=$(raw_http "$ADDR" 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
 ms=$((($(date +%s%N) - t0) / 1000000))
 grep -q "^HTTP/1.1 400 Bad Request" <<<"$out" || fail "plain HTTP got: $(head -1 <<<"$out")"
-grep -q "plain HTTP request was sent to an HTTPS port" <<<"$out" || fail "400 lacks its text: $out"
+grep -q "The plain HTTP request was sent to HTTPS port" <<<"$out" || fail "400 lacks its text: $out"
 [ "$ms" -lt 2000 ] || fail "plain HTTP request not closed promptly (${ms} ms)"
 grep -q '" 400 .*plain HTTP request on the HTTPS port' "$SCRATCH/server.log" ||
   fail "no access line for the plain request: $(tail -2 "$SCRATCH/server.log")"
