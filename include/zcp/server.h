@@ -56,6 +56,11 @@ struct ServerConfig {
   // Bodies up to this size go out with the head in one sendmsg (copied
   // from the page cache, or from the file cache); larger ones by the engine.
   uint64_t copy_below = 8 * 1024;
+  // HTTPS: PEM certificate chain (leaf first) and key, or an ephemeral
+  // self-signed credential made at start-up (its pin: Server::tls_pin()).
+  // TLS 1.2/1.3, AEAD suites; the handshake is bounded by header_timeout.
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
 };
 
 // The core's private parts of a server.
@@ -64,6 +69,7 @@ class MimeTypes;
 class DigestCache;
 class RelayPool;
 class TreePutPool;
+class TlsContext;
 struct ConnectionConfig;
 
 class Server {
@@ -73,6 +79,14 @@ class Server {
   ~Server();
 
   const SocketAddress& address() const { return address_; }
+  // Whether the server speaks TLS; the served key's pin ("sha256//BASE64");
+  // the body path its connections take here: "ktls", "userspace" (TLS
+  // without kernel offload: pread + SSL_write), or "plain" (no TLS).
+  bool tls() const { return tls_ != nullptr; }
+  const std::string& tls_pin() const { return tls_pin_; }
+  std::string body_path() const;
+  // Why kTLS is off on this kernel ("" when it is available or no TLS).
+  std::string ktls_missing() const;
   // Runs the workers until stop() and the drain that follows; blocks.
   Status run();
   // Stops accepting and starts draining. Safe from any thread.
@@ -92,6 +106,8 @@ class Server {
   std::unique_ptr<DigestCache> digests_;
   std::unique_ptr<TreePutPool> tree_puts_;  // --upload: PUT DIR/?format=tar; outlives the workers
   std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
+  std::unique_ptr<TlsContext> tls_;
+  std::string tls_pin_;
   std::unique_ptr<ConnectionConfig> conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};

@@ -19,7 +19,7 @@ _zcp() {
     --log-format)
       COMPREPLY=($(compgen -W "combined json" -- "$cur"))
       return ;;
-    --file|--raw|-o|--output)
+    --file|--raw|-o|--output|--tls-cert|--tls-key|--cacert)
       _filedir
       return ;;
     --dir)

@@ -15,6 +15,7 @@
 #include "cli/output.h"
 #include "zcp/base/byte_size.h"
 #include "zcp/server.h"
+#include "zcp/server/server_tls.h"
 
 namespace zcp::cli {
 namespace {
@@ -36,6 +37,8 @@ struct ServeFlags {
   std::string log_format = "combined";
   bool no_file_cache = false;
   std::string copy_below = "8K";
+  std::string tls_cert, tls_key;
+  bool tls_self_signed = false;
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -104,6 +107,9 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   // The file cache keeps this much of every entry in memory: cap it.
   if (*copy_below > (1u << 20)) return Status::invalid("--copy-below: at most 1M, got " + f.copy_below);
   c.copy_below = *copy_below;
+  c.tls_cert = f.tls_cert;
+  c.tls_key = f.tls_key;
+  c.tls_self_signed = f.tls_self_signed;
   if (!f.max_upload.empty()) {
     auto max = parse_byte_size(f.max_upload);
     if (!max) return std::move(max).take_status();
@@ -151,11 +157,24 @@ int run(const ServeFlags& flags) {
   std::string what = flags.raw.empty()
                          ? std::filesystem::absolute(flags.root).lexically_normal().string()
                          : "raw " + flags.raw;
-  std::string url = flags.raw.empty() ? fmt::format("http://{}/", (*server)->address().to_string())
-                                      : (*server)->address().to_string();
-  log_line(fmt::format("zcp serve: serving {} at {} (engine {}{})", what, url, config->engine.to_string(),
-                       config->listen_fd >= 0 ? ", socket activation" : ""));
-  std::string addr = (*server)->address().to_string();
+  const Server& srv = **server;
+  std::string url = flags.raw.empty()
+                        ? fmt::format("{}://{}/", srv.tls() ? "https" : "http", srv.address().to_string())
+                        : srv.address().to_string();
+  // Over TLS the body path replaces the engine's zero copy: say which.
+  std::string tls;
+  if (srv.tls()) {
+    tls = fmt::format(", tls={}", srv.body_path());
+    if (!srv.tls_pin().empty()) tls += ", pin " + srv.tls_pin();
+    if (!srv.ktls_missing().empty()) tls += ", no kTLS: " + srv.ktls_missing();
+  }
+  log_line(fmt::format("zcp serve: serving {} at {} (engine {}{}{})", what, url, config->engine.to_string(),
+                       tls, config->listen_fd >= 0 ? ", socket activation" : ""));
+  std::string addr = srv.address().to_string();
+  if (std::string w = plaintext_risk_warning(addr, srv.tls(), !flags.token.empty(), flags.upload);
+      !w.empty()) {
+    log_line("zcp serve: " + w);
+  }
   bool local = addr.rfind("127.", 0) == 0 || addr.rfind("[::1]", 0) == 0;
   if (flags.relay && flags.token.empty() && !local) {
     log_line(fmt::format("zcp serve: warning: --relay without --token: anyone who can reach {} can make "
@@ -184,7 +203,9 @@ Runner add_serve_command(CLI::App& app) {
       "JSON (?format=json) or one tar stream (?format=tar)). File bodies go from the page\n"
       "cache to the socket with sendfile: no byte is copied through user space.\n"
       "curl, wget, aria2 and browsers are its clients.\n\n"
-      "Examples: zcp serve ~/public                      (http://127.0.0.1:8080/)\n"
+      "Examples: zcp serve --tls-self-signed ~/public     (https://127.0.0.1:8080/, pin printed)\n"
+      "          zcp serve --tls-cert fullchain.pem --tls-key key.pem --listen 0.0.0.0:443 /srv\n"
+      "          zcp serve ~/public                      (http://127.0.0.1:8080/)\n"
       "          zcp serve --listen [::1]:9000 --workers 4 .\n"
       "          curl -s http://127.0.0.1:8080/dir/?format=tar | tar x\n"
       "          zcp serve --raw big.bin --listen 127.0.0.1:9000   then: nc 127.0.0.1 9000 > copy\n"
@@ -239,6 +260,15 @@ Runner add_serve_command(CLI::App& app) {
                   "bodies up to this size (at most 1M) are copied and sent with the head in\n"
                   "one call; larger ones by the engine (0: always the engine)")
       ->capture_default_str();
+  cmd->add_option("--tls-cert", f->tls_cert,
+                  "serve HTTPS with this PEM certificate (leaf first, then intermediates);\n"
+                  "TLS 1.2/1.3, AES-GCM and ChaCha20-Poly1305 only")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", f->tls_key, "the PEM private key of --tls-cert")->check(CLI::ExistingFile);
+  cmd->add_flag("--tls-self-signed", f->tls_self_signed,
+                "serve HTTPS with a key and certificate made at start-up (valid 30 days for\n"
+                "localhost, 127.0.0.1, ::1 and the --listen host); the startup line prints its\n"
+                "pin for curl --pinnedpubkey / zcp get --pin");
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
   return [f] { return run(*f); };
 }

@@ -51,8 +51,9 @@ PY=/usr/bin/python3  # Debian's python, which has matplotlib
 
 # start_server ARGS...: runs `zcp serve --listen 127.0.0.1:0 ARGS...` in the
 # background (stderr to $SCRATCH/server.log) and waits for its startup line;
-# sets SERVER_PID and URL ("http://127.0.0.1:PORT/", or "127.0.0.1:PORT" in
-# raw mode) and ADDR ("127.0.0.1:PORT"). Pass --listen to override.
+# sets SERVER_PID and URL ("http://127.0.0.1:PORT/", "https://..." with
+# --tls-*, or "127.0.0.1:PORT" in raw mode) and ADDR ("127.0.0.1:PORT").
+# Pass --listen to override.
 start_server() {
   local listen=(--listen 127.0.0.1:0)
   for a in "$@"; do [ "$a" = "--listen" ] && listen=(); done
@@ -62,6 +63,7 @@ start_server() {
   on_exit "{ kill -9 $SERVER_PID; wait $SERVER_PID; } 2>/dev/null"
   wait_for_server
   ADDR=${URL#http://}
+  ADDR=${ADDR#https://}
   ADDR=${ADDR%/}
 }
 

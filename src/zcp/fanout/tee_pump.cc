@@ -1,9 +1,11 @@
 #include "zcp/fanout/tee_pump.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "zcp/base/sigpipe.h"
 #include "zcp/base/socket.h"
@@ -151,6 +153,34 @@ class Pump {
 TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, size_t pipe_size) {
   ScopedSigpipeBlock no_sigpipe;  // a next host that vanished is an error, not a signal
   return Pump(in, length, file, offset, out).run(pipe_size);
+}
+
+TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, int out) {
+  TeeResult r;
+  std::vector<char> buf(256 * 1024);
+  while (r.received < length) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), length - r.received));
+    auto got = in.read(buf.data(), want);
+    if (!got) {
+      r.in = got.status();
+      return r;
+    }
+    if (*got == 0) {
+      r.in = Status(Code::kPeerClosed, "relay", "the upstream closed before the whole body arrived");
+      return r;
+    }
+    std::string_view piece(buf.data(), *got);
+    for (size_t done = 0; file >= 0 && r.file && done < piece.size();) {
+      auto at = static_cast<off_t>(offset + r.received + done);
+      ssize_t w = ::pwrite(file, piece.data() + done, piece.size() - done, at);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) r.file = Status::from_errno("pwrite");
+      else done += static_cast<size_t>(w);
+    }
+    if (out >= 0 && r.out) r.out = send_all(out, piece);
+    r.received += *got;
+  }
+  return r;
 }
 
 }  // namespace zcp

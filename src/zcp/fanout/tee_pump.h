@@ -13,6 +13,7 @@
 
 #include <cstdint>
 
+#include "zcp/base/stream.h"
 #include "zcp/status.h"
 
 namespace zcp {
@@ -30,5 +31,10 @@ struct TeeResult {
 // sender finishes and can read the answer saying why. Only a failing input
 // stops the pump early.
 TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, size_t pipe_size);
+
+// The same contract when the input must be read (a TLS upstream without
+// kernel offload): read() into a 256 KiB buffer, then pwrite and send.
+// One user-space copy in, one out each: no zero copy claimed.
+TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, int out);
 
 }  // namespace zcp

@@ -60,14 +60,16 @@ std::string format_access_line(const AccessRecord& r, bool json) {
     return fmt::format(
         "{{\"time\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\",\"peer\":{},\"request\":{},"
         "\"status\":{},\"bytes\":{},\"referer\":{},\"user_agent\":{},\"seconds\":{:.3f},"
-        "\"note\":{}}}",
+        "\"note\":{}{}}}",
         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
         json_string(r.peer.to_string()), json_string(r.request_line), r.status, r.bytes,
-        json_string(r.referer), json_string(r.user_agent), r.seconds, json_string(r.note));
+        json_string(r.referer), json_string(r.user_agent), r.seconds, json_string(r.note),
+        r.tls ? fmt::format(",\"tls\":\"{}\"", r.tls) : std::string());
   }
   std::string line = fmt::format("{} - - [{}] {} {} {} {} {} {:.3f}s port={}", host_of(r.peer),
                                  clf_time(r.when), quoted(r.request_line), r.status, r.bytes,
                                  quoted(r.referer), quoted(r.user_agent), r.seconds, r.peer.port());
+  if (r.tls) line += fmt::format(" tls={}", r.tls);
   if (!r.note.empty()) line += " " + escape_peer_text(r.note);
   return line;
 }

@@ -24,10 +24,12 @@ struct AccessRecord {
   std::string user_agent;
   double seconds = 0;        // head to last byte
   std::string note;          // why it ended early, a relay's summary; may hold peer text
+  const char* tls = nullptr;  // HTTPS: the body path ("userspace", "ktls"); null: plain HTTP
 };
 
 // Combined:  127.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET /a HTTP/1.1" 200 2326 "-" "curl/7.88"
-// followed by zcp's own fields: " 0.003s port=40312" and the note, if any.
+// followed by zcp's own fields: " 0.003s port=40312", " tls=userspace" over
+// HTTPS, and the note, if any.
 // JSON: {"time":"2026-10-10T13:55:36Z","peer":"127.0.0.1:40312",...}.
 std::string format_access_line(const AccessRecord& r, bool json);
 

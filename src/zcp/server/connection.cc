@@ -13,6 +13,7 @@
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_text.h"
 #include "zcp/server/access_log.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -28,6 +29,7 @@ using State = Connection::State;
 // The moves the header's diagram allows; anything else is a bug.
 [[maybe_unused]] bool allowed(State from, State to) {
   switch (from) {
+    case State::kHandshake: return to == State::kReadingHead || to == State::kClosed;
     case State::kReadingHead:
       return to == State::kReadingBody || to == State::kWriting || to == State::kClosed;
     case State::kReadingBody: return to == State::kWriting || to == State::kClosed;
@@ -39,10 +41,14 @@ using State = Connection::State;
 
 }  // namespace
 
+Connection::~Connection() = default;
+
 Connection::Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& cfg)
     : fd_(std::move(fd)), peer_(peer), cfg_(cfg), parser_(cfg.limits) {
   if (!cfg_.raw_file.empty()) {
     start_raw();
+  } else if (cfg_.tls) {
+    start_tls_wait();
   } else {
     begin_head();
   }
@@ -50,6 +56,7 @@ Connection::Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& 
 
 uint32_t Connection::interest() const {
   switch (state_) {
+    case State::kHandshake: return tls_want_write_ ? EPOLLOUT : EPOLLIN;
     case State::kReadingHead: return EPOLLIN;
     case State::kReadingBody: return EPOLLIN;
     case State::kWriting: return EPOLLOUT;
@@ -71,6 +78,7 @@ void Connection::enter(State next) {
       break;
     case State::kReadingBody:
     case State::kWriting: deadline_ = now + cfg_.send_timeout; break;
+    case State::kHandshake:
     case State::kClosed: break;
   }
 }
@@ -86,6 +94,7 @@ void Connection::begin_head() {
 // --- the socket --------------------------------------------------------------
 
 Connection::Io Connection::read_some(char* buf, size_t len) {
+  if (tls_) return tls_read(buf, len);
   for (;;) {
     ssize_t n = ::recv(fd_.get(), buf, len, 0);
     if (n > 0) return {Io::Kind::kDone, static_cast<size_t>(n)};
@@ -99,6 +108,7 @@ Connection::Io Connection::read_some(char* buf, size_t len) {
 // sendmsg rather than writev for its flags: MSG_MORE tells TCP that body
 // bytes (a sendfile) follow, so head and body share packets.
 Connection::Io Connection::write_iov(const iovec* iov, int count, bool more) {
+  if (tls_) return tls_write(iov, count);
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<size_t>(count);
@@ -112,6 +122,7 @@ Connection::Io Connection::write_iov(const iovec* iov, int count, bool more) {
 }
 
 Progress Connection::send_file_range(int file_fd, uint64_t offset, uint64_t count) {
+  if (tls_) return tls_send_file(file_fd, offset, count);
   if (!engine_) engine_ = std::move(*make_send_engine(cfg_.engine));  // validated at startup
   return engine_->send(file_fd, offset, count, fd_.get());
 }
@@ -119,8 +130,9 @@ Progress Connection::send_file_range(int file_fd, uint64_t offset, uint64_t coun
 // --- reading requests --------------------------------------------------------
 
 void Connection::on_readable() {
+  if (state_ == State::kHandshake) return on_handshake();
   if (state_ == State::kReadingBody) {
-    upload_step(upload_->receive(fd_.get()));
+    upload_step(tls_ ? upload_->receive_from(*tls_) : upload_->receive(fd_.get()));
     if (state_ == State::kWriting) on_writable();
     return;
   }
@@ -139,7 +151,9 @@ void Connection::on_readable() {
     }
     in_.append(buf, r.bytes);
     total += r.bytes;
-    if (r.bytes < sizeof(buf)) break;  // drained: skip the EAGAIN call
+    // Drained: skip the EAGAIN call (OpenSSL returns one record at a time,
+    // so a short TLS read says nothing unless it holds no more).
+    if (r.bytes < sizeof(buf) && (!tls_ || !tls_has_pending())) break;
   }
   handle_input();
   if (state_ == State::kReadingHead && peer_done_) {
@@ -248,9 +262,11 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
   job.upload = std::move(upload_);
   int fd = fd_.get();
   job.client = std::move(fd_);
+  job.tls = std::move(tls_);  // the relay reads the body through it
   if (on_handoff) on_handoff(fd);
   if (!cfg_.relay->start(job)) {  // full or stopping: the job and its socket are still ours
     fd_ = std::move(job.client);
+    tls_ = std::move(job.tls);
     upload_ = std::move(job.upload);
     return refuse(503, "too many relays at once");
   }
@@ -262,6 +278,11 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
 // kReadingHead -> kClosed: a tree PUT's thread (tree_put.h) takes the
 // socket, reads the tar stream and answers for itself.
 void Connection::start_tree_put(const HttpRequest& req) {
+  if (tls_) {  // the tree PUT's thread reads the raw socket: no TLS there yet
+    Response r = error_response(501, "tree uploads (PUT ?format=tar) over https are not supported yet");
+    r.close = true;
+    return start_response(std::move(r));
+  }
   TreePutJob job = make_tree_put_job(req, std::move(in_));
   in_.clear();
   job.peer = peer_;
@@ -346,6 +367,7 @@ void Connection::start_raw() {
 // kWriting: head, then body segments, at most max_bytes_per_wakeup of body
 // from files (in-memory segments are small and go with the head).
 void Connection::on_writable() {
+  if (state_ == State::kHandshake) return on_handshake();
   uint64_t budget = cfg_.max_bytes_per_wakeup;
   while (state_ == State::kWriting) {
     auto& body = reply_.response.body;
@@ -472,7 +494,9 @@ void Connection::on_tick(Clock::time_point now) {
 
 void Connection::start_draining() {
   draining_ = true;
-  if (state_ == State::kReadingHead && !head_started_) close();  // idle between requests
+  if ((state_ == State::kReadingHead && !head_started_) || state_ == State::kHandshake) {
+    close();  // idle between requests, or not even a request yet
+  }
 }
 
 void Connection::fail(std::string_view note) {
@@ -485,6 +509,7 @@ void Connection::fail(std::string_view note) {
 void Connection::close() {
   if (state_ == State::kClosed) return;
   enter(State::kClosed);
+  if (tls_) tls_close();  // close_notify, then the session goes before its socket
   shutdown_and_drain(fd_.get(), 16);
   fd_.reset();
   reply_ = Reply{};
@@ -505,6 +530,7 @@ void Connection::log_access(std::string_view note) {
   rec.user_agent = log_.user_agent;
   rec.seconds = seconds_since(reply_.started);
   rec.note = std::string(note);
+  if (tls_up_) rec.tls = tls_path_;
   cfg_.access_log(format_access_line(rec, cfg_.log_json));
 }
 

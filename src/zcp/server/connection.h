@@ -1,6 +1,12 @@
 // One client connection of `zcp serve`, as an explicit state machine. Every
 // change of state goes through `enter()`; the states and where they lead:
 //
+//   kHandshake    TLS servers only, where a connection is born: the first
+//                 bytes are sniffed (a plain HTTP request gets nginx's 400
+//                 and a close), then the TLS handshake steps without
+//                 blocking; all of it within header_timeout (slowloris).
+//                 -> kReadingHead handshake done
+//                 -> kClosed      timeout, plain HTTP, garbage, failed handshake
 //   kReadingHead  waiting for (the rest of) a request head; the first within
 //                 header_timeout, later ones after up to idle_timeout idle.
 //                 -> kWriting     a head parsed (or refused: error response)
@@ -21,8 +27,9 @@
 // each call; a connection never destroys itself.
 //
 // All bytes to and from the client pass through three functions,
-// read_some(), write_iov() and send_file_range(), the place a TLS layer
-// would wrap (PUT bodies are the exception: Upload reads the socket itself).
+// read_some(), write_iov() and send_file_range(); with TLS each goes
+// through the TlsSession instead (connection_tls.cc), as do PUT bodies
+// (which without TLS Upload splices from the socket itself).
 #pragma once
 
 #include <sys/uio.h>
@@ -47,6 +54,9 @@
 
 namespace zcp {
 
+class TlsContext;
+class TlsSession;
+
 using Clock = std::chrono::steady_clock;
 
 struct ConnectionConfig {
@@ -65,13 +75,15 @@ struct ConnectionConfig {
   UploadConfig upload;   // PUT
   RelayPool* relay = nullptr;  // --relay: PUTs naming further hosts; null: refused
   TreePutPool* tree_put = nullptr;  // --upload: PUT DIR/?format=tar (tree_put.h)
+  const TlsContext* tls = nullptr;  // HTTPS; null: plain HTTP
 };
 
 class Connection {
  public:
-  enum class State { kReadingHead, kReadingBody, kWriting, kClosed };
+  enum class State { kHandshake, kReadingHead, kReadingBody, kWriting, kClosed };
 
   Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& cfg);
+  ~Connection();
 
   void on_readable();
   void on_writable();
@@ -87,6 +99,9 @@ class Connection {
   // EPOLLIN, EPOLLOUT, or 0 once closed.
   uint32_t interest() const;
   int fd() const { return fd_.get(); }
+  // Plaintext OpenSSL already holds: epoll will not report it, so the
+  // worker calls on_readable() again while this is true.
+  bool buffered_input() const { return tls_ != nullptr && tls_has_pending(); }
   // Called with the socket just before a relay thread takes it over, so
   // the worker can drop it from its epoll set first (the fd stays open).
   std::function<void(int fd)> on_handoff;
@@ -111,6 +126,7 @@ class Connection {
   void log_access(std::string_view note);
   void note_request(const HttpRequest& req);
 
+
   // --- the socket: every byte of a request head or a response passes here
   struct Io {
     enum class Kind { kDone, kWouldBlock, kEof, kError } kind;
@@ -119,6 +135,17 @@ class Connection {
   Io read_some(char* buf, size_t len);
   Io write_iov(const iovec* iov, int count, bool more);
   Progress send_file_range(int file_fd, uint64_t offset, uint64_t count);
+
+  // --- TLS (connection_tls.cc)
+  void start_tls_wait();
+  void on_handshake();
+  void sniff_plain();
+  void refuse_plain_http();
+  bool tls_has_pending() const;
+  Io tls_read(char* buf, size_t len);
+  Io tls_write(const iovec* iov, int count);
+  Progress tls_send_file(int file_fd, uint64_t offset, uint64_t count);
+  void tls_close();
 
   UniqueFd fd_;
   SocketAddress peer_;
@@ -135,6 +162,12 @@ class Connection {
 
   std::unique_ptr<Upload> upload_;  // kReadingBody
   std::unique_ptr<SendEngine> engine_;  // made on the first file range, kept
+
+  std::unique_ptr<TlsSession> tls_;  // after the first bytes looked like TLS
+  bool tls_want_write_ = false;      // kHandshake waits for EPOLLOUT
+  bool tls_up_ = false;              // handshake done: close_notify on close
+  const char* tls_path_ = "";        // "userspace" or "ktls", for the access log
+  std::string tls_out_;              // head + small segments gathered for one SSL_write
 
   // The response being written: one assignment starts the next.
   struct Reply {

@@ -140,6 +140,41 @@ Upload::Step Upload::receive(int sock_fd) {
   return account(p);
 }
 
+Upload::Step Upload::receive_from(ByteStream& in) {
+  if (received_ == length_) return Step::kComplete;
+  char buf[64 * 1024];
+  uint64_t want = std::min<uint64_t>(length_ - received_, kMaxPerWakeup);
+  Progress p;
+  while (p.moved < want) {
+    size_t ask = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), want - p.moved));
+    auto got = in.read(buf, ask);
+    if (!got) {
+      if (got.status().code() == Code::kPeerClosed) {
+        p.eof = true;  // closed without close_notify: the body is short either way
+      } else {
+        p.status = got.status();
+      }
+      break;
+    }
+    if (*got == 0) {
+      p.eof = true;
+      break;
+    }
+    for (size_t done = 0; done < *got;) {
+      ssize_t w = ::pwrite(file_.get(), buf + done, *got - done,
+                           static_cast<off_t>(received_ + p.moved + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        p.status = Status::from_errno("pwrite");
+        return account(p);
+      }
+      done += static_cast<size_t>(w);
+    }
+    p.moved += *got;
+  }
+  return account(p);
+}
+
 // fsync, then give the file a random temporary name and rename it over
 // the target: readers see the old file or the new one, never a mix.
 Response Upload::finish() {

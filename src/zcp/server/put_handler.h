@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "zcp/base/stream.h"
 #include "zcp/fd.h"
 #include "zcp/http/http_request.h"
 #include "zcp/http/http_response.h"
@@ -43,6 +44,9 @@ class Upload {
   Step take_buffered(std::string& in);
   // Non-blocking socket: moves what is there; kNeedMore on EAGAIN.
   Step receive(int sock_fd);
+  // The same through a stream that must be read (TLS in user space):
+  // read() into a buffer, pwrite at the body's offset.
+  Step receive_from(ByteStream& in);
   // After kComplete: fsync, link, rename; 201 (new), 204 (replaced) or an error.
   Response finish();
   // After kFailed: the error response (507 when the disk is full).

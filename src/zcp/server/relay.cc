@@ -9,6 +9,7 @@
 #include "zcp/http/http_response.h"
 #include "zcp/send_engine.h"
 #include "zcp/server/access_log.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -44,12 +45,13 @@ HopResult commit_local(RelayJob& job, const Status& file, uint64_t received) {
 }
 
 // The upstream's answer: this host's status, everyone's outcome as JSON.
-Status answer(int fd, const std::vector<HopResult>& results) {
+Status answer(RelayJob& job, const std::vector<HopResult>& results) {
   // 204 may carry no body: "replaced" is 200 here, and 204 in the report.
   int status = results.front().status == 204 ? 200 : results.front().status;
   Response r = text_response(status, "application/json", report_json(results));
   r.set("Connection", "close");
-  return send_all(fd, build_head(r, false) + r.body.front().data);
+  std::string text = build_head(r, false) + r.body.front().data;
+  return job.tls ? job.tls->write(text) : send_all(job.client.get(), text);
 }
 
 std::string summary(const std::vector<HopResult>& results) {
@@ -74,9 +76,12 @@ Moved move_body(RelayJob& job, int down) {
   if (down >= 0 && !prefix.empty()) m.out = send_all(down, prefix);
   m.taken = prefix.size();
   if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) m.file = job.upload->error();
-  m.tee =
-      tee_pump(job.client.get(), job.upload->length() - m.taken,
-               m.file ? job.upload->file_fd() : -1, m.taken, m.out ? down : -1, kDefaultPipeSize);
+  uint64_t rest = job.upload->length() - m.taken;
+  int file = m.file ? job.upload->file_fd() : -1;
+  // Over TLS the records must be decrypted here: no splice from the socket.
+  m.tee = job.tls ? stream_pump(*job.tls, rest, file, m.taken, m.out ? down : -1)
+                  : tee_pump(job.client.get(), rest, file, m.taken, m.out ? down : -1,
+                             kDefaultPipeSize);
   if (m.file) m.file = m.tee.file;
   if (m.out) m.out = m.tee.out;
   return m;
@@ -174,6 +179,8 @@ void RelayPool::run(Slot* slot, std::unique_ptr<RelayJob> job) {
   Watch watch(*this, *slot);
   relay(*job, watch);
   job->upload.reset();
+  if (job->tls) job->tls->shutdown();  // close_notify after the answer
+  job->tls.reset();
   shutdown_and_drain(job->client.get(), 16);  // so no RST destroys the answer
   watch.remove(job->client.get());
   job->client.reset();
@@ -197,7 +204,9 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
   int down = link.client ? link.client->fd() : -1;
   if (down >= 0) limit_link(down, stall_limit(job.forward.size() - link.index));
   Status setup = set_blocking_with_timeout(up, cfg_.timeout);
-  if (setup && job.expect_continue) setup = send_all(up, kContinueHead);
+  if (setup && job.expect_continue) {
+    setup = job.tls ? job.tls->write(kContinueHead) : send_all(up, kContinueHead);
+  }
   Moved m;
   if (setup) m = move_body(job, down);
   auto drop_link = [&] {
@@ -216,7 +225,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
   finish_chain(link, m.out, rest);
   drop_link();
   std::move(rest.begin(), rest.end(), results.begin() + 1);
-  Status told = answer(up, results);
+  Status told = answer(job, results);
   log(job, results[0].status, results[0].bytes,
       summary(results) + (told ? "" : "; answer lost: " + told.to_string()));
 }
@@ -233,6 +242,7 @@ void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::
   rec.user_agent = job.user_agent;
   rec.seconds = seconds_since(job.started);
   rec.note = note;  // holds the other hosts' words: format_access_line escapes it
+  if (job.tls) rec.tls = "userspace";  // stream_pump: the body went through user space
   cfg_.log(format_access_line(rec, cfg_.log_json));
 }
 

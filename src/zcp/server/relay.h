@@ -27,9 +27,12 @@
 
 namespace zcp {
 
+class TlsSession;
+
 // One PUT to store and pass on, taken over from its worker.
 struct RelayJob {
   UniqueFd client;  // the upstream connection; its head is read
+  std::unique_ptr<TlsSession> tls;  // over `client` when the upstream came by HTTPS
   SocketAddress peer;
   std::unique_ptr<Upload> upload;  // this host's copy
   std::string body_prefix;         // body bytes that came with the head

@@ -13,6 +13,7 @@
 #include "zcp/server/mime.h"
 #include "zcp/server/relay.h"
 #include "zcp/server/tree_put.h"
+#include "zcp/server/server_tls.h"
 #include "zcp/server/worker.h"
 
 namespace zcp {
@@ -21,7 +22,8 @@ Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   std::unique_ptr<Server> s(new Server());
-  // Refuse a bad engine before binding anything.
+  // Refuse a bad engine or TLS flags before binding anything.
+  if (Status st = check_tls_config(config); !st) return st;
   if (auto engine = make_send_engine(config.engine); !engine) return std::move(engine).take_status();
   if (config.raw_file.empty()) {
     auto root = open_file(config.root, O_PATH | O_DIRECTORY);
@@ -36,6 +38,13 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     }
   }
   s->mime_ = std::make_unique<MimeTypes>(MimeTypes::load());
+  if (tls_configured(config)) {
+    auto hp = parse_host_port(config.listen);
+    auto tls = make_server_tls(config, hp ? hp->host : std::string());
+    if (!tls) return std::move(tls).take_status();
+    s->tls_ = std::move(tls->context);
+    s->tls_pin_ = std::move(tls->pin);
+  }
   s->config_ = std::move(config);
   if (s->config_.digest != ServerConfig::Digest::kOff) {
     s->digests_ = std::make_unique<DigestCache>();
@@ -54,6 +63,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.access_log = s->config_.log;
   cc.log_json = s->config_.log_json;
   cc.raw_file = s->config_.raw_file;
+  cc.tls = s->tls_.get();
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
                s->root_.get(), &s->stored_files_};
   if (s->config_.upload) {
@@ -197,6 +207,14 @@ Status Server::precompute_digests() {
     if (Status s = digests_->compute_now(fd->get(), st); !s) return s;
   }
   return {};
+}
+
+std::string Server::body_path() const {
+  return tls_ ? to_string(expected_tls_path(kernel_tls())) : "plain";
+}
+
+std::string Server::ktls_missing() const {
+  return tls_ && !kernel_tls().available ? kernel_tls().why_not : std::string();
 }
 
 Status Server::run() {

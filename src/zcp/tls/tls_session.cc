@@ -218,6 +218,10 @@ size_t TlsSession::pending() const {
   return n > 0 ? n : (SSL_has_pending(ssl_.get()) ? 1 : 0);
 }
 
+size_t TlsSession::plaintext_pending() const {
+  return static_cast<size_t>(std::max(0, SSL_pending(ssl_.get())));
+}
+
 Status TlsSession::send_file(int file_fd, uint64_t offset, uint64_t n, uint64_t* moved) {
   *moved = 0;
   while (*moved < n) {

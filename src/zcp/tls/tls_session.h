@@ -47,6 +47,9 @@ class TlsSession final : public ByteStream {
   Result<size_t> read(char* buf, size_t n) override;
   Status write(std::string_view data) override;
   size_t pending() const override;
+  // Decrypted bytes only (SSL_pending): what a read() returns at once. A
+  // partial record counts in pending() but needs the socket first.
+  size_t plaintext_pending() const;
   // Only when the kernel decrypts and OpenSSL holds no plaintext that a
   // splice from the socket would skip.
   int splice_fd() const override { return ktls_recv_ && pending() == 0 ? fd_ : -1; }

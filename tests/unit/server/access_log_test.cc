@@ -60,5 +60,17 @@ TEST(AccessLog, JsonLine) {
             "\"q\\\\x22\\\\x5c\\\\x9b\",\"seconds\":0.003,\"note\":\"\"}");
 }
 
+// HTTPS lines name the body path; plain lines stay as they were.
+TEST(AccessLog, TlsPathAfterThePort) {
+  AccessRecord r = record();
+  r.tls = "userspace";
+  r.note = "n";
+  EXPECT_EQ(format_access_line(r, false),
+            "127.0.0.1 - - [10/Oct/2026:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 2326 \"-\" "
+            "\"curl/7.88\" 0.003s port=40312 tls=userspace n");
+  std::string json = format_access_line(r, true);
+  EXPECT_NE(json.find("\"note\":\"n\",\"tls\":\"userspace\"}"), std::string::npos) << json;
+}
+
 }  // namespace
 }  // namespace zcp

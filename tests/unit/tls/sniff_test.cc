@@ -26,8 +26,9 @@ TEST(Sniff, CannedAnswerLengthIsRight) {
   std::string_view a = kPlainHttpOnTlsPort;
   size_t end = a.find("\r\n\r\n");
   ASSERT_NE(end, std::string_view::npos);
-  EXPECT_EQ(a.substr(end + 4).size(), 45u);
-  EXPECT_NE(a.find("Content-Length: 45\r\n"), std::string_view::npos);
+  EXPECT_EQ(a.substr(end + 4).size(), 46u);
+  EXPECT_NE(a.find("The plain HTTP request was sent to HTTPS port"), std::string_view::npos);  // nginx's words
+  EXPECT_NE(a.find("Content-Length: 46\r\n"), std::string_view::npos);
 }
 
 }  // namespace
