@@ -280,9 +280,8 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   o.progress = [&line](const TreeProgress& p) {
     line.update_files(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
   };
-  GetFailure failure = GetFailure::kNone;
-  auto r = download_tree(*url, o, &failure);
-  if (!r) return fail(line, url->to_string(), r.status(), failure);
+  auto r = download_tree(*url, o);
+  if (!r) return fail(line, url->to_string(), r.error().status, r.error().kind);
   line.finish();
   print_tree_summary(f, url->to_string(), *r);
   return kExitOk;

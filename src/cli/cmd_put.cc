@@ -191,12 +191,12 @@ int run_tree(const PutFlags& f) {
   o.progress = [&line](const TreeProgress& p) {
     line.update_files(p.files_done, p.files_total, p.bytes_done, p.bytes_total);
   };
-  GetFailure failure = GetFailure::kNone;
-  auto r = upload_tree(dir, *url, o, &failure);
+  auto r = upload_tree(dir, *url, o);
   line.finish();
   if (!r) {
-    fmt::print(stderr, "zcp put: {} -> {}: {}\n", shown(dir), shown(url->to_string()), shown(r.status()));
-    return transfer_exit_code(failure);
+    fmt::print(stderr, "zcp put: {} -> {}: {}\n", shown(dir), shown(url->to_string()),
+               shown(r.error().status));
+    return transfer_exit_code(r.error().kind);
   }
   double rate = r->seconds > 0 ? static_cast<double>(r->bytes) / r->seconds : 0;
   if (f.json) {

@@ -34,10 +34,9 @@ bool names_a_file(const Url& url, std::chrono::milliseconds timeout, const TlsOp
   return !type || type->find("text/html") == std::string_view::npos;
 }
 
-Status fail_as(GetFailure kind, Status s, GetFailure* failure) {
-  if (failure) *failure = kind;
-  return s;
-}
+GetError fail_as(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
+
+bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
 
 }  // namespace
 
@@ -61,22 +60,22 @@ bool empty_or_missing(const std::string& dest) {
   return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
 }
 
-Status make_dest(const std::string& dest, GetFailure* failure) {
+GetError make_dest(const std::string& dest) {
   std::error_code ec;
   std::filesystem::create_directories(dest, ec);
   if (ec || !std::filesystem::is_directory(dest, ec)) {
     Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
-    return fail_as(GetFailure::kWrite, std::move(s).at(dest), failure);
+    return fail_as(GetFailure::kWrite, std::move(s).at(dest));
   }
   return {};
 }
 
-Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
-                   TreeGetResult& r, GetFailure* failure) {
+GetError extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
+                     TreeGetResult& r) {
   BodyReader body = client.body(head);
   body.set_read_ahead(kTarReadAhead);  // the connection ends with this body
   auto engine = make_recv_engine(opts.engine);
-  if (!engine) return fail_as(GetFailure::kUsage, engine.status(), failure);
+  if (!engine) return fail_as(GetFailure::kUsage, engine.status());
   ExtractOptions eo = opts.extract;
   eo.symlinks = true;  // ?links=keep: links inside the tree stay links
   eo.replace = true;
@@ -94,7 +93,7 @@ Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOp
     };
   }
   auto stats = extract_tar(body, r.dest, **engine, report, eo);
-  if (!stats) return fail_as(classify_failure(stats.status()), stats.status(), failure);
+  if (!stats) return fail_as(classify_failure(stats.status()), stats.status());
   r.files = stats->files;
   r.directories = stats->directories;
   r.bytes = stats->bytes;
@@ -104,7 +103,7 @@ Status extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOp
 
 }  // namespace
 
-Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure) {
+GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts) {
   const auto start = std::chrono::steady_clock::now();
   TreeGetResult r;
   r.name = tree_name(url);
@@ -117,29 +116,29 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
                                : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
   // 1. Ask for the stream (or the manifest).
   auto client = HttpClient::connect(req_url, opts.timeout, opts.tls);
-  if (!client) return fail_as(connect_failure(client.status()), client.status(), failure);
+  if (!client) return fail_as(connect_failure(client.status()), client.status());
   if (Status st = client->send_head("GET", req_url.target, {}); !st) {
-    return fail_as(GetFailure::kConnect, st, failure);
+    return fail_as(GetFailure::kConnect, st);
   }
   auto head = client->read_head();
-  if (!head) return fail_as(classify_failure(head.status()), head.status(), failure);
+  if (!head) return fail_as(classify_failure(head.status()), head.status());
   if (head->status != 200) {
     std::string why = refusal(*client, *head);
     if (head->status == 404 && names_a_file(url, opts.timeout, opts.tls)) {
       why = "not a directory: the URL names a file (drop -r to download it)";
     }
-    return fail_as(GetFailure::kHttp, Status::invalid(why), failure);
+    return fail_as(GetFailure::kHttp, Status::invalid(why));
   }
   // 2. Only now, with the server's tree on its way, does DEST come to be.
   if (first_copy) {
-    if (Status s = make_dest(r.dest, failure); !s) return s;
-    if (Status s = extract_all(*client, *head, opts, r, failure); !s) return s;
+    if (GetError e = make_dest(r.dest); is_error(e)) return e;
+    if (GetError e = extract_all(*client, *head, opts, r); is_error(e)) return e;
     r.seconds = seconds_since(start);
     return r;
   }
   // 3. Incremental: plan from the manifests, list or carry it out.
-  auto plan = plan_pull(*client, r.dest, opts, failure, *head);
-  if (!plan) return std::move(plan).take_status();
+  auto plan = plan_pull(*client, r.dest, opts, *head);
+  if (!plan) return std::move(plan).take_error();
   r.skipped = plan->skipped;
   r.directories = plan->dirs.size();
   if (opts.dry_run) {
@@ -155,10 +154,10 @@ Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, 
     r.seconds = seconds_since(start);
     return r;
   }
-  if (Status s = make_dest(r.dest, failure); !s) return s;
+  if (GetError e = make_dest(r.dest); is_error(e)) return e;
   std::optional<HttpClient> reuse;
   if (head->keep_alive) reuse.emplace(std::move(*client));  // else the manifest's end was the close
-  if (Status s = run_pull(url, std::move(reuse), *plan, opts, r, failure); !s) return s;
+  if (GetError e = run_pull(url, std::move(reuse), *plan, opts, r); is_error(e)) return e;
   r.seconds = seconds_since(start);
   return r;
 }

@@ -60,6 +60,6 @@ std::string tree_name(const Url& url);
 // Connects, asks for the tar stream, and only once the server answers 200
 // creates DEST (a refused -r leaves no empty directory) and extracts.
 // A 404 for a URL naming a file says "not a directory".
-Result<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts, GetFailure* failure);
+GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts);
 
 }  // namespace zcp

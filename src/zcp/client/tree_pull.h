@@ -13,11 +13,11 @@ namespace zcp {
 
 // Reads the manifest `head` starts (the connection stays usable), scans
 // DEST (may be missing) and plans.
-Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const TreeGetOptions& o,
-                           GetFailure* failure, const ResponseHead& head);
+GetResultOr<SyncPlan> plan_pull(HttpClient& client, const std::string& dest,
+                                const TreeGetOptions& o, const ResponseHead& head);
 // Carries the plan out beneath r.dest (which exists), on `client` when
-// the manifest left it usable, else on a new connection.
-Status run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
-                const TreeGetOptions& o, TreeGetResult& r, GetFailure* failure);
+// the manifest left it usable, else on a new connection. Kind kNone: done.
+GetError run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
+                  const TreeGetOptions& o, TreeGetResult& r);
 
 }  // namespace zcp

@@ -22,10 +22,7 @@
 namespace zcp {
 namespace {
 
-Status failed(GetFailure kind, Status s, GetFailure* failure) {
-  if (failure) *failure = kind;
-  return s;
-}
+GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
 
 std::string parent_of(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -101,11 +98,19 @@ Status rename_over(int parent, const std::string& temp, const std::string& name,
 
 class Puller {
  public:
-  Puller(const Url& url, const TreeGetOptions& o, int dest_fd, GetFailure* failure)
-      : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd), failure_(failure) {}
-  Status run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+  Puller(const Url& url, const TreeGetOptions& o, int dest_fd)
+      : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd) {}
+  // The plan carried out; kind kNone: done.
+  GetError run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
 
  private:
+  // Records the kind where the failure happens; run() returns both.
+  Status fail(GetFailure kind, Status s) {
+    kind_ = kind;
+    return s;
+  }
+  Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+
   Status fetch(const ManifestEntry& e);
   Status fetch_as_tar(const ManifestEntry& e);
   Status make_link(const ManifestEntry& e);
@@ -117,7 +122,7 @@ class Puller {
   const TreeGetOptions& o_;
   int dest_fd_;
   Parents parents_;
-  GetFailure* failure_;
+  GetFailure kind_ = GetFailure::kNone;
   std::optional<HttpClient> client_;
   std::unique_ptr<RecvEngine> engine_;
   TreeProgress progress_;
@@ -126,7 +131,7 @@ class Puller {
 Result<HttpClient*> Puller::connection() {
   if (!client_) {
     auto c = HttpClient::connect(url_, o_.timeout, o_.tls);
-    if (!c) return failed(connect_failure(c.status()), c.status(), failure_);
+    if (!c) return fail(connect_failure(c.status()), c.status());
     client_.emplace(std::move(*c));
   }
   return &*client_;
@@ -135,18 +140,24 @@ Result<HttpClient*> Puller::connection() {
 // Order: entries of another type out, --delete, directories, files and
 // links, metadata-only fixes, then directory modes and mtimes deepest
 // first (adding a file changes its directory's mtime).
-Status Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r) {
+GetError Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r) {
+  Status s = run_steps(std::move(client), plan, r);
+  if (s) return {};
+  return GetError{kind_ == GetFailure::kNone ? classify_failure(s) : kind_, std::move(s)};
+}
+
+Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r) {
   client_ = std::move(client);
   auto engine = make_recv_engine(o_.engine);
-  if (!engine) return failed(GetFailure::kUsage, engine.status(), failure_);
+  if (!engine) return fail(GetFailure::kUsage, engine.status());
   engine_ = std::move(*engine);
   progress_.files_total = plan.transfer.size();
   progress_.bytes_total = plan.bytes;
   for (const std::string& p : plan.replace) {
-    if (Status s = remove_at(parents_, p, nullptr); !s) return failed(GetFailure::kWrite, s, failure_);
+    if (Status s = remove_at(parents_, p, nullptr); !s) return fail(GetFailure::kWrite, s);
   }
   for (const std::string& p : plan.remove) {
-    if (Status s = remove_at(parents_, p, &r.deleted); !s) return failed(GetFailure::kWrite, s, failure_);
+    if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
   }
   if (Status s = make_dirs(plan); !s) return s;
   for (const ManifestEntry& e : plan.transfer) {
@@ -163,11 +174,11 @@ Status Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeG
   r.bytes = progress_.bytes_done;
   for (const ManifestEntry& e : plan.touch) {
     auto parent = parents_.open(e.path);
-    if (!parent) return failed(GetFailure::kWrite, parent.status(), failure_);
+    if (!parent) return fail(GetFailure::kWrite, parent.status());
     const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
     if (::fchmodat(*parent, base_of(e.path).c_str(), extracted_mode(e.mode, o_.extract), 0) != 0 ||
         ::utimensat(*parent, base_of(e.path).c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-      return failed(GetFailure::kWrite, Status::from_errno("chmod").at(e.path), failure_);
+      return fail(GetFailure::kWrite, Status::from_errno("chmod").at(e.path));
     }
   }
   return finish_dirs(plan);
@@ -176,9 +187,9 @@ Status Puller::run(std::optional<HttpClient> client, const SyncPlan& plan, TreeG
 Status Puller::make_dirs(const SyncPlan& plan) {
   for (const ManifestEntry& d : plan.dirs) {
     auto parent = parents_.open(d.path);
-    if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+    if (!parent) return fail(classify_failure(parent.status()), parent.status());
     if (::mkdirat(*parent, base_of(d.path).c_str(), 0700) != 0 && errno != EEXIST) {
-      return failed(GetFailure::kWrite, Status::from_errno("mkdir").at(d.path), failure_);
+      return fail(GetFailure::kWrite, Status::from_errno("mkdir").at(d.path));
     }
   }
   return {};
@@ -193,11 +204,11 @@ Status Puller::finish_dirs(const SyncPlan& plan) {
   });
   for (const ManifestEntry* d : dirs) {
     auto fd = openat_beneath(dest_fd_, d->path, O_RDONLY | O_DIRECTORY);
-    if (!fd) return failed(GetFailure::kWrite, fd.status(), failure_);
+    if (!fd) return fail(GetFailure::kWrite, fd.status());
     const timespec times[2] = {{0, UTIME_OMIT}, {d->mtime, 0}};
     if (::fchmod(fd->get(), extracted_mode(d->mode, o_.extract)) != 0 ||
         ::futimens(fd->get(), times) != 0) {
-      return failed(GetFailure::kWrite, Status::from_errno("chmod").at(d->path), failure_);
+      return fail(GetFailure::kWrite, Status::from_errno("chmod").at(d->path));
     }
   }
   // DEST's own mode and mtime are the user's, as with tar.
@@ -206,15 +217,15 @@ Status Puller::finish_dirs(const SyncPlan& plan) {
 
 Status Puller::make_link(const ManifestEntry& e) {
   auto parent = parents_.open(e.path);
-  if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+  if (!parent) return fail(classify_failure(parent.status()), parent.status());
   const std::string temp = part_name_for(base_of(e.path));
   ::unlinkat(*parent, temp.c_str(), 0);
   if (::symlinkat(e.target.c_str(), *parent, temp.c_str()) != 0) {
-    return failed(GetFailure::kWrite, Status::from_errno("symlink").at(e.path), failure_);
+    return fail(GetFailure::kWrite, Status::from_errno("symlink").at(e.path));
   }
   if (Status s = rename_over(*parent, temp, base_of(e.path), e.path); !s) {
     ::unlinkat(*parent, temp.c_str(), 0);
-    return failed(GetFailure::kWrite, s, failure_);
+    return fail(GetFailure::kWrite, s);
   }
   const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
   ::utimensat(*parent, base_of(e.path).c_str(), times, AT_SYMLINK_NOFOLLOW);  // best effort
@@ -231,30 +242,29 @@ Status Puller::fetch(const ManifestEntry& e) {
   std::string dir = url_.target.substr(0, url_.target.find('?'));
   if (dir.empty() || dir.back() != '/') dir += '/';
   const std::string target = dir + encode_path(e.path);
-  if (Status s = (*c)->send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure_);
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
   auto head = (*c)->read_head();
-  if (!head) return failed(classify_failure(head.status()), head.status(), failure_);
+  if (!head) return fail(classify_failure(head.status()), head.status());
   if (head->status != 200) {
     Status s = Status::invalid(refusal(**c, *head)).at(e.path);
     client_.reset();
-    return failed(GetFailure::kHttp, s, failure_);
+    return fail(GetFailure::kHttp, s);
   }
   if (!head->content_length || *head->content_length != e.size) {
     client_.reset();
-    return failed(GetFailure::kProtocol,
-                  Status(Code::kInvalid, "GET", "size differs from the manifest (changed on the server? run again)")
-                      .at(e.path),
-                  failure_);
+    return fail(GetFailure::kProtocol,
+                Status(Code::kInvalid, "GET", "size differs from the manifest (changed on the server? run again)")
+                    .at(e.path));
   }
   auto parent = parents_.open(e.path);
-  if (!parent) return failed(classify_failure(parent.status()), parent.status(), failure_);
+  if (!parent) return fail(classify_failure(parent.status()), parent.status());
   const std::string name = base_of(e.path), temp = part_name_for(name);
   int fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST) {  // an interrupted run's leftover, or a planted name: the name goes
     ::unlinkat(*parent, temp.c_str(), 0);
     fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   }
-  if (fd < 0) return failed(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"), failure_);
+  if (fd < 0) return fail(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"));
   UniqueFd file(fd);
   BodyReader body = (*c)->body(*head);
   const uint64_t base = progress_.bytes_done;
@@ -263,7 +273,7 @@ Status Puller::fetch(const ManifestEntry& e) {
     if (o_.progress) o_.progress(progress_);
   };
   Status s = body.to_file(file.get(), 0, e.size, *engine_, report);
-  GetFailure kind = classify_failure(s);
+  GetFailure kind = body.write_failed() ? GetFailure::kWrite : classify_failure(s);
   if (s) {
     progress_.bytes_done = base + e.size;
     const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
@@ -281,7 +291,7 @@ Status Puller::fetch(const ManifestEntry& e) {
   if (!s) {
     ::unlinkat(*parent, temp.c_str(), 0);
     client_.reset();
-    return failed(kind, s, failure_);
+    return fail(kind, s);
   }
   if (!head->keep_alive || !body.done()) client_.reset();
   return {};
@@ -295,13 +305,13 @@ Status Puller::fetch_as_tar(const ManifestEntry& e) {
   std::string dir = url_.target.substr(0, url_.target.find('?'));
   if (dir.empty() || dir.back() != '/') dir += '/';
   const std::string target = dir + "?format=tar&links=keep&only=" + encode_path(e.path);
-  if (Status s = (*c)->send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure_);
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
   auto head = (*c)->read_head();
-  if (!head) return failed(classify_failure(head.status()), head.status(), failure_);
+  if (!head) return fail(classify_failure(head.status()), head.status());
   if (head->status != 200) {
     Status s = Status::invalid(refusal(**c, *head)).at(e.path);
     client_.reset();
-    return failed(GetFailure::kHttp, s, failure_);
+    return fail(GetFailure::kHttp, s);
   }
   BodyReader body = (*c)->body(*head);
   ExtractOptions eo = o_.extract;
@@ -316,7 +326,7 @@ Status Puller::fetch_as_tar(const ManifestEntry& e) {
   auto stats = extract_tar_at(body, dest_fd_, *engine_, report, eo);
   if (!stats) {
     client_.reset();
-    return failed(classify_failure(stats.status()), stats.status(), failure_);
+    return fail(classify_failure(stats.status()), stats.status());
   }
   progress_.bytes_done = base + stats->bytes;
   if (!head->keep_alive || !body.done()) client_.reset();
@@ -331,8 +341,8 @@ Result<std::string> local_sha(int dest_fd, const ManifestEntry& e) {
 
 }  // namespace
 
-Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const TreeGetOptions& o,
-                           GetFailure* failure, const ResponseHead& head) {
+GetResultOr<SyncPlan> plan_pull(HttpClient& client, const std::string& dest,
+                                const TreeGetOptions& o, const ResponseHead& head) {
   // DEST is scanned on a second thread while the manifest arrives: the
   // two walks (server's and ours) overlap instead of adding up.
   auto dest_fd = open_file(dest, O_PATH | O_DIRECTORY);
@@ -342,7 +352,7 @@ Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const Tr
   BodyReader body = client.body(head);
   auto source = read_manifest(body);
   if (scanner.joinable()) scanner.join();
-  if (!source) return failed(classify_failure(source.status()), source.status(), failure);
+  if (!source) return failed(classify_failure(source.status()), source.status());
   std::string rest;
   while (!body.done()) {  // the chunked trailer, so the connection can carry the GETs
     rest.clear();
@@ -351,7 +361,7 @@ Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const Tr
   }
   ManifestIndex local;
   if (scanned) {
-    if (!*scanned) return failed(GetFailure::kWrite, scanned->status(), failure);
+    if (!*scanned) return failed(GetFailure::kWrite, scanned->status());
     local = std::move(**scanned);
   }
   ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
@@ -362,17 +372,17 @@ Result<SyncPlan> plan_pull(HttpClient& client, const std::string& dest, const Tr
     return local_sha(dest_fd->get(), e);
   };
   auto plan = plan_sync(*source, local, o.checksum, o.delete_extra, sha_of);
-  if (!plan) return failed(classify_failure(plan.status()), plan.status(), failure);
+  if (!plan) return failed(classify_failure(plan.status()), plan.status());
   // The server hides its dotfiles by default: DEST's are not "extra".
   std::erase_if(plan->remove, has_dot_component);
-  return plan;
+  return std::move(*plan);
 }
 
-Status run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
-                const TreeGetOptions& o, TreeGetResult& r, GetFailure* failure) {
+GetError run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
+                  const TreeGetOptions& o, TreeGetResult& r) {
   auto dest_fd = open_file(r.dest, O_PATH | O_DIRECTORY);
-  if (!dest_fd) return failed(GetFailure::kWrite, dest_fd.status(), failure);
-  Puller puller(url, o, dest_fd->get(), failure);
+  if (!dest_fd) return failed(GetFailure::kWrite, dest_fd.status());
+  Puller puller(url, o, dest_fd->get());
   return puller.run(std::move(client), plan, r);
 }
 

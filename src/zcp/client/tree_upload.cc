@@ -20,10 +20,7 @@
 namespace zcp {
 namespace {
 
-Status failed(GetFailure kind, Status s, GetFailure* failure) {
-  if (failure) *failure = kind;
-  return s;
-}
+GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
 
 uint64_t header_number(const ResponseHead& head, std::string_view name) {
   auto v = head.header(name);
@@ -33,12 +30,12 @@ uint64_t header_number(const ResponseHead& head, std::string_view name) {
 }
 
 // The server's manifest of the target; empty when there is none yet (404).
-Result<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir_target, bool digests,
-                                      GetFailure* failure) {
+GetResultOr<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir_target,
+                                           bool digests) {
   std::string target = dir_target + (digests ? "?format=manifest&digest=sha-256" : "?format=manifest");
-  if (Status s = c.send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s, failure);
+  if (Status s = c.send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s);
   auto head = c.read_head();
-  if (!head) return failed(classify_failure(head.status()), head.status(), failure);
+  if (!head) return failed(classify_failure(head.status()), head.status());
   BodyReader body = c.body(*head);
   if (head->status == 404) {
     std::string rest;
@@ -49,9 +46,9 @@ Result<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir_targ
     }
     return ManifestIndex{};
   }
-  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)), failure);
+  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)));
   auto entries = read_manifest(body);
-  if (!entries) return failed(classify_failure(entries.status()), entries.status(), failure);
+  if (!entries) return failed(classify_failure(entries.status()), entries.status());
   std::string rest;
   while (!body.done()) {
     rest.clear();
@@ -128,8 +125,8 @@ bool needs_put(const SyncPlan& plan, const ManifestIndex& remote) {
 
 }  // namespace
 
-Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const TreeGetOptions& o,
-                                  GetFailure* failure) {
+GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
+                                       const TreeGetOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   TreeGetResult r;
   r.dest = url.to_string();
@@ -138,13 +135,13 @@ Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const 
   if (dir_target.empty() || dir_target.back() != '/') dir_target += '/';
   // 1. Both sides' manifests.
   auto root = open_file(dir, O_RDONLY | O_DIRECTORY);
-  if (!root) return failed(GetFailure::kUsage, root.status(), failure);
+  if (!root) return failed(GetFailure::kUsage, root.status());
   auto source = walk_local_tree(dir, false);
-  if (!source) return failed(GetFailure::kUsage, source.status(), failure);
+  if (!source) return failed(GetFailure::kUsage, source.status());
   auto client = HttpClient::connect(url, o.timeout, o.tls);
-  if (!client) return failed(connect_failure(client.status()), client.status(), failure);
-  auto remote = remote_manifest(*client, dir_target, o.checksum, failure);
-  if (!remote) return std::move(remote).take_status();
+  if (!client) return failed(connect_failure(client.status()), client.status());
+  auto remote = remote_manifest(*client, dir_target, o.checksum);
+  if (!remote) return std::move(remote).take_error();
   // 2. The plan.
   ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
     if (!source_side) {
@@ -156,7 +153,7 @@ Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const 
     return sha256_file(fd->get(), 0, e.size);
   };
   auto plan = plan_sync(*source, *remote, o.checksum, o.delete_extra, sha_of);
-  if (!plan) return failed(classify_failure(plan.status()), plan.status(), failure);
+  if (!plan) return failed(classify_failure(plan.status()), plan.status());
   r.skipped = plan->skipped;
   r.directories = plan->dirs.size();
   r.deleted = o.delete_extra ? plan->remove.size() : 0;
@@ -180,7 +177,7 @@ Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const 
   to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
   if (o.delete_extra) to.deletions = plan->remove;
   auto tar = make_tar_source(root->get(), ".", to);
-  if (!tar) return failed(GetFailure::kUsage, tar.status(), failure);
+  if (!tar) return failed(GetFailure::kUsage, tar.status());
   auto body = make_chunked_source(std::move(*tar));
   std::string target = dir_target + "?format=tar";
   if (o.delete_extra) target += "&delete=1";
@@ -189,21 +186,21 @@ Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const 
                                                         {"Content-Type", "application/x-tar"},
                                                         {"Expect", "100-continue"}};
   if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
-  if (Status s = client->send_head("PUT", target, h); !s) return failed(GetFailure::kConnect, s, failure);
+  if (Status s = client->send_head("PUT", target, h); !s) return failed(GetFailure::kConnect, s);
   // 4. 100 Continue (or the refusal), the body, the server's count.
   auto first = client->read_any_head();
-  if (!first) return failed(classify_failure(first.status()), first.status(), failure);
-  if (first->status != 100) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)), failure);
+  if (!first) return failed(classify_failure(first.status()), first.status());
+  if (first->status != 100) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
   auto engine = make_send_engine(EngineSpec{"sendfile", 0});
-  if (!engine) return failed(GetFailure::kUsage, engine.status(), failure);
+  if (!engine) return failed(GetFailure::kUsage, engine.status());
   TreeProgress p;
   p.files_total = plan->transfer.size();
   p.bytes_total = plan->bytes;
   Status sent = send_source(*body, client->fd(), **engine, o, p);
   auto head = client->read_head();  // the server's words explain a failed send best
-  if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent, failure);
-  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *head)), failure);
-  if (!sent) return failed(classify_failure(sent), sent, failure);
+  if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent);
+  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *head)));
+  if (!sent) return failed(classify_failure(sent), sent);
   r.bytes = header_number(*head, "Zcp-Bytes");
   r.files = header_number(*head, "Zcp-Files");
   r.deleted = header_number(*head, "Zcp-Deleted");

@@ -14,7 +14,7 @@ namespace zcp {
 
 // `url` names the target directory; it is created beneath the server's
 // root. Options and results as for a pull (bytes: content bytes sent).
-Result<TreeGetResult> upload_tree(const std::string& dir, const Url& url, const TreeGetOptions& opts,
-                                  GetFailure* failure);
+GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
+                                       const TreeGetOptions& opts);
 
 }  // namespace zcp
