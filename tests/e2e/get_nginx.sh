@@ -2,28 +2,11 @@
 # zcp get against a server nobody here wrote: Debian's nginx. Plain get,
 # -j 4 (nginx answers ranges), and resume after SIGKILL.
 source "$(dirname "$0")/../support/e2e.sh"
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || skip "nginx not installed"
-mkdir -p "$SCRATCH/www" "$SCRATCH/dl" "$SCRATCH/ngx"
+source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
+mkdir -p "$SCRATCH/www" "$SCRATCH/dl"
 head -c $((300 << 20)) /dev/urandom >"$SCRATCH/www/big.bin"
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$SCRATCH/ngx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $SCRATCH/ngx/nginx.pid;
-error_log $SCRATCH/ngx/error.log;
-$( [ "$(id -u)" = 0 ] && echo "user root;" )
-events { worker_connections 256; }
-http {
-  access_log $SCRATCH/ngx/access.log;
-  client_body_temp_path $SCRATCH/ngx/body; proxy_temp_path $SCRATCH/ngx/proxy;
-  fastcgi_temp_path $SCRATCH/ngx/fcgi; uwsgi_temp_path $SCRATCH/ngx/uwsgi; scgi_temp_path $SCRATCH/ngx/scgi;
-  sendfile on;
-  server { listen 127.0.0.1:$port; root $SCRATCH/www; }
-}
-CONF
-/usr/sbin/nginx -c "$SCRATCH/ngx/nginx.conf" -e "$SCRATCH/ngx/error.log" &
-NGX=$!
-on_exit "kill $NGX"
+port=$(free_port)
+start_nginx "server { listen 127.0.0.1:$port; root $SCRATCH/www; }"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 U="http://127.0.0.1:$port/big.bin"
 sum() { sha256sum "$1" | cut -d' ' -f1; }
