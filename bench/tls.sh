@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# zcp get over https against curl, both from Debian's nginx (ssl, sendfile
-# on), SIZE to /dev/null, RUNS rounds interleaved; plain http rows beside
-# them, and the ceiling one core reaches in `openssl speed -evp
-# aes-128-gcm` / aes-256-gcm. Each row: median wall time, the client's and
-# nginx's CPU seconds per GiB (from /usr/bin/time and the worker's
-# /proc/PID/stat), and the TLS version and suite nginx logged.
+# The same SIZE file over https and over http, from Debian's nginx (ssl,
+# sendfile on) and from zcp serve (--tls-cert/--tls-key, 1 worker), to
+# curl and to zcp get, to /dev/null and onto disk (DISK_DIR, default
+# /var/tmp, synced before each run), RUNS rounds interleaved; and the
+# ceiling one core reaches in `openssl speed -evp aes-128-gcm` /
+# aes-256-gcm. Each row: median wall time, the client's and the server's
+# CPU seconds per GiB (from /usr/bin/time and the server process's
+# /proc/PID/stat, all threads), and the TLS version and suite nginx logged.
 #
 #   bench/tls.sh [-s SIZE] [-r RUNS]        (default 2G, 5)
 set -euo pipefail
@@ -23,9 +25,11 @@ ZCP=${ZCP:-build/zcp}
 NGINX=/usr/sbin/nginx
 W=$(mktemp -d /dev/shm/zcp-tls-bench.XXXXXX)
 ngx=
+zt= zp= DISK=
 cleanup() {
   [ -n "$ngx" ] && kill "$ngx" 2>/dev/null && wait "$ngx" 2>/dev/null
-  rm -rf "$W"
+  for p in $zt $zp; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$W" ${DISK:+"$DISK"}
 }
 trap cleanup EXIT
 
@@ -66,31 +70,55 @@ http {
 CONF
 "$NGINX" -c "$W/ngx/nginx.conf" -e "$W/ngx/error.log" &
 ngx=$!
+# zcp serve, the same file, https and http, one worker like nginx's one.
+zt_port=$(free_port)
+zp_port=$(free_port)
+"$ZCP" serve -q --workers 1 --listen 127.0.0.1:$zt_port --tls-cert "$W/pki/good.pem" \
+  --tls-key "$W/pki/good.key" "$W/www" 2>"$W/zt.log" &
+zt=$!
+"$ZCP" serve -q --workers 1 --listen 127.0.0.1:$zp_port "$W/www" 2>"$W/zp.log" &
+zp=$!
+DISK=${DISK_DIR:-/var/tmp}/zcp-tls-bench.$$
+mkdir -p "$DISK"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$plain_port/" && break; sleep 0.05; done
 worker=$(pgrep -P "$ngx" | head -1)
 HTTPS="https://127.0.0.1:$tls_port/big.bin"
 HTTP="http://127.0.0.1:$plain_port/big.bin"
 CA=(--cacert "$W/pki/ca.pem")
 
-declare -A cmd
-cmd[curl-https]="curl -s ${CA[*]} -o /dev/null $HTTPS"
-cmd[zcp-https]="$ZCP get -q -j 1 ${CA[*]} $HTTPS /dev/null"
-cmd[zcp-https-j4]="$ZCP get -q -j 4 ${CA[*]} $HTTPS /dev/null"
-cmd[curl-http]="curl -s -o /dev/null $HTTP"
-cmd[zcp-http]="$ZCP get -q -j 1 $HTTP /dev/null"
-order=(curl-https zcp-https zcp-https-j4 curl-http zcp-http)
+ZT="https://localhost:$zt_port/big.bin"  # good.pem names localhost
+ZP="http://127.0.0.1:$zp_port/big.bin"
+declare -A cmd server
+add() { cmd[$1]=$3; server[$1]=$2; }
+add nginx-curl-https ngx "curl -s ${CA[*]} -o /dev/null $HTTPS"
+add nginx-zcp-https ngx "$ZCP get -q -j 1 ${CA[*]} $HTTPS /dev/null"
+add nginx-curl-http ngx "curl -s -o /dev/null $HTTP"
+add nginx-zcp-http ngx "$ZCP get -q -j 1 $HTTP /dev/null"
+add zcp-curl-https zt "curl -s ${CA[*]} -o /dev/null $ZT"
+add zcp-zcp-https zt "$ZCP get -q -j 1 ${CA[*]} $ZT /dev/null"
+add zcp-curl-http zp "curl -s -o /dev/null $ZP"
+add zcp-zcp-http zp "$ZCP get -q -j 1 $ZP /dev/null"
+add nginx-curl-https-disk ngx "curl -s ${CA[*]} -o $DISK/f $HTTPS"
+add zcp-zcp-https-disk zt "$ZCP get -q -j 1 ${CA[*]} $ZT $DISK/f"
+add zcp-zcp-http-disk zp "$ZCP get -q -j 1 $ZP $DISK/f"
+order=(nginx-curl-https nginx-zcp-https zcp-curl-https zcp-zcp-https nginx-curl-http nginx-zcp-http
+       zcp-curl-http zcp-zcp-http nginx-curl-https-disk zcp-zcp-https-disk zcp-zcp-http-disk)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$zp_port/" && break; sleep 0.05; done
+for _ in $(seq 100); do curl -s -k -o /dev/null "https://127.0.0.1:$zt_port/" && break; sleep 0.05; done
 
-ticks() { awk '{ print $14 + $15 }' /proc/"$worker"/stat; }
+pid_of() { case $1 in ngx) echo "$worker" ;; zt) echo "$zt" ;; zp) echo "$zp" ;; esac; }
+ticks() { awk '{ print $14 + $15 }' /proc/"$(pid_of "$1")"/stat; }
 hz=$(getconf CLK_TCK)
 for name in "${order[@]}"; do : >"$W/$name.runs"; done
 for _ in $(seq "$RUNS"); do
   for name in "${order[@]}"; do
     : >"$W/ngx/access.log"
-    s0=$(ticks)
+    rm -f "$DISK/f"; sync
+    s0=$(ticks "${server[$name]}")
     t0=$(date +%s%N)
     /usr/bin/time -o "$W/time" -f "%U %S" ${cmd[$name]}
     t1=$(date +%s%N)
-    s1=$(ticks)
+    s1=$(ticks "${server[$name]}")
     read -r u s <"$W/time"
     tls=$(awk '{ print $1, $2 }' "$W/ngx/access.log" | sort -u | tr '\n' ' ')
     echo "$(( (t1 - t0) / 1000000 )) $u $s $(( s1 - s0 )) $tls" >>"$W/$name.runs"
@@ -103,7 +131,7 @@ echo "$(date -Is), $(uname -sr), $(nproc) cores, $(openssl version | cut -d' ' -
 echo "one core, openssl speed -evp (16 KiB blocks): aes-128-gcm $aes128 GB/s, aes-256-gcm $aes256 GB/s"
 echo "$SIZE to /dev/null, median of $RUNS interleaved runs"
 echo
-echo "| what | median s | client CPU s/GiB | nginx CPU s/GiB | TLS (nginx's log) |"
+echo "| server-client-scheme[-disk] | median s | client CPU s/GiB | server CPU s/GiB | TLS (nginx's log) |"
 echo "|---|---|---|---|---|"
 for name in "${order[@]}"; do
   f="$W/$name.runs"
