@@ -6,6 +6,8 @@
 #   3. small files: zcp serve vs h2o, lighttpd, nginx (bench/small_files.sh)
 #   4. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
 #   5. trees: zcp get -r vs rsync daemon and rsync -a (bench/tree_sync.sh, ~5 min)
+#   6. https vs http, zcp serve and nginx, curl and zcp get (bench/tls.sh, ~3 min)
+#   7. downloads onto the disk, 1/2/4 streams and curl (bench/disk_landing.sh, ~2 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=bench/results/$(date +%Y%m%d-%H%M%S)
@@ -40,6 +42,10 @@ if [ -x bench/tree_sync.sh ]; then
   echo "== bench/tree_sync.sh" >&2
   bench/tree_sync.sh ${TREE_SYNC_ARGS:-} | tee "$out/tree_sync.md"
 fi
+echo "== bench/tls.sh" >&2
+bench/tls.sh ${TLS_ARGS:--r 3} | tee "$out/tls.md"
+echo "== bench/disk_landing.sh" >&2
+bench/disk_landing.sh ${DISK_LANDING_ARGS:-} | grep -v '^zcp serve' | tee "$out/disk_landing.md"
 if [ "$(id -u)" = 0 ]; then
   echo "== bench/fanout.sh" >&2
   bench/fanout.sh --json "$out/fanout.json" ${FANOUT_ARGS:-} | tee "$out/fanout.md"
