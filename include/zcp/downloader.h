@@ -30,9 +30,9 @@ enum class GetFailure {
   kVerify,    // --verify: the bytes differ from the server's sha-256
   kNoDigest,  // --verify: the server sends no digest (nothing was fetched)
   kRedirect,  // internal: a 3xx with Location (Status::subject()); download() follows it
-  kTlsHandshake,  // https: the TLS handshake failed (curl's 35)
-  kTlsUntrusted,  // https: the server's certificate is not trusted (curl's 60)
-  kTlsPin,        // https: the server's key does not match --pin (curl's 90)
+  kTlsHandshake,  // https: the TLS handshake failed
+  kTlsUntrusted,  // https: the server's certificate is not trusted
+  kTlsPin,        // https: the server's key does not match --pin
 };
 
 // A failed transfer: what failed (the Status) and its kind, decided where

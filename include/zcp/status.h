@@ -19,11 +19,11 @@ enum class Code {
   kPeerClosed,    // the peer closed before the transfer finished
   kInvalid,       // bad argument or input (a parse error, an unknown engine)
   kUnsupported,   // the kernel or fd type cannot do this
-  kTlsHandshake,  // the TLS handshake failed (curl's 35): no common version or
+  kTlsHandshake,  // the TLS handshake failed: no common version or
                   // suite, not TLS at all, a peer that closed or lied mid-handshake
-  kTlsUntrusted,  // the peer's certificate is not trusted (curl's 60): expired,
+  kTlsUntrusted,  // the peer's certificate is not trusted: expired,
                   // wrong host name, unknown issuer, self-signed
-  kTlsPinMismatch,  // the peer's public key is not the pinned one (curl's 90)
+  kTlsPinMismatch,  // the peer's public key is not the pinned one
 };
 
 class [[nodiscard]] Status {

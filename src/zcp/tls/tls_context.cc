@@ -92,7 +92,7 @@ Result<TlsContext> TlsContext::for_client(const TlsOptions& o) {
   if (!ctx) return std::move(ctx).take_status();
   // Verification runs in every handshake and its result is checked (with
   // the pins) by the session before any request byte is sent, so that the
-  // failure can be named and mapped to curl's 60 or 90.
+  // failure can be named and given its own kind.
   SSL_CTX_set_verify(ctx->get(), SSL_VERIFY_NONE, nullptr);
   if (!o.cacert.empty()) {
     if (SSL_CTX_load_verify_locations(ctx->get(), o.cacert.c_str(), nullptr) != 1) {

@@ -1,7 +1,7 @@
 // The words for a certificate the client refuses: OpenSSL's verify result
 // (X509_V_ERR_*) mapped to what happened and what to pass instead, as a
-// kTlsUntrusted Status (curl's exit 60); a pin mismatch as kTlsPinMismatch
-// (curl's 90).
+// kTlsUntrusted Status; a pin mismatch as kTlsPinMismatch
+// (the CLI maps both to curl's exit codes).
 #pragma once
 
 #include <string>
