@@ -162,13 +162,7 @@ def serve(conn):
         except OSError:
             pass
 
-listener = socket.create_server(("127.0.0.1", 0))
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(listener.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    conn, _ = listener.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+fake_http.serve_forever(sys.argv[1], serve)
 PYEOF
 $PY "$SCRATCH/fake.py" "$SCRATCH/port" "$TAG" 2>"$SCRATCH/fake.log" &
 FAKE_PID=$!

@@ -53,3 +53,17 @@ def pax_record(key, value):
     while len(str(n)) + len(rec) != n:
         n += 1
     return str(n).encode() + rec
+
+
+def serve_forever(portfile, serve):
+    """Listens on a free loopback port, writes it to `portfile` (atomically:
+    the test polls for the file), and runs serve(conn) per connection on a
+    thread of its own."""
+    import os, socket, threading
+    listener = socket.create_server(("127.0.0.1", 0))
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(listener.getsockname()[1]))
+    os.rename(portfile + ".tmp", portfile)
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()

@@ -149,10 +149,4 @@ def serve(conn):
             pass
 
 
-listener = socket.create_server(("127.0.0.1", 0))
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(listener.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    conn, _ = listener.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+fake_http.serve_forever(sys.argv[1], serve)
