@@ -35,13 +35,7 @@ grep -q "\"path\":\"$path\"" "$SCRATCH/one.json" || fail "--json lacks path $pat
 
 # Interrupted by SIGKILL, resumed with -c.
 "$ZCP" get -q -j 1 "${T[@]}" "$U" "$SCRATCH/dl/r.bin" &
-pid=$!
-for _ in $(seq 2000); do
-  [ "$(stat -c %s "$SCRATCH/dl/r.bin.part" 2>/dev/null || echo 0)" -ge $((16 << 20)) ] && break
-  sleep 0.005
-done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+kill_when $! "$SCRATCH/dl/r.bin.part" $((16 << 20))
 [ ! -e "$SCRATCH/dl/r.bin" ] || fail "final file after SIGKILL"
 [ -e "$SCRATCH/dl/r.bin.part" ] || fail "no .part kept after SIGKILL"
 "$ZCP" get -q -c "${T[@]}" "$U" "$SCRATCH/dl/r.bin" || fail "resume over https"

@@ -19,13 +19,7 @@ want=$(sum "$SCRATCH/www/big.bin")
 [ "$(grep -c '" 206 ' "$SCRATCH/ngx/access.log")" -ge 4 ] || fail "nginx saw no range requests"
 
 "$ZCP" get -q -j 1 "$U" "$SCRATCH/dl/r.bin" &
-pid=$!
-for _ in $(seq 2000); do
-  [ "$(stat -c %s "$SCRATCH/dl/r.bin.part" 2>/dev/null || echo 0)" -ge $((16 << 20)) ] && break
-  sleep 0.005
-done
-kill -9 $pid 2>/dev/null || true
-wait $pid 2>/dev/null || true
+kill_when $! "$SCRATCH/dl/r.bin.part" $((16 << 20))
 [ ! -e "$SCRATCH/dl/r.bin" ] || fail "final file after SIGKILL"
 "$ZCP" get -q -c "$U" "$SCRATCH/dl/r.bin" || fail "resume from nginx"
 [ "$(sum "$SCRATCH/dl/r.bin")" = "$want" ] || fail "resumed nginx copy differs"

@@ -81,6 +81,17 @@ wait_for_server() {
 }
 
 # http_status CURL_ARGS...: prints the status code curl saw.
+# kill_when PID FILE BYTES: SIGKILLs PID (and reaps it) once FILE holds
+# BYTES, or after 10 s: a transfer interrupted midway.
+kill_when() {
+  for _ in $(seq 2000); do
+    [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -ge "$3" ] && break
+    sleep 0.005
+  done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 http_status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # make_tree DIR: the awkward tree every transfer test must reproduce.
