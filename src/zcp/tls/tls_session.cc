@@ -242,24 +242,36 @@ Status TlsSession::send_file(int file_fd, uint64_t offset, uint64_t n, uint64_t*
       *moved += static_cast<uint64_t>(sent);
       continue;
     }
-    if (file_buffer_.empty()) file_buffer_.resize(kTlsBodyBuffer);
-    size_t want = static_cast<size_t>(std::min<uint64_t>(left, file_buffer_.size()));
-    ssize_t r = ::pread(file_fd, file_buffer_.data(), want, at);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Status::from_errno("pread");
-    if (r == 0) return Status(Code::kShortFile, "pread", "file ended early");
+    std::string_view piece = buffered(file_fd, static_cast<uint64_t>(at), left);
+    if (piece.empty()) {
+      if (file_buffer_.empty()) file_buffer_.resize(kTlsBodyBuffer);
+      size_t want = static_cast<size_t>(std::min<uint64_t>(left, file_buffer_.size()));
+      ssize_t r = ::pread(file_fd, file_buffer_.data(), want, at);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status::from_errno("pread");
+      if (r == 0) return Status(Code::kShortFile, "pread", "file ended early");
+      window_ = {file_fd, static_cast<uint64_t>(at), static_cast<size_t>(r)};
+      piece = {file_buffer_.data(), static_cast<size_t>(r)};
+    }
     // Partial writes count: a non-blocking caller resumes at offset +
-    // moved, and the pread there repeats the bytes a retried SSL_write
-    // must be given again.
-    std::string_view piece(file_buffer_.data(), static_cast<size_t>(r));
+    // moved, where the window still holds the bytes a retried SSL_write
+    // must be given again (at the same address, as OpenSSL wants).
     while (!piece.empty()) {
       auto w = write_some(piece);
       if (!w) return std::move(w).take_status();
       piece.remove_prefix(*w);
       *moved += *w;
     }
+    window_ = {};  // all of it went out
   }
   return {};
+}
+
+std::string_view TlsSession::buffered(int file_fd, uint64_t at, uint64_t left) const {
+  if (file_fd != window_.fd || at < window_.offset || at >= window_.offset + window_.size) return {};
+  auto skip = static_cast<size_t>(at - window_.offset);
+  auto n = static_cast<size_t>(std::min<uint64_t>(window_.size - skip, left));
+  return {file_buffer_.data() + skip, n};
 }
 
 void TlsSession::shutdown() {

@@ -313,6 +313,71 @@ TEST_F(TlsSessionTest, SendFileUserspacePath) {
   EXPECT_TRUE(test::same_bytes(got, data.substr(5)));
 }
 
+// The server's way: a non-blocking socket whose buffer fills, send_file
+// resumed at offset + moved after each EAGAIN (the bytes still in the
+// session's read buffer go out, not a second pread of other bytes), then
+// a second file on the very same descriptor number, from an offset inside
+// what the first file's last read covered (a Range request), gets its own
+// bytes.
+TEST_F(TlsSessionTest, SendFileResumesAfterWouldBlockAndForgetsTheFile) {
+  Credential self = must(make_self_signed());
+  auto pair = test::loopback_pair();
+  int small = 64 * 1024;  // so EAGAIN comes many times per buffer-full
+  ASSERT_EQ(::setsockopt(pair.server.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+  ASSERT_TRUE(set_nonblocking(pair.client.get()).is_ok());
+  ASSERT_TRUE(set_nonblocking(pair.server.get()).is_ok());
+  TlsContext sctx = server_ctx(self);
+  TlsOptions o;
+  o.pin = self.pin;
+  auto cctx = TlsContext::for_client(o);
+  ASSERT_TRUE(cctx.is_ok());
+  auto c = TlsSession::client(*cctx, pair.client.get(), "127.0.0.1");
+  auto s = TlsSession::server(sctx, pair.server.get());
+  ASSERT_TRUE(c.is_ok() && s.is_ok());
+  HandshakeStep cs = HandshakeStep::kWantRead, ss = HandshakeStep::kWantRead;
+  for (int i = 0; i < 1000 && (cs != HandshakeStep::kDone || ss != HandshakeStep::kDone); ++i) {
+    if (cs != HandshakeStep::kDone) cs = (*c)->handshake();
+    if (ss != HandshakeStep::kDone) ss = (*s)->handshake();
+  }
+  ASSERT_TRUE(cs == HandshakeStep::kDone && ss == HandshakeStep::kDone);
+
+  std::vector<char> buf(kTlsBodyBuffer);
+  auto send_from = [&](const std::string& data, uint64_t from, const std::string& name,
+                       int* fd_number) {
+    std::string path = dir_.file(name);
+    test::write_file(path, data);
+    UniqueFd f = test::open_or_die(path, O_RDONLY);
+    *fd_number = f.get();
+    std::string got;
+    uint64_t sent = from;
+    int would_block = 0;
+    while (got.size() < data.size() - from) {
+      if (sent < data.size()) {
+        uint64_t moved = 0;
+        Status st = (*s)->send_file(f.get(), sent, data.size() - sent, &moved);
+        sent += moved;
+        if (!st) {
+          EXPECT_TRUE(st.would_block()) << st.to_string();
+          ++would_block;
+        }
+      }
+      auto n = (*c)->read(buf.data(), buf.size());
+      if (n) got.append(buf.data(), *n);
+      else EXPECT_TRUE(n.status().would_block()) << n.status().to_string();
+    }
+    EXPECT_GT(would_block, 0) << "the socket never filled: the test proves nothing";
+    return got;
+  };
+  // a's reads: 256 KiB each from 0, the last one [2 MiB, 2 MiB + 100 KiB).
+  std::string a = test::pattern_bytes(2 * 1024 * 1024 + 100 * 1024, 1);
+  std::string b = test::pattern_bytes(3 * 1024 * 1024, 2);
+  const uint64_t from = 2 * 1024 * 1024 + 50 * 1024;
+  int fd_a = -1, fd_b = -1;
+  EXPECT_TRUE(test::same_bytes(send_from(a, 0, "a.bin", &fd_a), a));
+  EXPECT_TRUE(test::same_bytes(send_from(b, from, "b.bin", &fd_b), b.substr(from)));
+  EXPECT_EQ(fd_a, fd_b) << "the second file did not reuse the descriptor number";
+}
+
 // Needs the kernel's tls ULP: then the same handshake offloads AES-GCM.
 TEST_F(TlsSessionTest, KernelOffloadWhenAvailable) {
   if (!kernel_tls().available) GTEST_SKIP() << kernel_tls().why_not;
