@@ -86,7 +86,8 @@ Status relay_trust(const ServeFlags& f, TlsOptions& out) {
   }
   out.cacert = f.relay_cacert;
   for (const std::string& pin : f.relay_pins) {
-    if (auto ok = parse_pins(pin); !ok) return Status::invalid("--relay-pin: " + ok.status().to_string());
+    if (auto ok = parse_pins(pin); !ok)
+      return Status::invalid("--relay-pin: " + ok.status().to_string());
     out.pin += (out.pin.empty() ? "" : ";") + pin;
   }
   return {};

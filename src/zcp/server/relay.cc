@@ -90,8 +90,7 @@ Moved move_body(RelayJob& job, ChainLink& link) {
     ByteStream& in = job.tls ? static_cast<ByteStream&>(*job.tls) : plain_up;
     m.tee = stream_pump(in, rest, file, m.taken, out);
   } else {
-    m.tee = tee_pump(job.client.get(), rest, file, m.taken, out ? out->fd() : -1,
-                     kDefaultPipeSize);
+    m.tee = tee_pump(job.client.get(), rest, file, m.taken, out ? out->fd() : -1, kDefaultPipeSize);
   }
   if (m.file) m.file = m.tee.file;
   if (m.out) m.out = m.tee.out;
@@ -232,8 +231,7 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
     // The upstream is gone or stalled: nothing to commit, nobody to tell.
     // Dropping the link makes the next host see a short body and discard.
     drop_link(false);
-    log(job, 499, m.tee.received, "relay: " + (setup ? m.tee.in : setup).to_string(),
-        m.userspace);
+    log(job, 499, m.tee.received, "relay: " + (setup ? m.tee.in : setup).to_string(), m.userspace);
     return;
   }
   results[0] = commit_local(job, m.file, m.taken + m.tee.received);

@@ -66,8 +66,8 @@ TEST(ParseForward, TakesHttpsHops) {
 }
 
 TEST(ParseForward, RefusesWhatIsNotAnHttpUrl) {
-  for (const char* text : {"ftp://example.org/a", "garbage",
-                           "http://127.0.0.1:1/a not-a-url", "http://", "http://a:99999/x"}) {
+  for (const char* text : {"ftp://example.org/a", "garbage", "http://127.0.0.1:1/a not-a-url",
+                           "http://", "http://a:99999/x"}) {
     auto hops = parse_forward(text);
     ASSERT_FALSE(hops.is_ok()) << "'" << text << "' parsed";
     EXPECT_EQ(hops.status().code(), Code::kInvalid) << text;
