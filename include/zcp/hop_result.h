@@ -15,6 +15,9 @@ struct HopResult {
   uint64_t bytes = 0;
   double seconds = 0;  // the host's own time, request to commit
   std::string error;   // why it failed
+  // A relay's: how the body crossed it, "splice" (splice + tee, no copy) or
+  // "userspace" (a TLS side: read, pwrite, write); "" for the last host.
+  std::string path;
 };
 
 }  // namespace zcp

@@ -17,6 +17,7 @@
 #include "zcp/fd.h"
 #include "zcp/socket_address.h"
 #include "zcp/status.h"
+#include "zcp/tls_options.h"
 
 namespace zcp {
 
@@ -41,6 +42,11 @@ struct ServerConfig {
   std::string token;         // required as "Authorization: Bearer TOKEN" for PUT
   uint64_t max_upload = 0;   // bytes; 0: no limit
   bool relay = false;        // PUTs naming further hosts (Zcp-Forward) are passed on
+  // How a relay trusts the https:// hosts it passes PUTs on to: the system
+  // store unless relay_tls.cacert; relay_tls.pin ("sha256//A;sha256//B"):
+  // any one of these keys is trusted. Built once in create() (a bad file
+  // or pin: kInvalid naming --relay-cacert / --relay-pin).
+  TlsOptions relay_tls;
   // Repr-Digest (sha-256). kLazy: hashed in the background once a file is
   // asked for, and at once for a request that sends Want-Repr-Digest (a
   // client that verifies gets its digest on the first try).

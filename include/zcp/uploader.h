@@ -43,8 +43,9 @@ struct ChainReport {
 };
 
 // zcp put FILE URL1 URL2 ...: the file goes once, to the first host that
-// accepts it; relays pass it along (see chain.h). Fails only for local
-// reasons (FILE unreadable); every host's fate is in the report.
+// accepts it; relays pass it along (see chain.h). Any https host this
+// side connects to is trusted as o.tls says. Fails only for local reasons
+// (FILE or o.tls.cacert unreadable); every host's fate is in the report.
 Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& urls,
                               const PutOptions& opts);
 

@@ -79,6 +79,7 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                      {"bytes", r.bytes},
                      {"seconds", r.seconds},
                      {"error", r.error}});
+    if (!r.path.empty()) hosts.back()["path"] = r.path;  // a relay: splice or userspace
     if (f.json || f.quiet) continue;
     if (r.ok) {
       fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} in {:.2f} s\n", shown(f.file),
@@ -240,12 +241,10 @@ int run(const PutFlags& f) {
     fmt::print(stderr, "zcp put: unknown send engine '{}'\n", f.engine);
     return kExitUsage;
   }
+  // The trust flags check any https host this client connects to (in a
+  // chain: the first, or a later one when those before it fail).
   bool any_tls = false;
   for (const Url& u : urls) any_tls = any_tls || u.tls;
-  if (any_tls && urls.size() > 1) {
-    fmt::print(stderr, "zcp put: a chain over https is not supported yet (relays speak plain HTTP)\n");
-    return kExitUsage;
-  }
   if (any_tls) {
     if (int rc = check_tls_flags("put", f.tls); rc != kExitOk) return rc;
   }
@@ -266,14 +265,17 @@ Runner add_put_command(CLI::App& app) {
       "Upload FILE to URL with HTTP PUT; the body goes from the page cache to the socket\n"
       "with sendfile. The server (zcp serve --upload) stores it atomically: nothing\n"
       "appears under the target name until every byte arrived and was fsync'd.\n"
-      "A URL ending in / receives the file under its own name. Over https:// (one URL)\n"
-      "the body goes pread + SSL_write, or SSL_sendfile when the kernel has TLS.\n\n"
+      "A URL ending in / receives the file under its own name. Over https:// the body\n"
+      "goes pread + SSL_write, or SSL_sendfile when the kernel has TLS.\n\n"
       "Several URLs make a fan-out chain: the file is sent once, to the first host;\n"
       "each host (zcp serve --upload --relay) stores it while passing it on to the next\n"
       "with splice and tee, so N hosts take about as long as one. A host that cannot be\n"
-      "reached is skipped; one line per host says what became of it.\n\n"
+      "reached (or, over https, not trusted) is skipped; one line per host says what\n"
+      "became of it. Links may mix http and https: --cacert/--pin/-k check the https\n"
+      "hosts this client connects to; each relay checks the one after it.\n\n"
       "Examples: zcp put big.iso http://10.0.0.2:8080/isos/ --token s3cret\n"
       "          zcp put model.bin http://h1:8080/m/ http://h2:8080/m/ http://h3:8080/m/\n"
+      "          zcp put --cacert ca.pem model.bin https://h1/m/ https://h2/m/ http://h3:8080/m/\n"
       "          zcp put -r photos http://10.0.0.2:8080/backup/   (-> /backup/photos/, again: only changes)\n\n"
       "Exit codes: 0 ok (every host), 2 bad command line, 3 bad URL, 7 connection failed\n"
       "or lost, 8 nonsensical server reply, 22 HTTP error status (401, 403, 413, 507 ...);\n"
@@ -281,7 +283,9 @@ Runner add_put_command(CLI::App& app) {
       "60 certificate not trusted, 77 --cacert unreadable, 90 --pin mismatch.");
   cmd->add_option("FILE", f->file, "file to upload (with -r: a directory)")->required()->check(CLI::ExistingPath);
   cmd->add_option("URL", f->urls,
-                  "http[s]://host:port/path; several: a relay chain, in this order (http only)")
+                  "http[s]://host:port/path; several: a relay chain, in this order (each link\n"
+                  "http or https; a relay checks the https host after it with its own\n"
+                  "--relay-cacert/--relay-pin)")
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_flag("-r,--recursive", f->recursive,

@@ -16,6 +16,7 @@
 #include "zcp/base/byte_size.h"
 #include "zcp/server.h"
 #include "zcp/server/server_tls.h"
+#include "zcp/tls/pin.h"
 
 namespace zcp::cli {
 namespace {
@@ -39,6 +40,8 @@ struct ServeFlags {
   std::string copy_below = "8K";
   std::string tls_cert, tls_key;
   bool tls_self_signed = false;
+  std::string relay_cacert;
+  std::vector<std::string> relay_pins;
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -73,6 +76,21 @@ Result<int> activation_fd() {
   constexpr int kFirst = 3;  // SD_LISTEN_FDS_START
   if (::fcntl(kFirst, F_SETFD, FD_CLOEXEC) != 0) return Status::from_errno("fcntl").at("LISTEN_FDS fd 3");
   return kFirst;
+}
+
+// --relay-cacert and --relay-pin: how this relay checks the https hosts it
+// passes PUTs on to. The file itself is read (once) by Server::create.
+Status relay_trust(const ServeFlags& f, TlsOptions& out) {
+  if (!f.relay && (!f.relay_cacert.empty() || !f.relay_pins.empty())) {
+    return Status::invalid("--relay-cacert and --relay-pin need --relay");
+  }
+  out.cacert = f.relay_cacert;
+  for (const std::string& pin : f.relay_pins) {
+    if (auto ok = parse_pins(pin); !ok)
+      return Status::invalid("--relay-pin: " + ok.status().to_string());
+    out.pin += (out.pin.empty() ? "" : ";") + pin;
+  }
+  return {};
 }
 
 Result<ServerConfig> to_config(const ServeFlags& f) {
@@ -110,6 +128,7 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.tls_cert = f.tls_cert;
   c.tls_key = f.tls_key;
   c.tls_self_signed = f.tls_self_signed;
+  if (Status s = relay_trust(f, c.relay_tls); !s) return s;
   if (!f.max_upload.empty()) {
     auto max = parse_byte_size(f.max_upload);
     if (!max) return std::move(max).take_status();
@@ -237,6 +256,15 @@ Runner add_serve_command(CLI::App& app) {
   cmd->add_flag("--relay", f->relay,
                 "with --upload: a PUT that names further hosts (zcp put FILE URL1 URL2 ...)\n"
                 "is stored here and passed on to the next host at the same time (splice+tee)");
+  cmd->add_option("--relay-cacert", f->relay_cacert,
+                  "with --relay: check https hosts after this one against the CA certificates\n"
+                  "in this PEM file instead of the system store (host name checked too)");
+  cmd->add_option("--relay-pin", f->relay_pins,
+                  "with --relay: an https host after this one must have this public key,\n"
+                  "sha256//BASE64 (repeatable: any one listed will do); a match is trusted\n"
+                  "without a CA (a self-signed host), a mismatch fails that hop")
+      ->allow_extra_args(false)
+      ->take_all();
   cmd->add_option("--token", f->token, "require 'Authorization: Bearer TOKEN' for PUT (each relay\n"
                                        "checks it and passes it on)");
   cmd->add_option("--max-upload", f->max_upload, "largest PUT body (e.g. 10G); larger gets 413");

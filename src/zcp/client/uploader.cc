@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
 #include "zcp/fanout/chain.h"
 #include "zcp/http/http_client.h"
 #include "zcp/send_engine.h"
 #include "zcp/tls/ktls.h"
+#include "zcp/tls/tls_context.h"
 #include "zcp/tls/tls_session.h"
 
 namespace zcp {
@@ -83,10 +86,20 @@ Result<ChainReport> put_chain(const std::string& path, const std::vector<Url>& u
   // Longer than the first relay gives a hung host behind it, so a hang
   // deeper in the chain never makes the sender give up on everyone.
   put.timeout = std::max(o.timeout, stall_limit(urls.size()) + std::chrono::seconds(10));
+  // Any host this client may connect to (the first, or a later one when
+  // those before it fail) is checked with the client's own trust flags.
+  bool any_tls = std::any_of(urls.begin(), urls.end(), [](const Url& u) { return u.tls; });
+  if (any_tls) {
+    auto ctx = shared_client_context(o.tls);
+    if (!ctx) return std::move(ctx).take_status();
+    put.tls = std::move(*ctx);
+  }
   report.hosts.resize(urls.size());
   ChainLink link = open_chain(urls, put, report.hosts);
   if (link.client) {
-    Status sent = send_body(file->get(), report.bytes, link.client->fd(), o);
+    TlsSession* tls = link.client->tls();
+    Status sent = tls ? send_body_tls(file->get(), report.bytes, *tls, o)
+                      : send_body(file->get(), report.bytes, link.client->fd(), o);
     finish_chain(link, sent, report.hosts);
   }
   report.seconds = seconds_since(start);

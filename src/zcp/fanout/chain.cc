@@ -47,14 +47,28 @@ Result<std::string> read_small_body(HttpClient& c, const ResponseHead& head) {
   return c.small_body(head, kMaxReport, kBodyDeadline);
 }
 
+// Why a host could not be used, by the kind of failure.
+std::string connect_failure(const Status& s) {
+  switch (s.code()) {
+    case Code::kTlsUntrusted:
+      return "certificate not trusted: " + s.to_string();
+    case Code::kTlsPinMismatch:
+      return "pin mismatch: " + s.to_string();
+    case Code::kTlsHandshake:
+      return "TLS handshake failed: " + s.to_string();
+    default:
+      return "unreachable: " + s.to_string();
+  }
+}
+
 // Sends the PUT head to `url` and waits for 100 Continue. Returns the
 // connection if the host accepted, else records why not in `r`.
 std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const ChainPut& put,
                                   HopResult& r) {
   const Url& url = hops[i];
-  auto client = HttpClient::connect(url, put.timeout);
+  auto client = HttpClient::connect_with(url, put.timeout, put.tls.get());
   if (!client) {
-    fail(r, 0, "unreachable: " + client.status().to_string());
+    fail(r, 0, connect_failure(client.status()));
     return std::nullopt;
   }
   // Watched while we wait on it; unwatched (before it closes) unless it
@@ -110,9 +124,6 @@ Result<std::vector<Url>> parse_forward(std::string_view header) {
     }
     auto url = parse_url(header.substr(start, end - start));
     if (!url) return std::move(url).take_status();
-    // Relays speak plain HTTP until they can be given trust flags (issue 13
-    // phase 2): an https hop would be verified against nothing the user chose.
-    if (url->tls) return Status::invalid("https hop '" + url->to_string() + "': relays speak http only");
     hops.push_back(std::move(*url));
     pos = end;
   }
@@ -138,6 +149,7 @@ std::string report_json(const std::vector<HopResult>& results) {
            {"seconds", r.seconds},
            {"error", r.error}};
     if (i > 0) h["url"] = r.url;
+    if (!r.path.empty()) h["path"] = r.path;
     hosts.push_back(std::move(h));
   }
   // Host-supplied strings may hold any bytes: replace, never throw.
@@ -166,6 +178,9 @@ static std::optional<HopResult> parse_entry(const Json& h) {
     } else if (key == "error") {
       if (!v.is_string()) return std::nullopt;
       r.error = v.get<std::string>();
+    } else if (key == "path") {
+      if (!v.is_string()) return std::nullopt;
+      r.path = v.get<std::string>();
     }
   }
   if (!r.ok && r.error.empty()) r.error = "failed (no reason given)";

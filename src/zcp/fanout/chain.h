@@ -7,13 +7,20 @@
 //   request:  PUT /path HTTP/1.1
 //             Content-Length: N
 //             Expect: 100-continue
-//             Zcp-Forward: URL2 URL3 ...     (absolute http URLs, by spaces)
+//             Zcp-Forward: URL2 URL3 ...     (absolute http or https URLs, by spaces)
 //   response: this hop's own status (201, 507 ...; a relay says 200 for a
 //             replaced copy, as 204 may carry no body) and, from a relay,
 //             Content-Type: application/json
-//             {"hosts":[{"ok":true,"status":201,"bytes":N,"seconds":S,"error":""},
+//             {"hosts":[{"ok":true,"status":201,"bytes":N,"seconds":S,"error":"",
+//                        "path":"splice"},
 //                       {"url":"http://...", ...}, ...]}
 //             itself first, then one entry per forwarded URL, in order.
+//
+// Each link is plain or TLS on its own: whoever opens it (the sender, or a
+// relay for its onward link) checks an https host with its own trust
+// settings (zcp put's --cacert/--pin/-k; zcp serve's --relay-cacert and
+// --relay-pin), and a host it does not trust is skipped like one it cannot
+// reach.
 //
 // The last host gets no Zcp-Forward: any server that takes a PUT will do.
 // This file holds what the sender and the relays share: setting up the
@@ -22,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +40,8 @@
 #include "zcp/url.h"
 
 namespace zcp {
+
+class TlsContext;
 
 inline constexpr std::string_view kForwardHeader = "Zcp-Forward";
 inline constexpr size_t kMaxChainHosts = 64;
@@ -61,8 +71,8 @@ class SocketWatch {
   ~SocketWatch() = default;
 };
 
-// The URLs of a Zcp-Forward header; kInvalid when one is not an http URL
-// or there are more than kMaxChainHosts.
+// The URLs of a Zcp-Forward header; kInvalid when one is not an http or
+// https URL or there are more than kMaxChainHosts.
 Result<std::vector<Url>> parse_forward(std::string_view header);
 // hops[from..] as a Zcp-Forward value.
 std::string format_forward(const std::vector<Url>& hops, size_t from);
@@ -82,6 +92,8 @@ struct ChainPut {
   // foreign server: the body goes anyway (as curl does).
   std::chrono::milliseconds continue_wait{2000};
   SocketWatch* watch = nullptr;  // the link's socket stays watched: unwatch before closing it
+  // How https:// hops are trusted; null: they fail (no trust to check with).
+  std::shared_ptr<const TlsContext> tls;
 };
 
 // An open request to the first host that accepted it (answered 100 Continue).
@@ -95,7 +107,9 @@ struct ChainLink {
 // Tries hops[0], hops[1], ... until one accepts the PUT of `target`-less
 // URLs (each hop's own path); a host that cannot be reached or refuses is
 // recorded as failed in results[i] (results.size() == hops.size()) and
-// skipped, so the chain closes over it.
+// skipped, so the chain closes over it. A TLS refusal is recorded in the
+// words of the check that failed ("certificate not trusted: ...", "pin
+// mismatch: ..."), never as a silent fallback to http.
 ChainLink open_chain(const std::vector<Url>& hops, const ChainPut& put,
                      std::vector<HopResult>& results);
 

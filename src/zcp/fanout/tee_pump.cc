@@ -155,7 +155,8 @@ TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, 
   return Pump(in, length, file, offset, out).run(pipe_size);
 }
 
-TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, int out) {
+TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, ByteStream* out) {
+  ScopedSigpipeBlock no_sigpipe;
   TeeResult r;
   std::vector<char> buf(256 * 1024);
   while (r.received < length) {
@@ -177,7 +178,7 @@ TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset
       if (w < 0) r.file = Status::from_errno("pwrite");
       else done += static_cast<size_t>(w);
     }
-    if (out >= 0 && r.out) r.out = send_all(out, piece);
+    if (out && r.out) r.out = out->write(piece);
     r.received += *got;
   }
   return r;

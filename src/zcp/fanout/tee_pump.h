@@ -32,9 +32,10 @@ struct TeeResult {
 // stops the pump early.
 TeeResult tee_pump(int in, uint64_t length, int file, uint64_t offset, int out, size_t pipe_size);
 
-// The same contract when the input must be read (a TLS upstream without
-// kernel offload): read() into a 256 KiB buffer, then pwrite and send.
-// One user-space copy in, one out each: no zero copy claimed.
-TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, int out);
+// The same contract when either side is TLS (no kernel offload here):
+// in.read() into a 256 KiB buffer, then pwrite and out->write(). `out` may
+// be null (not wanted); plain sockets are PlainStreams. One user-space copy
+// in, one out each: no zero copy claimed.
+TeeResult stream_pump(ByteStream& in, uint64_t length, int file, uint64_t offset, ByteStream* out);
 
 }  // namespace zcp

@@ -300,6 +300,18 @@ Framing ResponseHead::framing() const {
 
 Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds timeout,
                                        const TlsOptions& tls) {
+  if (!url.tls) return connect_with(url, timeout, nullptr);
+  auto ctx = shared_client_context(tls);
+  if (!ctx) return std::move(ctx).take_status().at(url.authority());
+  return connect_with(url, timeout, ctx->get());
+}
+
+Result<HttpClient> HttpClient::connect_with(const Url& url, std::chrono::milliseconds timeout,
+                                            const TlsContext* tls) {
+  if (url.tls && !tls) {
+    return Status(Code::kInvalid, "TLS", "no client trust settings for an https:// URL")
+        .at(url.authority());
+  }
   // Resolve, try each address in turn within the timeout, then block with
   // SO_*TIMEO. The error is the last address's.
   auto addrs = resolve_all(HostPort{url.host, url.port}, AF_UNSPEC, timeout);
@@ -317,7 +329,7 @@ Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds
     HttpClient client(std::move(*fd), url);
     if (!url.tls) return client;
     // TLS failures are the server's, not this address's: no next address.
-    if (Status s = client.start_tls(tls, timeout); !s) return std::move(s).at(where);
+    if (Status s = client.start_tls(*tls, timeout); !s) return std::move(s).at(where);
     return client;
   }
   return last;
@@ -326,10 +338,8 @@ Result<HttpClient> HttpClient::connect(const Url& url, std::chrono::milliseconds
 HttpClient::HttpClient(UniqueFd fd, Url url)
     : fd_(std::move(fd)), url_(std::move(url)), stream_(std::make_unique<PlainStream>(fd_.get())) {}
 
-Status HttpClient::start_tls(const TlsOptions& o, std::chrono::milliseconds timeout) {
-  auto ctx = shared_client_context(o);
-  if (!ctx) return std::move(ctx).take_status();
-  auto session = TlsSession::client(**ctx, fd_.get(), url_.host);
+Status HttpClient::start_tls(const TlsContext& ctx, std::chrono::milliseconds timeout) {
+  auto session = TlsSession::client(ctx, fd_.get(), url_.host);
   if (!session) return std::move(session).take_status();
   if (Status s = (*session)->handshake_within(timeout); !s) return s;
   stream_ = std::move(*session);

@@ -26,6 +26,7 @@
 
 namespace zcp {
 
+class TlsContext;
 class TlsSession;
 
 struct ResponseHead {
@@ -46,6 +47,10 @@ class HttpClient {
   // says (kTlsHandshake, kTlsUntrusted, kTlsPinMismatch when not).
   static Result<HttpClient> connect(const Url& url, std::chrono::milliseconds timeout,
                                     const TlsOptions& tls = {});
+  // The same with a client context built beforehand (a relay's onward
+  // links: made once at start-up); it may be null for an http:// URL.
+  static Result<HttpClient> connect_with(const Url& url, std::chrono::milliseconds timeout,
+                                         const TlsContext* tls);
 
   // Sends "METHOD target HTTP/1.1" with Host, User-Agent and `headers`.
   Status send_head(std::string_view method, const std::string& target,
@@ -77,7 +82,7 @@ class HttpClient {
 
  private:
   HttpClient(UniqueFd fd, Url url);
-  Status start_tls(const TlsOptions& o, std::chrono::milliseconds timeout);
+  Status start_tls(const TlsContext& ctx, std::chrono::milliseconds timeout);
   UniqueFd fd_;
   Url url_;
   std::unique_ptr<ByteStream> stream_;  // a PlainStream or a TlsSession

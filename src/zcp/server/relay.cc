@@ -9,6 +9,7 @@
 #include "zcp/http/http_response.h"
 #include "zcp/send_engine.h"
 #include "zcp/server/access_log.h"
+#include "zcp/tls/tls_context.h"
 #include "zcp/tls/tls_session.h"
 
 namespace zcp {
@@ -61,27 +62,36 @@ std::string summary(const std::vector<HopResult>& results) {
 }
 
 // The body's way through this host: what reached the next host and the
-// file, and what failed.
+// file, what failed, and whether it went through user space.
 struct Moved {
   TeeResult tee;
   uint64_t taken = 0;  // bytes that came with the head
   Status file, out;
+  bool userspace = false;
 };
 
 // Bytes that came with the head go to the next host, then into the file;
-// the rest flows through tee_pump.
-Moved move_body(RelayJob& job, int down) {
+// the rest flows through tee_pump between plain sockets, else stream_pump.
+Moved move_body(RelayJob& job, ChainLink& link) {
   Moved m;
+  ByteStream* out = link.client ? &link.client->stream() : nullptr;
   std::string prefix = std::move(job.body_prefix);
-  if (down >= 0 && !prefix.empty()) m.out = send_all(down, prefix);
+  if (out && !prefix.empty()) m.out = out->write(prefix);
   m.taken = prefix.size();
   if (job.upload->take_buffered(prefix) == Upload::Step::kFailed) m.file = job.upload->error();
   uint64_t rest = job.upload->length() - m.taken;
   int file = m.file ? job.upload->file_fd() : -1;
-  // Over TLS the records must be decrypted here: no splice from the socket.
-  m.tee = job.tls ? stream_pump(*job.tls, rest, file, m.taken, m.out ? down : -1)
-                  : tee_pump(job.client.get(), rest, file, m.taken, m.out ? down : -1,
-                             kDefaultPipeSize);
+  if (!m.out) out = nullptr;
+  // TLS records must be decrypted or encrypted here: no splice to or from
+  // a TLS socket (kTLS would allow it; this kernel has none to test with).
+  m.userspace = job.tls || (link.client && link.client->tls());
+  if (m.userspace) {
+    PlainStream plain_up(job.client.get());
+    ByteStream& in = job.tls ? static_cast<ByteStream&>(*job.tls) : plain_up;
+    m.tee = stream_pump(in, rest, file, m.taken, out);
+  } else {
+    m.tee = tee_pump(job.client.get(), rest, file, m.taken, out ? out->fd() : -1, kDefaultPipeSize);
+  }
   if (m.file) m.file = m.tee.file;
   if (m.out) m.out = m.tee.out;
   return m;
@@ -194,6 +204,7 @@ void RelayPool::run(Slot* slot, std::unique_ptr<RelayJob> job) {
 void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
   const int up = job.client.get();
   ChainPut put;
+  put.tls = cfg_.tls;
   put.authorization = job.authorization;
   put.length = job.upload->length();
   put.timeout = kSetupPerHost;
@@ -208,29 +219,34 @@ void RelayPool::relay(RelayJob& job, SocketWatch& watch) {
     setup = job.tls ? job.tls->write(kContinueHead) : send_all(up, kContinueHead);
   }
   Moved m;
-  if (setup) m = move_body(job, down);
-  auto drop_link = [&] {
+  if (setup) m = move_body(job, link);
+  // A TLS link that ends cleanly says so (close_notify); one dropped early
+  // does not, so the next host sees a truncated body and discards it.
+  auto drop_link = [&](bool clean) {
+    if (clean && link.client && link.client->tls()) link.client->tls()->shutdown();
     if (down >= 0) watch.remove(down);
     link.client.reset();
   };
   if (!setup || !m.tee.in) {
     // The upstream is gone or stalled: nothing to commit, nobody to tell.
     // Dropping the link makes the next host see a short body and discard.
-    drop_link();
-    log(job, 499, m.tee.received, "relay: " + (setup ? m.tee.in : setup).to_string());
+    drop_link(false);
+    log(job, 499, m.tee.received, "relay: " + (setup ? m.tee.in : setup).to_string(), m.userspace);
     return;
   }
   results[0] = commit_local(job, m.file, m.taken + m.tee.received);
+  results[0].path = m.userspace ? "userspace" : "splice";
   if (down >= 0) limit_link(down, cfg_.timeout);  // it may be fsyncing
   finish_chain(link, m.out, rest);
-  drop_link();
+  drop_link(m.out.is_ok());
   std::move(rest.begin(), rest.end(), results.begin() + 1);
   Status told = answer(job, results);
   log(job, results[0].status, results[0].bytes,
-      summary(results) + (told ? "" : "; answer lost: " + told.to_string()));
+      summary(results) + (told ? "" : "; answer lost: " + told.to_string()), m.userspace);
 }
 
-void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::string& note) {
+void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::string& note,
+                    bool userspace) {
   if (!cfg_.log) return;
   AccessRecord rec;
   rec.peer = job.peer;
@@ -242,7 +258,9 @@ void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::
   rec.user_agent = job.user_agent;
   rec.seconds = seconds_since(job.started);
   rec.note = note;  // holds the other hosts' words: format_access_line escapes it
-  if (job.tls) rec.tls = "userspace";  // stream_pump: the body went through user space
+  // Either side TLS (from the host before or to the host after): stream_pump,
+  // the body went through user space. Both plain: no tls= note (splice).
+  if (userspace || job.tls) rec.tls = "userspace";
   cfg_.log(format_access_line(rec, cfg_.log_json));
 }
 

@@ -1,6 +1,10 @@
 // zcp serve --relay: a PUT that names further hosts (Zcp-Forward, see
 // chain.h) is stored here and, at the same time, forwarded to the next
-// reachable host with tee_pump: no byte enters user space on the way.
+// reachable host. Between plain sockets that is tee_pump: no byte enters
+// user space on the way. When either side is TLS (from the host before:
+// the server's own certificate; to the host after: checked against
+// RelayConfig::tls) the records are decrypted and encrypted here, by
+// stream_pump.
 //
 // A relay runs on a thread of its own with blocking sockets and timeouts
 // rather than in a worker's event loop: it paces two sockets and a file
@@ -27,6 +31,7 @@
 
 namespace zcp {
 
+class TlsContext;
 class TlsSession;
 
 // One PUT to store and pass on, taken over from its worker.
@@ -50,6 +55,9 @@ struct RelayConfig {
   size_t max_relays = 64;                     // at once; more get 503
   std::function<void(std::string_view)> log;  // access lines; null: silent
   bool log_json = false;                      // access_log.h's JSON lines
+  // How onward https:// hops are trusted (--relay-cacert, --relay-pin, or
+  // the system store), built once at start-up; null: such hops fail.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 class RelayPool {
@@ -75,7 +83,8 @@ class RelayPool {
   class Watch;
   void run(Slot* slot, std::unique_ptr<RelayJob> job);
   void relay(RelayJob& job, SocketWatch& watch);
-  void log(const RelayJob& job, int status, uint64_t bytes, const std::string& note);
+  void log(const RelayJob& job, int status, uint64_t bytes, const std::string& note,
+           bool userspace);
   void join_finished();
 
   RelayConfig cfg_;

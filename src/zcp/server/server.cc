@@ -81,6 +81,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     rc.timeout = s->config_.send_timeout;
     rc.log = s->config_.log;
     rc.log_json = s->config_.log_json;
+    auto onward = TlsContext::for_client(s->config_.relay_tls, "relay-");
+    if (!onward) return std::move(onward).take_status();
+    rc.tls = std::make_shared<const TlsContext>(std::move(*onward));
     s->relays_ = std::make_unique<RelayPool>(std::move(rc));
     cc.relay = s->relays_.get();
   }

@@ -87,7 +87,7 @@ Result<TlsContext> TlsContext::for_server_pem(const std::string& cert_pem,
   return TlsContext(std::move(*ctx), true);
 }
 
-Result<TlsContext> TlsContext::for_client(const TlsOptions& o) {
+Result<TlsContext> TlsContext::for_client(const TlsOptions& o, const std::string& flags) {
   auto ctx = base_context(false);
   if (!ctx) return std::move(ctx).take_status();
   // Verification runs in every handshake and its result is checked (with
@@ -96,7 +96,7 @@ Result<TlsContext> TlsContext::for_client(const TlsOptions& o) {
   SSL_CTX_set_verify(ctx->get(), SSL_VERIFY_NONE, nullptr);
   if (!o.cacert.empty()) {
     if (SSL_CTX_load_verify_locations(ctx->get(), o.cacert.c_str(), nullptr) != 1) {
-      return openssl_error("--cacert " + o.cacert);
+      return openssl_error("--" + flags + "cacert " + o.cacert);
     }
   } else if (SSL_CTX_set_default_verify_paths(ctx->get()) != 1) {
     return openssl_error("SSL_CTX_set_default_verify_paths");
@@ -108,6 +108,7 @@ Result<TlsContext> TlsContext::for_client(const TlsOptions& o) {
     out.pins_ = std::move(*pins);
   }
   out.insecure_ = o.insecure;
+  out.flags_ = flags;
   return out;
 }
 

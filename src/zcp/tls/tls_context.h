@@ -23,12 +23,16 @@ class TlsContext {
   // The same from PEM text (a generated self-signed credential).
   static Result<TlsContext> for_server_pem(const std::string& cert_pem, const std::string& key_pem);
   // The system trust store unless `o.cacert`; pins parsed (kInvalid when bad).
-  static Result<TlsContext> for_client(const TlsOptions& o);
+  // `flags` is what the options were called on the command line, for the
+  // messages: "" for --cacert/--pin/-k, "relay-" for zcp serve's
+  // --relay-cacert/--relay-pin (a relay's onward links).
+  static Result<TlsContext> for_client(const TlsOptions& o, const std::string& flags = "");
 
   SSL_CTX* get() const { return ctx_.get(); }
   bool is_server() const { return server_; }
   const std::vector<std::string>& pins() const { return pins_; }
   bool insecure() const { return insecure_; }
+  const std::string& flags() const { return flags_; }
 
  private:
   TlsContext(SslCtxPtr ctx, bool server) : ctx_(std::move(ctx)), server_(server) {}
@@ -36,6 +40,7 @@ class TlsContext {
   bool server_ = false;
   std::vector<std::string> pins_;
   bool insecure_ = false;
+  std::string flags_;
 };
 
 // One client context per distinct TlsOptions, built on first use and kept

@@ -70,6 +70,7 @@ Result<std::unique_ptr<TlsSession>> TlsSession::client(const TlsContext& ctx, in
   std::unique_ptr<TlsSession> s(new TlsSession(std::move(ssl), fd, false, host));
   s->pins_ = ctx.pins();
   s->insecure_ = ctx.insecure();
+  s->flags_ = ctx.flags();
   return s;
 }
 
@@ -150,11 +151,11 @@ Status TlsSession::check_peer() {
   if (!pins_.empty()) {
     auto pin = public_key_pin(X509_get0_pubkey(cert.get()));
     if (!pin) return std::move(pin).take_status();
-    return pin_matches(pins_, *pin) ? Status() : pin_failure(*pin, host_);
+    return pin_matches(pins_, *pin) ? Status() : pin_failure(*pin, host_, flags_);
   }
   if (insecure_) return {};
   long result = SSL_get_verify_result(ssl_.get());
-  return result == X509_V_OK ? Status() : verify_failure(result, host_);
+  return result == X509_V_OK ? Status() : verify_failure(result, host_, flags_);
 }
 
 Status TlsSession::io_error(const char* op, int ret) {

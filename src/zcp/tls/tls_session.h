@@ -84,6 +84,7 @@ class TlsSession final : public ByteStream {
   std::string host_;
   std::vector<std::string> pins_;
   bool insecure_ = false;
+  std::string flags_;  // TlsContext::flags(), for the refusal's hint
   bool ktls_send_ = false;
   bool ktls_recv_ = false;
   Status error_;

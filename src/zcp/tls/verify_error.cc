@@ -30,16 +30,17 @@ std::string why(long r, const std::string& host) {
 
 }  // namespace
 
-Status verify_failure(long verify_result, const std::string& host) {
-  return Status(Code::kTlsUntrusted, "TLS certificate",
-                why(verify_result, host) +
-                    " (trust it with --cacert FILE or --pin, or skip the check with -k)")
-      .at(host);
+Status verify_failure(long verify_result, const std::string& host, const std::string& flags) {
+  // A relay has no -k: its onward links are always checked.
+  std::string hint = flags.empty()
+                         ? " (trust it with --cacert FILE or --pin, or skip the check with -k)"
+                         : " (trust it with --" + flags + "cacert FILE or --" + flags + "pin)";
+  return Status(Code::kTlsUntrusted, "TLS certificate", why(verify_result, host) + hint).at(host);
 }
 
-Status pin_failure(const std::string& got, const std::string& host) {
+Status pin_failure(const std::string& got, const std::string& host, const std::string& flags) {
   return Status(Code::kTlsPinMismatch, "TLS certificate",
-                "the server's public key " + got + " does not match --pin")
+                "the server's public key " + got + " does not match --" + flags + "pin")
       .at(host);
 }
 

@@ -10,9 +10,10 @@
 
 namespace zcp {
 
-// `verify_result` from SSL_get_verify_result, `host` as the URL names it.
-Status verify_failure(long verify_result, const std::string& host);
-// The server's key `got` is none of `pins` (joined for the message).
-Status pin_failure(const std::string& got, const std::string& host);
+// `verify_result` from SSL_get_verify_result, `host` as the URL names it;
+// `flags` as TlsContext::flags() (the hint names the flags to pass).
+Status verify_failure(long verify_result, const std::string& host, const std::string& flags = "");
+// The server's key `got` is none of the pins given.
+Status pin_failure(const std::string& got, const std::string& host, const std::string& flags = "");
 
 }  // namespace zcp

@@ -53,9 +53,21 @@ TEST(ParseForward, EmptyIsNoHops) {
   }
 }
 
+TEST(ParseForward, TakesHttpsHops) {
+  auto hops = parse_forward("https://a.example/x http://127.0.0.1:8081/y https://[::1]:8443/z");
+  ASSERT_TRUE(hops.is_ok()) << hops.status().to_string();
+  ASSERT_EQ(hops->size(), 3U);
+  EXPECT_TRUE((*hops)[0].tls);
+  EXPECT_EQ((*hops)[0].port, 443);
+  EXPECT_FALSE((*hops)[1].tls);
+  EXPECT_TRUE((*hops)[2].tls);
+  EXPECT_EQ(format_forward(*hops, 0),
+            "https://a.example/x http://127.0.0.1:8081/y https://[::1]:8443/z");
+}
+
 TEST(ParseForward, RefusesWhatIsNotAnHttpUrl) {
-  for (const char* text : {"ftp://example.org/a", "https://example.org/a", "garbage",
-                           "http://127.0.0.1:1/a not-a-url", "http://", "http://a:99999/x"}) {
+  for (const char* text : {"ftp://example.org/a", "garbage", "http://127.0.0.1:1/a not-a-url",
+                           "http://", "http://a:99999/x"}) {
     auto hops = parse_forward(text);
     ASSERT_FALSE(hops.is_ok()) << "'" << text << "' parsed";
     EXPECT_EQ(hops.status().code(), Code::kInvalid) << text;
@@ -107,9 +119,10 @@ TEST(FormatForward, SkipsTheFirstFrom) {
 
 std::vector<HopResult> sample_results() {
   std::vector<HopResult> r(3);
-  r[0] = {"http://self.example/not-sent", true, 201, 12345, 1.25, ""};
-  r[1] = {"http://b.example:8080/x", false, 507, 0, 0.5, "507 Insufficient Storage: disk full"};
-  r[2] = {"http://c.example/x", true, 204, (1ULL << 40) + 7, 3.0, ""};
+  r[0] = {"http://self.example/not-sent", true, 201, 12345, 1.25, "", "splice"};
+  r[1] = {"https://b.example:8443/x", false, 507, 0, 0.5, "507 Insufficient Storage: disk full",
+          "userspace"};
+  r[2] = {"http://c.example/x", true, 204, (1ULL << 40) + 7, 3.0, "", ""};  // the last: no path
   return r;
 }
 
@@ -126,6 +139,7 @@ TEST(Report, RoundTrips) {
     EXPECT_EQ((*out)[i].bytes, in[i].bytes);
     EXPECT_DOUBLE_EQ((*out)[i].seconds, in[i].seconds);
     EXPECT_EQ((*out)[i].error, in[i].error);
+    EXPECT_EQ((*out)[i].path, in[i].path);
   }
 }
 

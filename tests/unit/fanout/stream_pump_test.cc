@@ -1,5 +1,5 @@
-// stream_pump (the relay's path when the upstream is TLS in user space),
-// here over a PlainStream on real loopback sockets: the file and the next
+// stream_pump (the relay's path when either side is TLS in user space),
+// here over PlainStreams on real loopback sockets: the file and the next
 // host get exact bytes at an offset; an upstream that stops short is an
 // input error; no descriptor leaked.
 #include <fcntl.h>
@@ -34,7 +34,8 @@ TEST_F(StreamPumpTest, FileAndNextHostGetExactBytes) {
     });
     test::Drainer next(out.server.get());
     PlainStream upstream(in.server.get());
-    TeeResult r = stream_pump(upstream, data.size(), file.get(), offset, out.client.get());
+    PlainStream downstream(out.client.get());
+    TeeResult r = stream_pump(upstream, data.size(), file.get(), offset, &downstream);
     writer.join();
     ::shutdown(out.client.get(), SHUT_WR);
     std::string forwarded = next.take();
@@ -58,7 +59,7 @@ TEST_F(StreamPumpTest, ShortUpstreamIsAnInputError) {
   });
   UniqueFd file = test::open_or_die(dir_.file("copy"), O_RDWR | O_CREAT | O_TRUNC);
   PlainStream upstream(in.server.get());
-  TeeResult r = stream_pump(upstream, data.size() + 10, file.get(), 0, -1);
+  TeeResult r = stream_pump(upstream, data.size() + 10, file.get(), 0, nullptr);
   writer.join();
   EXPECT_FALSE(r.in.is_ok());
   EXPECT_EQ(r.received, data.size());
