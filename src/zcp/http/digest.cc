@@ -19,9 +19,8 @@ namespace {
 // 1 MiB reads: few enough syscalls that hashing dominates, and often
 // enough between them that a cache being destroyed notices soon.
 constexpr uint64_t kBlockSize = 1 << 20;
-// Pending files beyond this are not queued: the disk is already busy
-// hashing, and the next request for the file will offer it again.
-constexpr size_t kMaxPending = 64;
+// Pending files beyond max_queued_ are not queued: the disk is already
+// busy hashing, and the next request for the file offers it again.
 // ~120 bytes an entry: 64 Ki entries bound the cache near 8 MiB.
 constexpr size_t kMaxDigests = 1 << 16;
 constexpr size_t kSha256Size = 32;
@@ -208,7 +207,8 @@ std::optional<std::string> parse_repr_digest(std::string_view header) {
   return decode_sha256_item(*item);
 }
 
-DigestCache::DigestCache() : thread_([this] { run(); }) {}
+DigestCache::DigestCache(size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)), thread_([this] { run(); }) {}
 
 DigestCache::~DigestCache() {
   {
@@ -228,7 +228,7 @@ std::optional<std::string> DigestCache::lookup(int fd, const struct stat& st) {
   if (auto it = done_.find(key); it != done_.end()) return it->second;
   // Only a regular file has contents that a digest can stand for.
   if (!S_ISREG(st.st_mode) || stopping_ || queued_.count(key) != 0 ||
-      work_.size() >= kMaxPending) {
+      work_.size() >= max_queued_) {
     return std::nullopt;
   }
   // A dup keeps the file readable after the request closes it; the worker

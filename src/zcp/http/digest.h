@@ -30,10 +30,17 @@ std::optional<std::string> parse_repr_digest(std::string_view header);
 
 class DigestCache {
  public:
-  DigestCache();
+  // At most `max_queued` files wait for hashing (kMaxQueued by default).
+  explicit DigestCache(size_t max_queued = kMaxQueued);
   ~DigestCache();  // stops the background thread
   DigestCache(const DigestCache&) = delete;
   DigestCache& operator=(const DigestCache&) = delete;
+
+  // Files waiting to be hashed hold a descriptor each (a dup), and the one
+  // being hashed one more: the server counts these in its descriptor
+  // budget (descriptors()) so a full queue cannot starve accept().
+  static constexpr size_t kMaxQueued = 64;
+  size_t descriptors() const { return max_queued_ + 1; }
 
   // The digest if known for exactly this file state; otherwise queues the
   // file (a dup of `fd`) for hashing and returns nullopt.
@@ -57,6 +64,7 @@ class DigestCache {
   std::map<Key, bool> queued_;
   std::deque<std::pair<Key, UniqueFd>> work_;
   bool stopping_ = false;
+  size_t max_queued_;
   std::thread thread_;
 };
 

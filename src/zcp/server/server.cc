@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "zcp/base/socket.h"
@@ -19,6 +20,16 @@
 namespace zcp {
 
 Server::~Server() = default;
+
+// The lazy digests' queue holds a descriptor per waiting file: a sixteenth
+// of the descriptor limit at most, so `ulimit -n 64` leaves room to serve.
+static size_t digest_queue_for_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+    return DigestCache::kMaxQueued;
+  }
+  return std::clamp<size_t>(static_cast<size_t>(rl.rlim_cur / 16), 1, DigestCache::kMaxQueued);
+}
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   std::unique_ptr<Server> s(new Server());
@@ -47,7 +58,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   }
   s->config_ = std::move(config);
   if (s->config_.digest != ServerConfig::Digest::kOff) {
-    s->digests_ = std::make_unique<DigestCache>();
+    s->digests_ = std::make_unique<DigestCache>(digest_queue_for_limit());
     if (s->config_.digest == ServerConfig::Digest::kStartup) {
       if (Status st = s->precompute_digests(); !st) return st;
     }
@@ -102,7 +113,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
 
 // The descriptors beyond the connections: 32 for the process itself, 12
 // for each possible relay (two sockets, directory, file, two pipes,
-// /dev/null and the upload's own pipe), and the file caches' entries.
+// /dev/null and the upload's own pipe), the lazy digests' queue, and the
+// file caches' entries.
 struct FdBudget {
   int connections;     // the cap for --max-connections
   size_t cache_per_worker;
@@ -114,7 +126,7 @@ struct FdBudget {
 // file caches take at most a quarter of the limit, so with a low ulimit
 // they shrink before the connection cap does.
 static FdBudget fd_budget(int wanted, const EngineSpec& engine, bool upload, size_t relays,
-                          size_t cache_wanted, int workers) {
+                          size_t digest_fds, size_t cache_wanted, int workers) {
   rlimit rl{};
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
     return {wanted, cache_wanted};
@@ -122,7 +134,7 @@ static FdBudget fd_budget(int wanted, const EngineSpec& engine, bool upload, siz
   // An upload holds socket, directory, temporary file and a splice pipe.
   int per_conn = upload ? 5 : engine.name == "splice" ? 4 : 2;
   auto limit = static_cast<int64_t>(rl.rlim_cur);
-  int64_t reserved = 32 + static_cast<int64_t>(relays) * 12;
+  int64_t reserved = 32 + static_cast<int64_t>(relays) * 12 + static_cast<int64_t>(digest_fds);
   auto cache_total = std::min<int64_t>(static_cast<int64_t>(cache_wanted) * workers,
                                        std::max<int64_t>(0, limit - reserved) / 4);
   auto per_worker = static_cast<size_t>(cache_total / std::max(1, workers));
@@ -182,8 +194,9 @@ Status Server::adopt_listener(int fd) {
 Status Server::add_worker(UniqueFd listener) {
   size_t relays = (relays_ ? RelayConfig{}.max_relays : 0) + (tree_puts_ ? TreePutConfig{}.max_jobs : 0);
   size_t cache = config_.file_cache && config_.raw_file.empty() ? config_.file_cache_entries : 0;
-  FdBudget budget = fd_budget(config_.max_connections, config_.engine, config_.upload, relays, cache,
-                              worker_count());
+  size_t digest_fds = digests_ ? digests_->descriptors() : 0;
+  FdBudget budget = fd_budget(config_.max_connections, config_.engine, config_.upload, relays,
+                              digest_fds, cache, worker_count());
   Worker::Limits limits{budget.connections, config_.drain_timeout, budget.cache_per_worker,
                         config_.file_cache_valid};
   auto w = Worker::create(std::move(listener), *conn_config_, connections_, limits);

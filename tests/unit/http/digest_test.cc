@@ -197,6 +197,26 @@ TEST_F(DigestTest, CacheHashesInTheBackground) {
   EXPECT_EQ(::lseek(fd.get(), 0, SEEK_CUR), 0) << "hashing moved the shared file offset";
 }
 
+// The queue holds a dup per waiting file: never more than it was given,
+// whatever the requests offer (the server counts them in its budget).
+TEST_F(DigestTest, QueueHoldsAtMostItsDescriptors) {
+  test::TempDir dir;
+  const std::string data = test::pattern_bytes(4 << 20);
+  std::vector<UniqueFd> files;
+  for (int i = 0; i < 12; ++i) {
+    std::string path = dir.file("f" + std::to_string(i));
+    test::write_file(path, data + std::to_string(i));  // 12 different files
+    files.push_back(test::open_or_die(path, O_RDONLY));
+  }
+  DigestCache cache(2);
+  EXPECT_EQ(cache.descriptors(), 3u);
+  const int before = count_open_fds();
+  for (const UniqueFd& f : files) EXPECT_FALSE(cache.lookup(f.get(), stat_of(f.get())).has_value());
+  // Hashing 4 MiB takes milliseconds: this is counted while the first
+  // files are still being hashed.
+  EXPECT_LE(count_open_fds(), before + static_cast<int>(cache.descriptors()));
+}
+
 TEST_F(DigestTest, ModifiedFileGetsNewDigest) {
   test::TempDir dir;
   const std::string before = test::pattern_bytes(4096, 1);
