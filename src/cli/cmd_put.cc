@@ -161,11 +161,7 @@ int run_tree(const PutFlags& f) {
     return kExitBadUrl;
   }
   if (url->tls) {
-    // The tar stream's bodies go out with sendfile on the socket itself,
-    // which TLS in user space cannot carry; refused rather than sent in clear.
-    fmt::print(stderr, "zcp put: -r over https is not supported yet ({}): use http:// on a "
-                       "network you trust, or put the files one by one\n", shown(url->to_string()));
-    return kExitUsage;
+    if (int rc = check_tls_flags("put", f.tls); rc != kExitOk) return rc;
   }
   std::string dir = f.file;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();

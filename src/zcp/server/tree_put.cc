@@ -16,6 +16,7 @@
 #include "zcp/server/path_resolve.h"
 #include "zcp/server/upload_dir.h"
 #include "zcp/tar/tar_extract.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -25,6 +26,7 @@ using Clock = std::chrono::steady_clock;
 struct Outcome {
   Response response;
   uint64_t files = 0, bytes = 0;
+  const char* tls = nullptr;  // the body path over HTTPS, for the log
 };
 
 Response refuse(int status, std::string_view why) {
@@ -80,7 +82,8 @@ ExtractOptions extract_options(const UploadConfig& cfg, const RequestPath& path)
   return o;
 }
 
-Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
+// `stream` carries the request: job.tls or the plain socket.
+Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
   Outcome out;
   if (auto no = check(job, cfg.upload)) {
     out.response = std::move(*no);
@@ -106,12 +109,12 @@ Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
     return out;
   }
   if (job.expect_continue) {
-    if (Status s = send_all(job.client.get(), kContinueHead); !s) {
+    if (Status s = stream.write(kContinueHead); !s) {
       out.response = refuse(499, "client gone");
       return out;
     }
   }
-  BodyReader body(job.client.get(), job.chunked ? Framing::kChunked : Framing::kLength, job.length,
+  BodyReader body(&stream, job.chunked ? Framing::kChunked : Framing::kLength, job.length,
                   std::move(job.body_prefix));
   body.set_read_ahead(128 * 1024);  // the connection closes after this body (as get -r's)
   auto engine = make_recv_engine(EngineSpec{"splice", 0});
@@ -152,6 +155,7 @@ void log_line(const TreePutConfig& cfg, const TreePutJob& job, const Outcome& ou
   rec.user_agent = job.user_agent;
   rec.seconds = seconds_since(job.started);
   rec.note = fmt::format("tree: {} files", out.files);
+  rec.tls = out.tls;
   cfg.log(format_access_line(rec, cfg.log_json));
 }
 
@@ -201,10 +205,12 @@ bool TreePutPool::start(TreePutJob& job) {
 
 void TreePutPool::run(Slot* slot, std::unique_ptr<TreePutJob> job) {
   Outcome out;
+  PlainStream plain(job->client.get());
+  ByteStream& stream = job->tls ? static_cast<ByteStream&>(*job->tls) : plain;
   if (Status s = set_blocking_with_timeout(job->client.get(), cfg_.timeout); !s) {
     out.response = refuse(500, s.to_string());
   } else {
-    out = store(*job, cfg_);
+    out = store(*job, stream, cfg_);
     // Files stored or deleted: the workers' open-file caches start afresh,
     // as after a single-file PUT (a cached entry would otherwise serve the
     // old bytes for up to its 100 ms).
@@ -213,7 +219,12 @@ void TreePutPool::run(Slot* slot, std::unique_ptr<TreePutJob> job) {
   out.response.set("Connection", "close");
   std::string reply = build_head(out.response, false);
   for (const Segment& seg : out.response.body) reply += seg.data;
-  (void)send_all(job->client.get(), reply);  // the client may be gone: nothing more to do
+  (void)stream.write(reply);  // the client may be gone: nothing more to do
+  if (job->tls) {
+    out.tls = job->tls->ktls_recv() ? "ktls" : "userspace";
+    job->tls->shutdown();  // close_notify after the answer
+  }
+  job->tls.reset();
   shutdown_and_drain(job->client.get(), 16);  // so no RST destroys the answer
   log_line(cfg_, *job, out);
   job->client.reset();
