@@ -283,9 +283,12 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_flag("-r,--recursive", f->recursive,
                 "FILE is a directory: send it as one tar stream, only the files whose size\n"
                 "or mtime differ from the server's copy (rsync's quick check); mtimes,\n"
-                "permissions and symlinks inside the tree are kept");
+                "permissions and symlinks inside the tree are kept; dotfiles (.git, .env)\n"
+                "go too, and a server without --dotfiles refuses the whole PUT (exit 22)");
   cmd->add_flag("--checksum", f->checksum, "-r: compare by sha-256 instead of size and mtime");
-  cmd->add_flag("--delete", f->delete_extra, "-r: remove files on the server that DIR no longer has");
+  cmd->add_flag("--delete", f->delete_extra,
+                "-r: remove what DIR no longer has from the server's copy, links there\n"
+                "that point out of the tree included (the link, never its target)");
   cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be sent or deleted, change nothing");
   cmd->add_flag("--fsync", f->fsync, "-r: the server flushes each file before its rename");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")

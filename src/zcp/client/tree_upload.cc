@@ -7,6 +7,8 @@
 
 #include <sys/socket.h>
 
+#include <fmt/format.h>
+
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
@@ -155,6 +157,37 @@ bool needs_put(const SyncPlan& plan, const ManifestIndex& remote) {
   return false;
 }
 
+bool has_dot_component(const std::string& path) {
+  return path[0] == '.' || path.find("/.") != std::string::npos;
+}
+
+// The dotfiles the PUT would carry (files, links, directories, deletions):
+// the server is told, and one without --dotfiles refuses them up front.
+std::vector<std::string> dot_paths(const SyncPlan& plan) {
+  std::vector<std::string> out;
+  for (const ManifestEntry& e : plan.dirs) {
+    if (has_dot_component(e.path)) out.push_back(e.path);
+  }
+  for (const auto* list : {&plan.transfer, &plan.touch}) {
+    for (const ManifestEntry& e : *list) {
+      if (has_dot_component(e.path)) out.push_back(e.path);
+    }
+  }
+  for (const std::string& p : plan.remove) {
+    if (has_dot_component(p)) out.push_back(p);
+  }
+  return out;
+}
+
+// "server refuses dotfiles (.env, .git, ...): start zcp serve with --dotfiles"
+Status dotfiles_refused(const std::vector<std::string>& dots) {
+  std::string names;
+  for (size_t i = 0; i < dots.size() && i < 3; ++i) names += (i ? ", " : "") + dots[i];
+  if (dots.size() > 3) names += fmt::format(" and {} more", dots.size() - 3);
+  return Status::invalid(
+      fmt::format("server refuses dotfiles ({}): start zcp serve with --dotfiles", names));
+}
+
 }  // namespace
 
 GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
@@ -168,7 +201,7 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   // 1. Both sides' manifests.
   auto root = open_file(dir, O_RDONLY | O_DIRECTORY);
   if (!root) return failed(GetFailure::kUsage, root.status());
-  auto source = walk_local_tree(dir, false);
+  auto source = walk_local_tree(dir, true);  // .git and .env go too, as with rsync -a
   if (!source) return failed(GetFailure::kUsage, source.status());
   auto client = HttpClient::connect(url, o.timeout, o.tls);
   if (!client) return failed(connect_failure(client.status()), client.status());
@@ -206,6 +239,7 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   for (const ManifestEntry& e : plan->touch) wanted->insert(e.path);
   TarOptions to;
   to.keep_links = true;
+  to.dotfiles = true;
   to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
   if (o.delete_extra) to.deletions = plan->remove;
   auto tar = make_tar_source(root->get(), ".", to);
@@ -214,6 +248,8 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   std::string target = dir_target + "?format=tar";
   if (o.delete_extra) target += "&delete=1";
   if (o.fsync) target += "&fsync=1";
+  const std::vector<std::string> dots = dot_paths(*plan);
+  if (!dots.empty()) target += "&dotfiles=1";
   std::vector<std::pair<std::string, std::string>> h = {{"Transfer-Encoding", "chunked"},
                                                         {"Content-Type", "application/x-tar"},
                                                         {"Expect", "100-continue"}};
@@ -222,7 +258,13 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   // 4. 100 Continue (or the refusal), the body, the server's count.
   auto first = client->read_any_head();
   if (!first) return failed(classify_failure(first.status()), first.status());
-  if (first->status != 100) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
+  if (first->status != 100) {
+    if (first->status == 403 && first->header("Zcp-Refused") == "dotfiles" && !dots.empty()) {
+      (void)refusal(*client, *first);  // its body read, as for any refusal
+      return failed(GetFailure::kHttp, dotfiles_refused(dots));
+    }
+    return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
+  }
   auto engine = make_send_engine(EngineSpec{"sendfile", 0});
   if (!engine) return failed(GetFailure::kUsage, engine.status());
   TreeProgress p;

@@ -78,6 +78,7 @@ ExtractOptions extract_options(const UploadConfig& cfg, const RequestPath& path)
   o.deletions = query_param(path.query, "delete") == "1";
   o.fsync = query_param(path.query, "fsync") == "1";
   o.dotfiles = cfg.dotfiles;
+  o.refuse_dotfiles = true;  // a client that did not say so (curl, tar) learns it at the member
   o.max_bytes = cfg.max_bytes;  // --max-upload bounds the whole tree
   return o;
 }
@@ -101,6 +102,13 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
   }
   if (!cfg.upload.dotfiles && has_dot_segment(path->relative)) {
     out.response = refuse(403, "dotfiles are off");
+    return out;
+  }
+  if (!cfg.upload.dotfiles && query_param(path->query, "dotfiles") == "1") {
+    // zcp put -r says its stream has dotfiles: refused before a byte is
+    // stored, and marked so the client can name its files and the option.
+    out.response = refuse(403, "dotfiles are off on this server: start zcp serve with --dotfiles");
+    out.response.set("Zcp-Refused", "dotfiles");
     return out;
   }
   auto dir = open_upload_dir(cfg.upload.root_fd, path->relative, &perr);
@@ -129,6 +137,7 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
     const int err = stats.status().error_number();
     int status = stats.status().code() == Code::kInvalid ? 400 : 500;
     if (err == ENOSPC || err == EDQUOT) status = 507;
+    if (err == EACCES) status = 403;  // a dotfile refused, or the tree is not ours to write
     if (stats.status().code() == Code::kPeerClosed) status = 400;
     if (stats.status().code() == Code::kUnsupported) status = 413;
     out.response = refuse(status, stats.status().to_string() + "; " + counts);

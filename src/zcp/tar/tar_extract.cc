@@ -203,6 +203,11 @@ Status Extractor::extract(const TarMember& m) {
   if (!parts) return std::move(parts).take_status();
   if (!options_.dotfiles && std::any_of(parts->begin(), parts->end(),
                                         [](const std::string& p) { return p[0] == '.'; })) {
+    if (options_.refuse_dotfiles) {
+      return Status(Code::kSystem, "tar member",
+                    "dotfiles are off on this server (start zcp serve with --dotfiles)", EACCES)
+          .at(join_components(*parts, parts->size()));
+    }
     if (Status s = skip(m.size); !s) return s;  // the server would not serve it either
     return skip_padding(m.size);
   }

@@ -32,6 +32,9 @@ struct ExtractOptions {
   bool deletions = false;  // honour ZCP.delete members (else they are skipped)
   bool fsync = false;      // each file flushed before its rename
   bool dotfiles = true;    // false: members with a component starting with '.' are skipped
+  // With !dotfiles: such a member fails the extraction (EACCES, naming
+  // --dotfiles) instead: a tree PUT never loses a .env without a word.
+  bool refuse_dotfiles = false;
   uint64_t max_bytes = 0;  // file bytes in all (serve --max-upload); 0: no limit
 };
 
