@@ -3,8 +3,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include "zcp/base/socket.h"
@@ -50,21 +48,6 @@ std::optional<Response> check(const TreePutJob& job, const UploadConfig& cfg) {
     return refuse(413, fmt::format("more than {} bytes", cfg.max_bytes));  // headers allowed for
   }
   return std::nullopt;
-}
-
-// umask(2) can only be read by setting it, which would open a window in
-// which the workers' own mkdirat ran with another mask: read it from
-// /proc instead (Linux 4.7+), 022 if that fails.
-uint32_t process_umask() {
-  FILE* f = std::fopen("/proc/self/status", "re");
-  if (f == nullptr) return 022;
-  char line[256];
-  unsigned mask = 022;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
-  }
-  std::fclose(f);
-  return mask;
 }
 
 // GNU tar's rule, as the client's extractor applies it: root keeps the

@@ -38,6 +38,11 @@ struct ExtractOptions {
   uint64_t max_bytes = 0;  // file bytes in all (serve --max-upload); 0: no limit
 };
 
+// The process's umask, without setting it (umask(2) can only be read by
+// setting it, which for a moment would change it for every thread): from
+// /proc/self/status (Linux 4.7+), 022 if that fails.
+uint32_t process_umask();
+
 // The mode a file or directory archived with `archive_mode` is given.
 uint32_t extracted_mode(uint32_t archive_mode, const ExtractOptions& options);
 
