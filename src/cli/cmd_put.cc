@@ -26,6 +26,7 @@ struct PutFlags {
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
   bool recursive = false, checksum = false, delete_extra = false, dry_run = false, fsync = false;
+  bool no_dotfiles = false;
   TlsOptions tls;  // --cacert, --pin, -k
 };
 
@@ -174,6 +175,7 @@ int run_tree(const PutFlags& f) {
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
   o.checksum = f.checksum;
   o.delete_extra = f.delete_extra;
+  o.dotfiles = !f.no_dotfiles;
   o.dry_run = f.dry_run;
   o.fsync = f.fsync;
   o.token = f.token;
@@ -289,6 +291,8 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_flag("--delete", f->delete_extra,
                 "-r: remove what DIR no longer has from the server's copy, links there\n"
                 "that point out of the tree included (the link, never its target)");
+  cmd->add_flag("--no-dotfiles", f->no_dotfiles,
+                "-r: leave names starting with '.' out (and the server's alone with --delete)");
   cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be sent or deleted, change nothing");
   cmd->add_flag("--fsync", f->fsync, "-r: the server flushes each file before its rename");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")

@@ -185,7 +185,8 @@ Status dotfiles_refused(const std::vector<std::string>& dots) {
   for (size_t i = 0; i < dots.size() && i < 3; ++i) names += (i ? ", " : "") + dots[i];
   if (dots.size() > 3) names += fmt::format(" and {} more", dots.size() - 3);
   return Status::invalid(
-      fmt::format("server refuses dotfiles ({}): start zcp serve with --dotfiles", names));
+      fmt::format("server refuses dotfiles ({}): start zcp serve with --dotfiles, or leave "
+                  "them out with --no-dotfiles", names));
 }
 
 }  // namespace
@@ -201,12 +202,14 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   // 1. Both sides' manifests.
   auto root = open_file(dir, O_RDONLY | O_DIRECTORY);
   if (!root) return failed(GetFailure::kUsage, root.status());
-  auto source = walk_local_tree(dir, true);  // .git and .env go too, as with rsync -a
+  auto source = walk_local_tree(dir, o.dotfiles);  // .git and .env go too, as with rsync -a
   if (!source) return failed(GetFailure::kUsage, source.status());
   auto client = HttpClient::connect(url, o.timeout, o.tls);
   if (!client) return failed(connect_failure(client.status()), client.status());
   auto remote = remote_manifest(*client, dir_target, o.checksum);
   if (!remote) return std::move(remote).take_error();
+  // --no-dotfiles: the server's are not ours to compare or --delete.
+  if (!o.dotfiles) std::erase_if(*remote, [](const auto& kv) { return has_dot_component(kv.first); });
   // 2. The plan.
   ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
     if (!source_side) {
@@ -239,7 +242,7 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   for (const ManifestEntry& e : plan->touch) wanted->insert(e.path);
   TarOptions to;
   to.keep_links = true;
-  to.dotfiles = true;
+  to.dotfiles = o.dotfiles;
   to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
   if (o.delete_extra) to.deletions = plan->remove;
   auto tar = make_tar_source(root->get(), ".", to);
