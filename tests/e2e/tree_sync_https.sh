@@ -2,8 +2,9 @@
 # put -r and get -r over https to zcp serve --tls-cert/--tls-key (the test
 # CA, --cacert): the awkward tree arrives equal both ways, a re-run moves
 # only the changed file (quick check, and --checksum for a same-size
-# same-mtime change), a tree PUT with a bad token is 401, and the server
-# holds no more descriptors afterwards than before.
+# same-mtime change), a tree PUT with a bad token is 401, a push killed
+# midway leaves no .part, and the server holds no more descriptors
+# afterwards than before.
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
 command -v openssl >/dev/null || skip "openssl not installed"
@@ -58,6 +59,20 @@ echo new >"$SCRATCH/src/new-file"
 expect_exit 22 "$ZCP" put -r -q --cacert "$CA" --token wrong "$SCRATCH/src" "${URL}up/"
 expect_stderr "401"
 [ ! -e "$SCRATCH/root/up/src/new-file" ] || fail "a refused tree PUT stored a file"
+
+# The client killed mid-stream: the server answers for itself, keeps no
+# .part; a re-run completes the tree.
+rm "$SCRATCH/src/new-file"
+mkdir -p "$SCRATCH/bigtree"
+head -c $((200 << 20)) /dev/zero >"$SCRATCH/bigtree/z.bin"
+"$ZCP" put -r -q --cacert "$CA" --token s3cret "$SCRATCH/bigtree" "${URL}up/" 2>/dev/null &
+kill_when $! "$SCRATCH/root/up/bigtree/z.bin.part" $((16 << 20))
+for _ in $(seq 50); do [ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] && break; sleep 0.1; done
+[ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] || fail "an interrupted push left z.bin.part"
+grep -q '"PUT /up/bigtree/?format=tar HTTP/1.1" 400 ' "$SCRATCH/server.log" ||
+  fail "no 400 for the interrupted push: $(tail -2 "$SCRATCH/server.log")"
+expect_exit 0 "$ZCP" put -r -q --cacert "$CA" --token s3cret "$SCRATCH/bigtree" "${URL}up/"
+cmp -s "$SCRATCH/bigtree/z.bin" "$SCRATCH/root/up/bigtree/z.bin" || fail "the re-run after an interrupt differs"
 
 # No descriptor left behind by the tree-PUT threads or the TLS sessions.
 for _ in $(seq 50); do [ "$(fds)" -le "$base_fds" ] && break; sleep 0.1; done
