@@ -46,17 +46,6 @@ Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::stri
   return {};
 }
 
-// The mode a new file is created with. The final one when open's umask
-// leaves it as it is, it has no setuid/setgid/sticky bit (a write would
-// clear them) and nobody else may write it (the .part is open for a
-// while): then no fchmod follows the body, one call of the ~11 per file
-// (strace -c of the mixed tree's first copy: 2,108 of 2,490 fchmod gone).
-// Otherwise 0600, and fchmod once the body is in.
-uint32_t creation_mode(uint32_t final_mode, uint32_t umask) {
-  const bool direct = (final_mode & 07022) == 0 && (final_mode & ~umask) == final_mode;
-  return direct ? final_mode : 0600;
-}
-
 // NAME.part, new (O_EXCL), so `mode` is surely the file's: a regular file
 // left by an interrupted run is removed and the open tried once more;
 // anything else under that name (a link planted there) fails the member,
@@ -460,6 +449,11 @@ Result<ExtractStats> extract_tar_at(BodyReader& body, int dest_fd, RecvEngine& e
                                     const ExtractOptions& options) {
   Extractor extractor(body, dest_fd, engine, progress, options);
   return extractor.run();
+}
+
+uint32_t creation_mode(uint32_t final_mode, uint32_t umask) {
+  const bool direct = (final_mode & 07022) == 0 && (final_mode & ~umask) == final_mode;
+  return direct ? final_mode : 0600;
 }
 
 uint32_t process_umask() {
