@@ -26,6 +26,7 @@ struct PutFlags {
   double timeout = 30;
   bool quiet = false, progress = false, json = false;
   bool recursive = false, checksum = false, delete_extra = false, dry_run = false, fsync = false;
+  bool no_dotfiles = false;
   TlsOptions tls;  // --cacert, --pin, -k
 };
 
@@ -162,11 +163,7 @@ int run_tree(const PutFlags& f) {
     return kExitBadUrl;
   }
   if (url->tls) {
-    // The tar stream's bodies go out with sendfile on the socket itself,
-    // which TLS in user space cannot carry; refused rather than sent in clear.
-    fmt::print(stderr, "zcp put: -r over https is not supported yet ({}): use http:// on a "
-                       "network you trust, or put the files one by one\n", shown(url->to_string()));
-    return kExitUsage;
+    if (int rc = check_tls_flags("put", f.tls); rc != kExitOk) return rc;
   }
   std::string dir = f.file;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -179,6 +176,7 @@ int run_tree(const PutFlags& f) {
   o.timeout = std::chrono::milliseconds(static_cast<int64_t>(f.timeout * 1000));
   o.checksum = f.checksum;
   o.delete_extra = f.delete_extra;
+  o.dotfiles = !f.no_dotfiles;
   o.dry_run = f.dry_run;
   o.fsync = f.fsync;
   o.token = f.token;
@@ -291,9 +289,14 @@ Runner add_put_command(CLI::App& app) {
   cmd->add_flag("-r,--recursive", f->recursive,
                 "FILE is a directory: send it as one tar stream, only the files whose size\n"
                 "or mtime differ from the server's copy (rsync's quick check); mtimes,\n"
-                "permissions and symlinks inside the tree are kept");
+                "permissions and symlinks inside the tree are kept; dotfiles (.git, .env)\n"
+                "go too, and a server without --dotfiles refuses the whole PUT (exit 22)");
   cmd->add_flag("--checksum", f->checksum, "-r: compare by sha-256 instead of size and mtime");
-  cmd->add_flag("--delete", f->delete_extra, "-r: remove files on the server that DIR no longer has");
+  cmd->add_flag("--delete", f->delete_extra,
+                "-r: remove what DIR no longer has from the server's copy, links there\n"
+                "that point out of the tree included (the link, never its target)");
+  cmd->add_flag("--no-dotfiles", f->no_dotfiles,
+                "-r: leave names starting with '.' out (and the server's alone with --delete)");
   cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be sent or deleted, change nothing");
   cmd->add_flag("--fsync", f->fsync, "-r: the server flushes each file before its rename");
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")

@@ -239,7 +239,9 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--raw", f->raw, "no HTTP: send FILE whole to every connection, then close")
       ->check(CLI::ExistingFile);
-  cmd->add_flag("--dotfiles", f->dotfiles, "serve and list names starting with '.'");
+  cmd->add_flag("--dotfiles", f->dotfiles,
+                "serve and list names starting with '.', and store them from uploads\n"
+                "(without it a tree PUT carrying .env or .git is refused with 403)");
   cmd->add_option("--max-connections", f->max_connections, "beyond this, new clients get 503 and a close")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));

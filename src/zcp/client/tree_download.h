@@ -35,6 +35,7 @@ struct TreeGetOptions {
   bool delete_extra = false;  // --delete: remove what the source no longer has (never outside DEST)
   bool dry_run = false;       // plan only: `listed` hears each action, nothing changes
   bool fsync = false;         // flush each file before its rename
+  bool dotfiles = true;       // put -r: send names starting with '.' (rsync -a does)
   std::string token;          // put -r: "Authorization: Bearer TOKEN"
   TlsOptions tls;             // https:// URLs: how the server is trusted
   // '+' a file or link to transfer, '-' a path to delete, for --dry-run.

@@ -28,6 +28,7 @@ Result<SyncPlan> plan_sync(const std::vector<ManifestEntry>& source, const Manif
   in_source.reserve(source.size() * 2);
   std::string replaced_dir;  // the last destination directory replaced: its contents go with it
   for (const ManifestEntry& s : source) {
+    if (s.type == 'o') continue;  // not part of the source tree (a pull never asks for these)
     in_source.insert(s.path);
     auto it = dest.find(s.path);
     const bool gone_with_parent = !replaced_dir.empty() && under(s.path, replaced_dir);

@@ -126,6 +126,7 @@ class Puller {
   std::optional<HttpClient> client_;
   std::unique_ptr<RecvEngine> engine_;
   TreeProgress progress_;
+  const uint32_t umask_ = process_umask();  // open's, for creation_mode()
 };
 
 Result<HttpClient*> Puller::connection() {
@@ -259,10 +260,12 @@ Status Puller::fetch(const ManifestEntry& e) {
   auto parent = parents_.open(e.path);
   if (!parent) return fail(classify_failure(parent.status()), parent.status());
   const std::string name = base_of(e.path), temp = part_name_for(name);
-  int fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const uint32_t mode = extracted_mode(e.mode, o_.extract), created = creation_mode(mode, umask_);
+  constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::openat(*parent, temp.c_str(), kCreate, created);
   if (fd < 0 && errno == EEXIST) {  // an interrupted run's leftover, or a planted name: the name goes
     ::unlinkat(*parent, temp.c_str(), 0);
-    fd = ::openat(*parent, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = ::openat(*parent, temp.c_str(), kCreate, created);
   }
   if (fd < 0) return fail(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"));
   UniqueFd file(fd);
@@ -278,7 +281,7 @@ Status Puller::fetch(const ManifestEntry& e) {
     progress_.bytes_done = base + e.size;
     const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
     kind = GetFailure::kWrite;
-    if (::fchmod(file.get(), extracted_mode(e.mode, o_.extract)) != 0) {
+    if (mode != created && ::fchmod(file.get(), mode) != 0) {
       s = Status::from_errno("fchmod").at(e.path);
     } else if (::futimens(file.get(), times) != 0) {
       s = Status::from_errno("futimens").at(e.path);

@@ -7,6 +7,8 @@
 
 #include <sys/socket.h>
 
+#include <fmt/format.h>
+
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
@@ -16,6 +18,7 @@
 #include "zcp/http/http_response.h"
 #include "zcp/send_engine.h"
 #include "zcp/tar/tar_stream.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -30,9 +33,13 @@ uint64_t header_number(const ResponseHead& head, std::string_view name) {
 }
 
 // The server's manifest of the target; empty when there is none yet (404).
+// With others=1: the entries that are not part of its tree too ('o', links
+// out and the like; a server before them ignores the parameter), which
+// --delete removes and a file of ours replaces.
 GetResultOr<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir_target,
                                            bool digests) {
-  std::string target = dir_target + (digests ? "?format=manifest&digest=sha-256" : "?format=manifest");
+  std::string target = dir_target + "?format=manifest&others=1";
+  if (digests) target += "&digest=sha-256";
   if (Status s = c.send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s);
   auto head = c.read_head();
   if (!head) return failed(classify_failure(head.status()), head.status());
@@ -63,24 +70,51 @@ GetResultOr<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir
   return index;
 }
 
-// All of `data`, with MSG_MORE: a tar header and its chunk framing go out
-// with the file body that follows (one send per file instead of four).
-Status send_more(int sock, std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::send(sock, data.data() + off, data.size() - off, MSG_MORE | MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::from_errno("send");
-    off += static_cast<size_t>(n);
+// Where the tar stream goes. In clear: the socket itself, headers and
+// chunk framing with MSG_MORE (they leave with the file body that follows:
+// one send per file instead of four), bodies with the send engine
+// (sendfile: no copy). Over https: the TLS session, headers as records,
+// bodies by TlsSession::send_file (SSL_sendfile under kTLS, pread +
+// SSL_write otherwise). send_source below does not know which.
+class TarOut {
+ public:
+  TarOut(HttpClient& c, SendEngine& engine) : sock_(c.fd()), tls_(c.tls()), engine_(engine) {}
+
+  // All of `data`, then clears it; `more`: a body follows at once.
+  Status data(std::string& data, bool more) {
+    Status s = tls_ ? tls_->write(data) : send_flags(data, more ? MSG_MORE : 0);
+    data.clear();
+    return s;
   }
-  data.clear();
-  return {};
-}
+  // Up to `n` bytes of `fd` from `offset`; moved counts what went out.
+  Progress file(int fd, uint64_t offset, uint64_t n) {
+    if (!tls_) return engine_.send(fd, offset, n, sock_);
+    Progress p;
+    // 1 MiB at a time, so the progress line moves during a large file.
+    p.status = tls_->send_file(fd, offset, std::min<uint64_t>(n, 1 << 20), &p.moved);
+    return p;
+  }
+
+ private:
+  Status send_flags(std::string_view data, int flags) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = ::send(sock_, data.data() + off, data.size() - off, flags | MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::from_errno("send");
+      off += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
+  int sock_;
+  TlsSession* tls_;  // null in clear
+  SendEngine& engine_;
+};
 
 // Segments as they come: small ones gathered and sent together, file
-// ranges with the engine (sendfile: no copy).
-Status send_source(BodySource& source, int sock, SendEngine& engine, const TreeGetOptions& o,
-                   TreeProgress& p) {
+// ranges through out.file().
+Status send_source(BodySource& source, TarOut& out, const TreeGetOptions& o, TreeProgress& p) {
   std::deque<Segment> queue;
   std::string pending;
   for (;;) {
@@ -90,14 +124,14 @@ Status send_source(BodySource& source, int sock, SendEngine& engine, const TreeG
       if (!seg.is_file()) {
         pending += seg.data;
         if (pending.size() >= 64 * 1024) {
-          if (Status s = send_more(sock, pending); !s) return s;
+          if (Status s = out.data(pending, true); !s) return s;
         }
         continue;
       }
-      if (Status s = send_more(sock, pending); !s) return s;
+      if (Status s = out.data(pending, true); !s) return s;
       uint64_t done = 0;
       while (done < seg.count) {
-        Progress pr = engine.send(seg.file->get(), seg.offset + done, seg.count - done, sock);
+        Progress pr = out.file(seg.file->get(), seg.offset + done, seg.count - done);
         done += pr.moved;
         p.bytes_done += pr.moved;
         if (o.progress) o.progress(p);
@@ -106,7 +140,7 @@ Status send_source(BodySource& source, int sock, SendEngine& engine, const TreeG
       ++p.files_done;  // an empty file has no range: counted by the server only
     }
     queue.clear();
-    if (!*more) return send_all(sock, pending);
+    if (!*more) return out.data(pending, false);
   }
 }
 
@@ -123,6 +157,38 @@ bool needs_put(const SyncPlan& plan, const ManifestIndex& remote) {
   return false;
 }
 
+bool has_dot_component(const std::string& path) {
+  return path[0] == '.' || path.find("/.") != std::string::npos;
+}
+
+// The dotfiles the PUT would carry (files, links, directories, deletions):
+// the server is told, and one without --dotfiles refuses them up front.
+std::vector<std::string> dot_paths(const SyncPlan& plan) {
+  std::vector<std::string> out;
+  for (const ManifestEntry& e : plan.dirs) {
+    if (has_dot_component(e.path)) out.push_back(e.path);
+  }
+  for (const auto* list : {&plan.transfer, &plan.touch}) {
+    for (const ManifestEntry& e : *list) {
+      if (has_dot_component(e.path)) out.push_back(e.path);
+    }
+  }
+  for (const std::string& p : plan.remove) {
+    if (has_dot_component(p)) out.push_back(p);
+  }
+  return out;
+}
+
+// "server refuses dotfiles (.env, .git, ...): start zcp serve with --dotfiles"
+Status dotfiles_refused(const std::vector<std::string>& dots) {
+  std::string names;
+  for (size_t i = 0; i < dots.size() && i < 3; ++i) names += (i ? ", " : "") + dots[i];
+  if (dots.size() > 3) names += fmt::format(" and {} more", dots.size() - 3);
+  return Status::invalid(
+      fmt::format("server refuses dotfiles ({}): start zcp serve with --dotfiles, or leave "
+                  "them out with --no-dotfiles", names));
+}
+
 }  // namespace
 
 GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
@@ -136,12 +202,14 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   // 1. Both sides' manifests.
   auto root = open_file(dir, O_RDONLY | O_DIRECTORY);
   if (!root) return failed(GetFailure::kUsage, root.status());
-  auto source = walk_local_tree(dir, false);
+  auto source = walk_local_tree(dir, o.dotfiles);  // .git and .env go too, as with rsync -a
   if (!source) return failed(GetFailure::kUsage, source.status());
   auto client = HttpClient::connect(url, o.timeout, o.tls);
   if (!client) return failed(connect_failure(client.status()), client.status());
   auto remote = remote_manifest(*client, dir_target, o.checksum);
   if (!remote) return std::move(remote).take_error();
+  // --no-dotfiles: the server's are not ours to compare or --delete.
+  if (!o.dotfiles) std::erase_if(*remote, [](const auto& kv) { return has_dot_component(kv.first); });
   // 2. The plan.
   ShaOf sha_of = [&](const ManifestEntry& e, bool source_side) -> Result<std::string> {
     if (!source_side) {
@@ -174,6 +242,7 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   for (const ManifestEntry& e : plan->touch) wanted->insert(e.path);
   TarOptions to;
   to.keep_links = true;
+  to.dotfiles = o.dotfiles;
   to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
   if (o.delete_extra) to.deletions = plan->remove;
   auto tar = make_tar_source(root->get(), ".", to);
@@ -182,6 +251,8 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   std::string target = dir_target + "?format=tar";
   if (o.delete_extra) target += "&delete=1";
   if (o.fsync) target += "&fsync=1";
+  const std::vector<std::string> dots = dot_paths(*plan);
+  if (!dots.empty()) target += "&dotfiles=1";
   std::vector<std::pair<std::string, std::string>> h = {{"Transfer-Encoding", "chunked"},
                                                         {"Content-Type", "application/x-tar"},
                                                         {"Expect", "100-continue"}};
@@ -190,13 +261,20 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   // 4. 100 Continue (or the refusal), the body, the server's count.
   auto first = client->read_any_head();
   if (!first) return failed(classify_failure(first.status()), first.status());
-  if (first->status != 100) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
+  if (first->status != 100) {
+    if (first->status == 403 && first->header("Zcp-Refused") == "dotfiles" && !dots.empty()) {
+      (void)refusal(*client, *first);  // its body read, as for any refusal
+      return failed(GetFailure::kHttp, dotfiles_refused(dots));
+    }
+    return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
+  }
   auto engine = make_send_engine(EngineSpec{"sendfile", 0});
   if (!engine) return failed(GetFailure::kUsage, engine.status());
   TreeProgress p;
   p.files_total = plan->transfer.size();
   p.bytes_total = plan->bytes;
-  Status sent = send_source(*body, client->fd(), **engine, o, p);
+  TarOut out(*client, **engine);
+  Status sent = send_source(*body, out, o, p);
   auto head = client->read_head();  // the server's words explain a failed send best
   if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent);
   if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *head)));

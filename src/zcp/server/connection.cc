@@ -278,19 +278,16 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
 // kReadingHead -> kClosed: a tree PUT's thread (tree_put.h) takes the
 // socket, reads the tar stream and answers for itself.
 void Connection::start_tree_put(const HttpRequest& req) {
-  if (tls_) {  // the tree PUT's thread reads the raw socket: no TLS there yet
-    Response r = error_response(501, "tree uploads (PUT ?format=tar) over https are not supported yet");
-    r.close = true;
-    return start_response(std::move(r));
-  }
   TreePutJob job = make_tree_put_job(req, std::move(in_));
   in_.clear();
   job.peer = peer_;
   int fd = fd_.get();
   job.client = std::move(fd_);
+  job.tls = std::move(tls_);  // the thread reads the tar stream through it
   if (on_handoff) on_handoff(fd);
   if (!cfg_.tree_put->start(job)) {  // full or stopping: the socket is still ours
     fd_ = std::move(job.client);
+    tls_ = std::move(job.tls);
     Response r = error_response(503, "too many tree uploads at once");
     r.close = true;
     r.set("Retry-After", "1");

@@ -8,6 +8,7 @@ Response manifest_response(const HttpRequest& req, const RequestPath& path, cons
   WalkOptions o;
   o.dotfiles = cfg.dotfiles;
   o.digests = query_param(path.query, "digest") == "sha-256";
+  o.others = query_param(path.query, "others") == "1";  // zcp put -r: what --delete may remove
   auto source = make_manifest_source(cfg.root_fd, path.relative, o);
   if (!source) return error_response(500, source.status().to_string());
   Response r;

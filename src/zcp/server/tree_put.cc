@@ -3,8 +3,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include "zcp/base/socket.h"
@@ -16,6 +14,7 @@
 #include "zcp/server/path_resolve.h"
 #include "zcp/server/upload_dir.h"
 #include "zcp/tar/tar_extract.h"
+#include "zcp/tls/tls_session.h"
 
 namespace zcp {
 namespace {
@@ -25,6 +24,7 @@ using Clock = std::chrono::steady_clock;
 struct Outcome {
   Response response;
   uint64_t files = 0, bytes = 0;
+  const char* tls = nullptr;  // the body path over HTTPS, for the log
 };
 
 Response refuse(int status, std::string_view why) {
@@ -50,21 +50,6 @@ std::optional<Response> check(const TreePutJob& job, const UploadConfig& cfg) {
   return std::nullopt;
 }
 
-// umask(2) can only be read by setting it, which would open a window in
-// which the workers' own mkdirat ran with another mask: read it from
-// /proc instead (Linux 4.7+), 022 if that fails.
-uint32_t process_umask() {
-  FILE* f = std::fopen("/proc/self/status", "re");
-  if (f == nullptr) return 022;
-  char line[256];
-  unsigned mask = 022;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
-  }
-  std::fclose(f);
-  return mask;
-}
-
 // GNU tar's rule, as the client's extractor applies it: root keeps the
 // archive's bits, anyone else gets them through the umask.
 ExtractOptions extract_options(const UploadConfig& cfg, const RequestPath& path) {
@@ -76,11 +61,13 @@ ExtractOptions extract_options(const UploadConfig& cfg, const RequestPath& path)
   o.deletions = query_param(path.query, "delete") == "1";
   o.fsync = query_param(path.query, "fsync") == "1";
   o.dotfiles = cfg.dotfiles;
+  o.refuse_dotfiles = true;  // a client that did not say so (curl, tar) learns it at the member
   o.max_bytes = cfg.max_bytes;  // --max-upload bounds the whole tree
   return o;
 }
 
-Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
+// `stream` carries the request: job.tls or the plain socket.
+Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
   Outcome out;
   if (auto no = check(job, cfg.upload)) {
     out.response = std::move(*no);
@@ -100,18 +87,25 @@ Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
     out.response = refuse(403, "dotfiles are off");
     return out;
   }
+  if (!cfg.upload.dotfiles && query_param(path->query, "dotfiles") == "1") {
+    // zcp put -r says its stream has dotfiles: refused before a byte is
+    // stored, and marked so the client can name its files and the option.
+    out.response = refuse(403, "dotfiles are off on this server: start zcp serve with --dotfiles");
+    out.response.set("Zcp-Refused", "dotfiles");
+    return out;
+  }
   auto dir = open_upload_dir(cfg.upload.root_fd, path->relative, &perr);
   if (!dir) {
     out.response = refuse(perr.status, perr.reason);
     return out;
   }
   if (job.expect_continue) {
-    if (Status s = send_all(job.client.get(), kContinueHead); !s) {
+    if (Status s = stream.write(kContinueHead); !s) {
       out.response = refuse(499, "client gone");
       return out;
     }
   }
-  BodyReader body(job.client.get(), job.chunked ? Framing::kChunked : Framing::kLength, job.length,
+  BodyReader body(&stream, job.chunked ? Framing::kChunked : Framing::kLength, job.length,
                   std::move(job.body_prefix));
   body.set_read_ahead(128 * 1024);  // the connection closes after this body (as get -r's)
   auto engine = make_recv_engine(EngineSpec{"splice", 0});
@@ -126,6 +120,7 @@ Outcome store(TreePutJob& job, const TreePutConfig& cfg) {
     const int err = stats.status().error_number();
     int status = stats.status().code() == Code::kInvalid ? 400 : 500;
     if (err == ENOSPC || err == EDQUOT) status = 507;
+    if (err == EACCES) status = 403;  // a dotfile refused, or the tree is not ours to write
     if (stats.status().code() == Code::kPeerClosed) status = 400;
     if (stats.status().code() == Code::kUnsupported) status = 413;
     out.response = refuse(status, stats.status().to_string() + "; " + counts);
@@ -152,6 +147,7 @@ void log_line(const TreePutConfig& cfg, const TreePutJob& job, const Outcome& ou
   rec.user_agent = job.user_agent;
   rec.seconds = seconds_since(job.started);
   rec.note = fmt::format("tree: {} files", out.files);
+  rec.tls = out.tls;
   cfg.log(format_access_line(rec, cfg.log_json));
 }
 
@@ -201,10 +197,12 @@ bool TreePutPool::start(TreePutJob& job) {
 
 void TreePutPool::run(Slot* slot, std::unique_ptr<TreePutJob> job) {
   Outcome out;
+  PlainStream plain(job->client.get());
+  ByteStream& stream = job->tls ? static_cast<ByteStream&>(*job->tls) : plain;
   if (Status s = set_blocking_with_timeout(job->client.get(), cfg_.timeout); !s) {
     out.response = refuse(500, s.to_string());
   } else {
-    out = store(*job, cfg_);
+    out = store(*job, stream, cfg_);
     // Files stored or deleted: the workers' open-file caches start afresh,
     // as after a single-file PUT (a cached entry would otherwise serve the
     // old bytes for up to its 100 ms).
@@ -213,7 +211,12 @@ void TreePutPool::run(Slot* slot, std::unique_ptr<TreePutJob> job) {
   out.response.set("Connection", "close");
   std::string reply = build_head(out.response, false);
   for (const Segment& seg : out.response.body) reply += seg.data;
-  (void)send_all(job->client.get(), reply);  // the client may be gone: nothing more to do
+  (void)stream.write(reply);  // the client may be gone: nothing more to do
+  if (job->tls) {
+    out.tls = job->tls->ktls_recv() ? "ktls" : "userspace";
+    job->tls->shutdown();  // close_notify after the answer
+  }
+  job->tls.reset();
   shutdown_and_drain(job->client.get(), 16);  // so no RST destroys the answer
   log_line(cfg_, *job, out);
   job->client.reset();

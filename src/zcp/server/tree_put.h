@@ -9,7 +9,9 @@
 // same counts.
 //
 // Like a relay, it runs on a thread of its own with a blocking socket:
-// the extractor reads the body the way the client's does.
+// the extractor reads the body the way the client's does, through a
+// ByteStream (the connection's TLS session over https, the plain socket
+// otherwise; without kTLS receive the bodies pass through user space).
 #pragma once
 
 #include <chrono>
@@ -29,11 +31,14 @@
 
 namespace zcp {
 
+class TlsSession;
+
 // Whether `req` is a tree upload: PUT with ?format=tar.
 bool is_tree_put(const HttpRequest& req);
 
 struct TreePutJob {
   UniqueFd client;
+  std::unique_ptr<TlsSession> tls;  // over `client` when the request came by HTTPS
   SocketAddress peer;
   std::string target, authorization;
   bool chunked = false, expect_continue = false;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,31 @@ Result<UniqueFd> open_beneath(int root_fd, const std::string& path, uint64_t fla
 
 // `mode` is extracted_mode()'s: fchmod, unlike open and mkdir, ignores
 // the umask, and runs after the body is written (a write clears setuid).
-Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::string& path) {
-  if (::fchmod(fd, mode) != 0) return Status::from_errno("fchmod").at(path);
+// `chmod` false: the file was created with `mode` already.
+Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::string& path,
+                          bool chmod = true) {
+  if (chmod && ::fchmod(fd, mode) != 0) return Status::from_errno("fchmod").at(path);
   const timespec times[2] = {{0, UTIME_OMIT}, mtime};
   if (::futimens(fd, times) != 0) return Status::from_errno("futimens").at(path);
   return {};
+}
+
+// NAME.part, new (O_EXCL), so `mode` is surely the file's: a regular file
+// left by an interrupted run is removed and the open tried once more;
+// anything else under that name (a link planted there) fails the member,
+// as O_NOFOLLOW would, and is not followed.
+Result<UniqueFd> create_part(int parent, const std::string& name, uint32_t mode) {
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::openat(parent, name.c_str(), kFlags, mode);
+  if (fd < 0 && errno == EEXIST) {
+    struct stat st {};
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      return Status::from_errno("open", ELOOP).at(name);
+    }
+    if (::unlinkat(parent, name.c_str(), 0) == 0) fd = ::openat(parent, name.c_str(), kFlags, mode);
+  }
+  if (fd < 0) return Status::from_errno("open").at(name);
+  return UniqueFd(fd);
 }
 
 // A directory extracted, whose mode and mtime are set once it is complete.
@@ -69,7 +90,7 @@ class Extractor {
 
   Status extract(const TarMember& m);
   Status extract_file(const TarMember& m, const std::vector<std::string>& parts);
-  Status write_file(int fd, const TarMember& m, const std::string& path);
+  Status write_file(int fd, const TarMember& m, const std::string& path, uint32_t created);
   Status extract_directory(const TarMember& m, const std::vector<std::string>& parts);
   Status extract_symlink(const TarMember& m, const std::vector<std::string>& parts);
   Status delete_entry(const std::vector<std::string>& parts);
@@ -84,6 +105,7 @@ class Extractor {
   RecvEngine& engine_;
   const std::function<void(uint64_t)>& progress_;
   const ExtractOptions& options_;
+  const uint32_t umask_ = process_umask();  // open's, which may differ from options_.umask
   ExtractStats stats_;
   uint64_t offset_ = 0;  // archive bytes consumed, for error messages
   std::string scratch_;
@@ -203,6 +225,11 @@ Status Extractor::extract(const TarMember& m) {
   if (!parts) return std::move(parts).take_status();
   if (!options_.dotfiles && std::any_of(parts->begin(), parts->end(),
                                         [](const std::string& p) { return p[0] == '.'; })) {
+    if (options_.refuse_dotfiles) {
+      return Status(Code::kSystem, "tar member",
+                    "dotfiles are off on this server (start zcp serve with --dotfiles)", EACCES)
+          .at(join_components(*parts, parts->size()));
+    }
     if (Status s = skip(m.size); !s) return s;  // the server would not serve it either
     return skip_padding(m.size);
   }
@@ -232,11 +259,11 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
   const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
-  int fd = ::openat(*parent, part_name.c_str(),
-                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::from_errno("open").at(part_name);
-  UniqueFd file(fd);
-  Status s = write_file(file.get(), m, path);
+  const uint32_t created = creation_mode(extracted_mode(m.mode, options_), umask_);
+  auto opened = create_part(*parent, part_name, created);
+  if (!opened) return std::move(opened).take_status();
+  UniqueFd file = std::move(*opened);
+  Status s = write_file(file.get(), m, path, created);
   if (s && options_.fsync && ::fsync(file.get()) != 0) s = Status::from_errno("fsync").at(path);
   if (s) s = file.close().at(path + ".part");
   if (s) s = rename_into_place(*parent, part_name, parts.back(), path);
@@ -252,7 +279,7 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
 
 // The body straight from the socket to the file (splice: zero-copy), then
 // the padding to the next block, then the member's mode and mtime.
-Status Extractor::write_file(int fd, const TarMember& m, const std::string& path) {
+Status Extractor::write_file(int fd, const TarMember& m, const std::string& path, uint32_t created) {
   if (m.size > 0) {
     // to_file counts this file's bytes; the caller sees the archive's.
     std::function<void(uint64_t)> report;
@@ -261,7 +288,8 @@ Status Extractor::write_file(int fd, const TarMember& m, const std::string& path
     offset_ += m.size;
   }
   if (Status s = skip_padding(m.size); !s) return s;
-  return set_mode_and_mtime(fd, extracted_mode(m.mode, options_), m.mtime, path);
+  const uint32_t mode = extracted_mode(m.mode, options_);
+  return set_mode_and_mtime(fd, mode, m.mtime, path, mode != created);
 }
 
 // Created owner-writable (files go in next); the real mode and mtime wait
@@ -421,6 +449,23 @@ Result<ExtractStats> extract_tar_at(BodyReader& body, int dest_fd, RecvEngine& e
                                     const ExtractOptions& options) {
   Extractor extractor(body, dest_fd, engine, progress, options);
   return extractor.run();
+}
+
+uint32_t creation_mode(uint32_t final_mode, uint32_t umask) {
+  const bool direct = (final_mode & 07022) == 0 && (final_mode & ~umask) == final_mode;
+  return direct ? final_mode : 0600;
+}
+
+uint32_t process_umask() {
+  FILE* f = std::fopen("/proc/self/status", "re");
+  if (f == nullptr) return 022;
+  char line[256];
+  unsigned mask = 022;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "Umask: %o", &mask) == 1) break;
+  }
+  std::fclose(f);
+  return mask;
 }
 
 }  // namespace zcp

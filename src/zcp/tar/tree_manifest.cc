@@ -115,6 +115,7 @@ std::string format_manifest_line(const ManifestEntry& e) {
     case 'd': return "d " + m + " " + std::to_string(e.mtime) + " " + encode(e.path) + "\n";
     case 'l':
       return "l " + std::to_string(e.mtime) + " " + encode(e.path) + " " + encode(e.target) + "\n";
+    case 'o': return "o " + std::to_string(e.mtime) + " " + encode(e.path) + "\n";
     default: {
       std::string sha = "-";
       if (e.sha256.size() == 32) {
@@ -151,6 +152,9 @@ Result<ManifestEntry> parse_manifest_line(std::string_view line) {
     auto target = decode(f[3]);
     if (!number(f[1], e.mtime) || !target || target->empty()) return bad_line("bad link entry");
     e.target = std::move(*target);
+    path = decode(f[2]);
+  } else if (e.type == 'o' && f.size() == 3) {
+    if (!number(f[1], e.mtime)) return bad_line("bad other entry");
     path = decode(f[2]);
   } else {
     return bad_line("unknown entry");
@@ -240,6 +244,14 @@ Result<std::unique_ptr<TreeWalker::Level>> make_level(UniqueFd fd, std::string p
   return level;
 }
 
+// An entry named but not described: its mode, size and link target are
+// not the client's business.
+Result<std::optional<ManifestEntry>> other(ManifestEntry e) {
+  e.type = 'o';
+  e.mode = 0;
+  return std::optional<ManifestEntry>(std::move(e));
+}
+
 }  // namespace
 
 Result<TreeWalker> TreeWalker::open(int root_fd, const std::string& dir_relative, WalkOptions o) {
@@ -287,13 +299,19 @@ Result<std::optional<ManifestEntry>> TreeWalker::next() {
       ssize_t n = ::readlinkat(top.fd.get(), name.c_str(), target.data(), target.size());
       if (n < 0) continue;
       target.resize(static_cast<size_t>(n));
-      if (!options_.all_links && !link_stays_inside(e.path, target)) continue;  // not part of the tree
+      if (!options_.all_links && !link_stays_inside(e.path, target)) {
+        if (!options_.others) continue;  // not part of the tree
+        return other(std::move(e));
+      }
       e.type = 'l';
       e.mode = 0;
       e.target = std::move(target);
       return std::optional<ManifestEntry>(std::move(e));
     }
-    if (!S_ISREG(st.st_mode)) continue;
+    if (!S_ISREG(st.st_mode)) {
+      if (!options_.others) continue;
+      return other(std::move(e));
+    }
     e.type = 'f';
     e.size = static_cast<uint64_t>(st.st_size);
     if (options_.digests) {

@@ -20,7 +20,7 @@
 namespace zcp {
 
 struct ManifestEntry {
-  char type = 'f';     // 'f' regular file, 'd' directory, 'l' symlink
+  char type = 'f';     // 'f' regular file, 'd' directory, 'l' symlink, 'o' other (WalkOptions::others)
   uint32_t mode = 0;   // permission bits (& 07777); 0 for a link
   int64_t mtime = 0;   // seconds, as tar keeps them (rsync's quick check compares seconds too)
   uint64_t size = 0;   // files only
@@ -34,7 +34,8 @@ inline constexpr std::string_view kManifestMagic = "zcp-manifest 1";
 // percent-encoding triples it.
 inline constexpr size_t kMaxManifestLine = 32 * 1024;
 
-// "f 644 1700000000 4096 - a%20b/c\n" (sha-256 in hex instead of "-").
+// "f 644 1700000000 4096 - a%20b/c\n" (sha-256 in hex instead of "-");
+// "o 1700000000 a%20b/link-out\n" for an entry that is not part of the tree.
 std::string format_manifest_line(const ManifestEntry& e);
 // One line without its '\n'. Invalid for any malformed field, a path that
 // is empty, absolute, has "." / ".." / empty components or a NUL, or a link
@@ -53,6 +54,11 @@ struct WalkOptions {
   bool dotfiles = false;  // include names starting with '.'
   bool digests = false;   // fill ManifestEntry::sha256 (reads every file)
   bool all_links = false; // links out of the tree too (a DEST's own scan: --delete removes them)
+  // What is not part of the tree (links out, sockets, FIFOs, devices) as
+  // 'o' entries, mtime and path only: a push's --delete can remove them and
+  // a push of a file there knows it replaces something, and a link's
+  // target stays the server's secret. Ignored for links when all_links.
+  bool others = false;
 };
 
 // Depth first, names sorted bytewise, a directory before its contents;

@@ -69,6 +69,25 @@ TEST(TreePlan, TypeChangesReplaceAndDeleteTakesTopMost) {
   EXPECT_EQ(plan->transfer.size(), 2u);
 }
 
+// 'o' (a link out on the server): a file of ours replaces it, --delete
+// removes it; in a source it is nothing to send.
+TEST(TreePlan, OthersAreReplacedOrDeletedNeverSent) {
+  ManifestEntry other;
+  other.type = 'o';
+  other.path = "link-out";
+  ManifestEntry gone = other;
+  gone.path = "stale-out";
+  auto plan = plan_sync({file("link-out", 3, 3)}, index_of({other, gone}), false, true, no_sha);
+  ASSERT_TRUE(plan.is_ok());
+  EXPECT_EQ(plan->replace, std::vector<std::string>{"link-out"});
+  ASSERT_EQ(plan->transfer.size(), 1u);
+  EXPECT_EQ(plan->remove, std::vector<std::string>{"stale-out"});
+  auto pull = plan_sync({other}, {}, false, true, no_sha);
+  ASSERT_TRUE(pull.is_ok());
+  EXPECT_TRUE(pull->transfer.empty());
+  EXPECT_EQ(pull->files_total, 0u);
+}
+
 TEST(TreePlan, EncodePathKeepsSlashes) {
   EXPECT_EQ(encode_path("a b/c+d%\n"), "a%20b/c%2Bd%25%0A");
 }

@@ -45,7 +45,8 @@ struct Extracted {
 
 // A thread writes `archive` into one end of a loopback connection and
 // closes it; extract_tar reads the other end with the splice engine.
-Extracted extract_bytes(const std::string& archive, const std::string& dest, Feed feed = {}) {
+Extracted extract_bytes(const std::string& archive, const std::string& dest, Feed feed = {},
+                        const ExtractOptions& options = {}) {
   auto pair = test::loopback_pair();
   const size_t leftover = std::min(feed.leftover, archive.size());
   std::thread writer([&] {
@@ -65,7 +66,7 @@ Extracted extract_bytes(const std::string& archive, const std::string& dest, Fee
     EXPECT_GE(n, out.progress);
     out.progress = n;
   };
-  out.result = extract_tar(body, dest, **engine, progress);
+  out.result = extract_tar(body, dest, **engine, progress, options);
   pair.client.reset();  // unblocks the writer if extraction stopped early
   writer.join();
   return out;
@@ -222,6 +223,46 @@ TEST_F(TarExtractTest, ExtractingTwiceReplacesFiles) {
   Extracted again = extract_bytes(archive, out);
   ASSERT_TRUE(again.result.is_ok()) << again.result.status().to_string();
   expect_same_tree(src_, out);
+}
+
+// A file is created with its final mode when open's umask keeps it (no
+// fchmod then); setuid, group/other-writable and umask-stripped modes
+// still come out right, and a regular .part left by an interrupted run
+// is replaced, its mode not inherited.
+TEST_F(TarExtractTest, ModesWhetherCreatedFinalOrChmodded) {
+  const std::string modes_src = tmp_.file("modes");
+  add_file(modes_src + "/ro", "ro\n", 0444);
+  add_file(modes_src + "/shared", "shared\n", 0664);
+  add_file(modes_src + "/suid", "suid\n", 04755);
+  add_file(modes_src + "/open", "open\n", 0666);
+  const std::string archive = gnu_tar_bytes(modes_src, "pax", ".", tmp_.file("m.tar"));
+  struct Case {
+    ExtractOptions options;
+    uint32_t ro, shared, suid, open;
+  };
+  const Case cases[] = {{{true, 022}, 0444, 0664, 04755, 0666},
+                        {{false, 022}, 0444, 0644, 0755, 0644},
+                        {{false, 077}, 0400, 0600, 0700, 0600}};
+  int n = 0;
+  for (const Case& c : cases) {
+    const std::string out = tmp_.file("mout" + std::to_string(n++));
+    fs::create_directory(out);
+    test::write_file(out + "/ro.part", "leftover");
+    ASSERT_EQ(::chmod((out + "/ro.part").c_str(), 0777), 0);
+    Extracted x = extract_bytes(archive, out, {}, c.options);
+    ASSERT_TRUE(x.result.is_ok()) << x.result.status().to_string();
+    auto mode_of = [&](const char* name) {
+      struct stat st {};
+      EXPECT_EQ(::stat((out + "/" + name).c_str(), &st), 0) << name;
+      return st.st_mode & 07777;
+    };
+    EXPECT_EQ(mode_of("ro"), c.ro) << n;
+    EXPECT_EQ(mode_of("shared"), c.shared) << n;
+    EXPECT_EQ(mode_of("suid"), c.suid) << n;
+    EXPECT_EQ(mode_of("open"), c.open) << n;
+    EXPECT_EQ(test::read_file(out + "/ro"), "ro\n");
+    EXPECT_FALSE(fs::exists(out + "/ro.part"));
+  }
 }
 
 TEST_F(TarExtractTest, DestMustBeADirectory) {

@@ -91,6 +91,40 @@ TEST(TreeManifest, WalkerListsTreeWithoutFollowingLinks) {
   EXPECT_EQ(seen, (std::vector<std::string>{"d d", "f d/f", "l in"}));
 }
 
+// others: links out and a FIFO named as 'o' (no target, no mode), and the
+// line round-trips without one.
+TEST(TreeManifest, WalkerNamesOthersWithoutTheirTargets) {
+  TempDir dir;
+  const std::string top = dir.path();
+  std::ofstream(top + "/f") << "hello";
+  ASSERT_EQ(::symlink("/etc", (top + "/out").c_str()), 0);
+  ASSERT_EQ(::mkfifo((top + "/fifo").c_str(), 0644), 0);
+  auto root = open_file(top, O_PATH | O_DIRECTORY);
+  ASSERT_TRUE(root.is_ok());
+  WalkOptions o;
+  o.others = true;
+  auto w = TreeWalker::open(root->get(), ".", o);
+  ASSERT_TRUE(w.is_ok()) << w.status().to_string();
+  std::vector<std::string> lines;
+  for (;;) {
+    auto e = w->next();
+    ASSERT_TRUE(e.is_ok()) << e.status().to_string();
+    if (!*e) break;
+    lines.push_back(format_manifest_line(**e));
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1].substr(0, 2), "o ");
+  EXPECT_EQ(lines[2].substr(0, 2), "o ");
+  for (const std::string& l : lines) EXPECT_EQ(l.find("etc"), std::string::npos) << l;
+  auto back = parse_manifest_line(std::string_view(lines[2]).substr(0, lines[2].size() - 1));
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(back->type, 'o');
+  EXPECT_EQ(back->path, "out");
+  EXPECT_TRUE(back->target.empty());
+  EXPECT_FALSE(parse_manifest_line("o 0 ../x").is_ok());
+  EXPECT_FALSE(parse_manifest_line("o 0 a b").is_ok());
+}
+
 TEST(TreeManifest, RemoveEntryNeverFollowsLinks) {
   TempDir dir;
   const std::string top = dir.path();
