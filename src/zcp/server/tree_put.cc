@@ -123,6 +123,9 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
     if (err == EACCES) status = 403;  // a dotfile refused, or the tree is not ours to write
     if (stats.status().code() == Code::kPeerClosed) status = 400;
     if (stats.status().code() == Code::kUnsupported) status = 413;
+    // The blocking read's SO_RCVTIMEO (EAGAIN plain, ETIMEDOUT through
+    // TLS): the client stopped sending, which is not the server's error.
+    if (err == EAGAIN || err == ETIMEDOUT || stats.status().would_block()) status = 408;
     out.response = refuse(status, stats.status().to_string() + "; " + counts);
   } else {
     out.response = text_response(200, "text/plain; charset=utf-8",
