@@ -69,6 +69,11 @@ head -c $((200 << 20)) /dev/zero >"$SCRATCH/bigtree/z.bin"
 kill_when $! "$SCRATCH/root/up/bigtree/z.bin.part" $((16 << 20))
 for _ in $(seq 50); do [ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] && break; sleep 0.1; done
 [ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] || fail "an interrupted push left z.bin.part"
+# The access line follows the unlink: give it a moment.
+for _ in $(seq 50); do
+  grep -q '"PUT /up/bigtree/?format=tar HTTP/1.1" 400 ' "$SCRATCH/server.log" && break
+  sleep 0.1
+done
 grep -q '"PUT /up/bigtree/?format=tar HTTP/1.1" 400 ' "$SCRATCH/server.log" ||
   fail "no 400 for the interrupted push: $(tail -2 "$SCRATCH/server.log")"
 expect_exit 0 "$ZCP" put -r -q --cacert "$CA" --token s3cret "$SCRATCH/bigtree" "${URL}up/"
