@@ -29,7 +29,10 @@
 // All bytes to and from the client pass through three functions,
 // read_some(), write_iov() and send_file_range(); with TLS each goes
 // through the TlsSession instead (connection_tls.cc), as do PUT bodies
-// (which without TLS Upload splices from the socket itself).
+// (which without TLS Upload splices from the socket itself). In io_uring
+// mode (ring_io.h, worker_uring.cc) read_some() hands out what the
+// worker's RECV delivered and write_iov() leaves bytes that end a write
+// in a buffer for the worker's SEND.
 #pragma once
 
 #include <sys/uio.h>
