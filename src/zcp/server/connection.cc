@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <cassert>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -135,51 +134,6 @@ Progress Connection::send_file_range(int file_fd, uint64_t offset, uint64_t coun
   if (ring_ && ring_->send_busy()) return {0, Status(Code::kWouldBlock, "sendfile")};  // after the SEND
   if (!engine_) engine_ = std::move(*make_send_engine(cfg_.engine));  // validated at startup
   return engine_->send(file_fd, offset, count, fd_.get());
-}
-
-// io_uring mode: the bytes the last RECV delivered (the worker arms the
-// next one once these are taken).
-Connection::Io Connection::ring_read(char* buf, size_t len) {
-  RingIo& r = *ring_;
-  if (r.in_off < r.in_len) {
-    size_t n = std::min(len, r.in_len - r.in_off);
-    std::memcpy(buf, r.in.get() + r.in_off, n);
-    r.in_off += n;
-    return {Io::Kind::kDone, n};
-  }
-  if (r.in_error) return {Io::Kind::kError};
-  if (r.in_eof) return {Io::Kind::kEof};
-  return {Io::Kind::kWouldBlock};
-}
-
-// io_uring mode: the bytes are copied into the connection's out buffer for
-// the worker's SEND, and count as written; a failed SEND closes the
-// connection (on_send_done), as a failed sendmsg would.
-Connection::Io Connection::ring_write(const iovec* iov, int count) {
-  RingIo& r = *ring_;
-  r.out.clear();
-  r.out_sent = 0;
-  for (int i = 0; i < count; ++i) r.out.append(static_cast<const char*>(iov[i].iov_base), iov[i].iov_len);
-  return {Io::Kind::kDone, r.out.size()};
-}
-
-void Connection::on_send_done() {
-  if (state_ == State::kClosed) return;
-  if (ring_->send_failed) {
-    fail("client closed");
-    return;
-  }
-  if (state_ == State::kReadingHead) {
-    handle_input();  // a pipelined request waited for this reply to leave
-    if (state_ == State::kReadingHead && peer_done_) close();
-  }
-  if (state_ == State::kWriting) on_writable();
-}
-
-void Connection::release_socket() {
-  if (!fd_) return;
-  shutdown_and_drain(fd_.get(), 16);
-  fd_.reset();
 }
 
 // --- reading requests --------------------------------------------------------
