@@ -20,16 +20,17 @@
 #   -t  wrk threads (2)                        -r  rounds, medians over them (3)
 #   -w  workers/threads of every server (2)    -S  strace run length, 0 skips it (3)
 #   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
-#   -x  servers, space-separated, from: zcp zcp-nocache h2o lighttpd nginx
-#       (default "zcp h2o lighttpd nginx"; zcp-nocache is zcp --no-file-cache,
+#   -x  servers, space-separated, from: zcp zcp-uring zcp-nocache h2o lighttpd nginx
+#       (default "zcp zcp-uring h2o lighttpd nginx"; zcp-uring is zcp
+#       --event-loop io_uring, zcp-nocache is zcp --no-file-cache,
 #       zcp-copy=SIZE is zcp --copy-below SIZE: the threshold experiment)
 #   -o  where raw outputs and report.md go (bench/results/small-<date>)
 #   -z  zcp binary (build/zcp, or $ZCP)
 #   Extra arguments for every zcp server: $ZCP_ARGS (e.g. "--copy-below 0").
 # Smoke run:  bench/small_files.sh -d 2 -r 1 -S 1
 #
-# Run time with the defaults: 3 files x 4 servers x 3 rounds x ~6 s = ~3.6
-# min, plus ~10 s of strace and ~8 s of RSS per server: about 5 minutes.
+# Run time with the defaults: 3 files x 5 servers x 3 rounds x ~6 s = ~4.5
+# min, plus ~10 s of strace and ~8 s of RSS per server: about 6 minutes.
 # Needs wrk, h2o, lighttpd, nginx (nginx-light), strace, curl, python3;
 # `make deps` installs them. Every wait is bounded; every server is stopped
 # on exit, Ctrl-C included, and the scratch dir removed.
@@ -37,7 +38,7 @@ set -euo pipefail
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 CONNS=256 THREADS=2 ROUNDS=3 WORKERS=2 STRACE_SECS=3
-SERVERS="zcp h2o lighttpd nginx" SIZES="4k 64k 1m" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
+SERVERS="zcp zcp-uring h2o lighttpd nginx" SIZES="4k 64k 1m" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
 H2O=/usr/bin/h2o LIGHTTPD=/usr/sbin/lighttpd NGINX=/usr/sbin/nginx PY=/usr/bin/python3
 RSS_CONNS=1000
 
@@ -71,7 +72,7 @@ for v in DURATION CONNS THREADS ROUNDS WORKERS; do
 done
 [[ $STRACE_SECS =~ ^[0-9]+$ ]] || die "-S: want a number of seconds, got '$STRACE_SECS'"
 for s in $SERVERS; do
-  case $s in zcp | zcp-nocache | zcp-copy=* | h2o | lighttpd | nginx) ;; *) die "-x: unknown server '$s'" ;; esac
+  case $s in zcp | zcp-uring | zcp-nocache | zcp-copy=* | h2o | lighttpd | nginx) ;; *) die "-x: unknown server '$s'" ;; esac
 done
 OUT_DIR=${OUT_DIR:-$ROOT_DIR/bench/results/small-$(date +%Y%m%d-%H%M%S)}
 
@@ -231,6 +232,7 @@ server_cmd() {
   mkdir -p "$d"
   case $1 in
     zcp) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet ${ZCP_ARGS:-}" ;;
+    zcp-uring) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --event-loop io_uring ${ZCP_ARGS:-}" ;;
     zcp-nocache) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --no-file-cache ${ZCP_ARGS:-}" ;;
     zcp-copy=*) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --copy-below ${1#zcp-copy=} ${ZCP_ARGS:-}" ;;
     h2o) echo "$H2O -c $(write_config h2o "$2" "$d")" ;;
@@ -417,8 +419,10 @@ report() {
   echo "$(date -Is), $(uname -sr), $(nproc) cores, zcp $(git -C "$ROOT_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT_DIR" diff --quiet 2>/dev/null || echo '+dirty') ${ZCP_ARGS:-}, h2o $("$H2O" --version 2>/dev/null | head -1 | awk '{print $3}'), $("$LIGHTTPD" -v 2>/dev/null | head -1 | cut -d' ' -f1), $("$NGINX" -v 2>&1 | sed 's/.*: //')."
   echo "Every server: $WORKERS workers/threads, keep-alive, access log off. wrk -t$THREADS -c$CONNS -d${DURATION}s after a 1 s warm-up, $ROUNDS rounds, server order rotated per round; median req/s (the runs in brackets). Raw outputs and configs: $OUT_DIR"
   echo
-  echo "| file | $(echo "$SERVERS" | sed 's/ / | /g') | zcp / best other |"
-  echo "|---|$(for _ in $SERVERS; do printf -- '---:|'; done)---:|"
+  local zs=""
+  for s in $SERVERS; do case $s in zcp*) zs="$zs $s" ;; esac; done
+  echo "| file | $(echo "$SERVERS" | sed 's/ / | /g') |$(for s in $zs; do printf ' %s / best other |' "$s"; done)"
+  echo "|---|$(for _ in $SERVERS $zs; do printf -- '---:|'; done)"
   for f in $FILES; do
     printf '| %s |' "$f"
     ref=0
@@ -427,8 +431,11 @@ report() {
       printf ' %s (%s)%s |' "$m" "$(runs_of "$f" "$s")" "$([ "$(errors_of "$f" "$s")" = 0 ] || echo ", $(errors_of "$f" "$s") errors")"
       case $s in zcp*) ;; *) [ "$m" != NA ] && ((m > ref)) && ref=$m ;; esac
     done
-    m=$(median "$f" zcp 2>/dev/null || echo NA)
-    awk -v a="$m" -v b="$ref" 'BEGIN { if (a == "NA" || b == 0) print " NA |"; else printf " %.2fx |\n", a / b }'
+    for s in $zs; do
+      m=$(median "$f" "$s")
+      awk -v a="$m" -v b="$ref" 'BEGIN { if (a == "NA" || b == 0) printf " NA |"; else printf " %.2fx |", a / b }'
+    done
+    echo
   done
   echo
   echo "## Server CPU per request (user + system of all its processes during each wrk run / requests), median µs"

@@ -67,6 +67,11 @@ struct ServerConfig {
   // TLS 1.2/1.3, AEAD suites; the handshake is bounded by header_timeout.
   std::string tls_cert, tls_key;
   bool tls_self_signed = false;
+  // The workers' event loop. io_uring: request heads by RECV, in-memory
+  // replies by SEND, one io_uring_enter per loop iteration for all of them;
+  // where io_uring is unavailable (or with TLS) the server uses epoll and
+  // says why in event_loop_note().
+  enum class EventLoop { kEpoll, kIoUring } event_loop = EventLoop::kEpoll;
 };
 
 // The core's private parts of a server.
@@ -93,6 +98,10 @@ class Server {
   std::string body_path() const;
   // Why kTLS is off on this kernel ("" when it is available or no TLS).
   std::string ktls_missing() const;
+  // The event loop the workers run ("epoll" or "io_uring"), and why it is
+  // not the one asked for ("" when it is).
+  const char* event_loop() const { return io_uring_ ? "io_uring" : "epoll"; }
+  const std::string& event_loop_note() const { return event_loop_note_; }
   // Runs the workers until stop() and the drain that follows; blocks.
   Status run();
   // Stops accepting and starts draining. Safe from any thread.
@@ -104,6 +113,7 @@ class Server {
   Status adopt_listener(int fd);
   Status add_worker(UniqueFd listener);
   int worker_count() const;
+  void choose_event_loop();
   Status precompute_digests();
 
   ServerConfig config_;
@@ -114,6 +124,8 @@ class Server {
   std::unique_ptr<RelayPool> relays_;  // --relay; outlives the workers that feed it
   std::unique_ptr<TlsContext> tls_;
   std::string tls_pin_;
+  bool io_uring_ = false;
+  std::string event_loop_note_;
   std::unique_ptr<ConnectionConfig> conn_config_;
   SocketAddress address_;
   std::atomic<int> connections_{0};

@@ -42,6 +42,7 @@ struct ServeFlags {
   bool tls_self_signed = false;
   std::string relay_cacert;
   std::vector<std::string> relay_pins;
+  std::string event_loop = "epoll";
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -129,6 +130,7 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.tls_key = f.tls_key;
   c.tls_self_signed = f.tls_self_signed;
   if (Status s = relay_trust(f, c.relay_tls); !s) return s;
+  c.event_loop = f.event_loop == "io_uring" ? ServerConfig::EventLoop::kIoUring : ServerConfig::EventLoop::kEpoll;
   if (!f.max_upload.empty()) {
     auto max = parse_byte_size(f.max_upload);
     if (!max) return std::move(max).take_status();
@@ -187,8 +189,10 @@ int run(const ServeFlags& flags) {
     if (!srv.tls_pin().empty()) tls += ", pin " + srv.tls_pin();
     if (!srv.ktls_missing().empty()) tls += ", no kTLS: " + srv.ktls_missing();
   }
-  log_line(fmt::format("zcp serve: serving {} at {} (engine {}{}{})", what, url, config->engine.to_string(),
-                       tls, config->listen_fd >= 0 ? ", socket activation" : ""));
+  if (!srv.event_loop_note().empty()) log_line("zcp serve: " + srv.event_loop_note());
+  log_line(fmt::format("zcp serve: serving {} at {} (engine {}, event loop {}{}{})", what, url,
+                       config->engine.to_string(), srv.event_loop(), tls,
+                       config->listen_fd >= 0 ? ", socket activation" : ""));
   std::string addr = srv.address().to_string();
   if (std::string w = plaintext_risk_warning(addr, srv.tls(), !flags.token.empty(), flags.upload);
       !w.empty()) {
@@ -299,6 +303,13 @@ Runner add_serve_command(CLI::App& app) {
                 "serve HTTPS with a key and certificate made at start-up (valid 30 days for\n"
                 "localhost, 127.0.0.1, ::1 and the --listen host); the startup line prints its\n"
                 "pin for curl --pinnedpubkey / zcp get --pin");
+  cmd->add_option("--event-loop", f->event_loop,
+                  "epoll, or io_uring: request heads by RECV and small replies by SEND, queued\n"
+                  "for all connections and submitted with one io_uring_enter per loop turn;\n"
+                  "falls back to epoll (saying why) where io_uring is unavailable, and with TLS")
+      ->capture_default_str()
+      ->envname("ZCP_EVENT_LOOP")
+      ->check(CLI::IsMember({"epoll", "io_uring"}));
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");
   return [f] { return run(*f); };
 }

@@ -95,6 +95,7 @@ class RunningServer {
   RunningServer& operator=(const RunningServer&) = delete;
   bool ok() const { return server_ != nullptr; }
   const SocketAddress& address() const { return server_->address(); }
+  const Server& server() const { return *server_; }
 
  private:
   std::unique_ptr<Server> server_;

@@ -45,6 +45,7 @@ Connection::~Connection() = default;
 
 Connection::Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& cfg)
     : fd_(std::move(fd)), peer_(peer), cfg_(cfg), parser_(cfg.limits) {
+  if (cfg_.io_uring && !cfg_.tls) ring_ = std::make_unique<RingIo>();
   if (!cfg_.raw_file.empty()) {
     start_raw();
   } else if (cfg_.tls) {
@@ -95,6 +96,7 @@ void Connection::begin_head() {
 
 Connection::Io Connection::read_some(char* buf, size_t len) {
   if (tls_) return tls_read(buf, len);
+  if (ring_) return ring_read(buf, len);
   for (;;) {
     ssize_t n = ::recv(fd_.get(), buf, len, 0);
     if (n > 0) return {Io::Kind::kDone, static_cast<size_t>(n)};
@@ -109,6 +111,12 @@ Connection::Io Connection::read_some(char* buf, size_t len) {
 // bytes (a sendfile) follow, so head and body share packets.
 Connection::Io Connection::write_iov(const iovec* iov, int count, bool more) {
   if (tls_) return tls_write(iov, count);
+  if (ring_) {
+    if (ring_->send_busy()) return {Io::Kind::kWouldBlock};  // one SEND at a time, in order
+    // A file range that follows goes by a synchronous sendfile: its head
+    // must be in the socket first, so only bytes ending a write go by SEND.
+    if (!more) return ring_write(iov, count);
+  }
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<size_t>(count);
@@ -123,6 +131,7 @@ Connection::Io Connection::write_iov(const iovec* iov, int count, bool more) {
 
 Progress Connection::send_file_range(int file_fd, uint64_t offset, uint64_t count) {
   if (tls_) return tls_send_file(file_fd, offset, count);
+  if (ring_ && ring_->send_busy()) return {0, Status(Code::kWouldBlock, "sendfile")};  // after the SEND
   if (!engine_) engine_ = std::move(*make_send_engine(cfg_.engine));  // validated at startup
   return engine_->send(file_fd, offset, count, fd_.get());
 }
@@ -156,7 +165,7 @@ void Connection::on_readable() {
     if (r.bytes < sizeof(buf) && (!tls_ || !tls_has_pending())) break;
   }
   handle_input();
-  if (state_ == State::kReadingHead && peer_done_) {
+  if (state_ == State::kReadingHead && peer_done_ && !input_held()) {
     close();  // EOF with no complete request: nothing to answer
     return;
   }
@@ -165,7 +174,7 @@ void Connection::on_readable() {
 
 // Parses what has arrived; a complete head becomes a response.
 void Connection::handle_input() {
-  if (in_.empty() || state_ != State::kReadingHead) return;
+  if (in_.empty() || state_ != State::kReadingHead || input_held()) return;
   if (!head_started_) {
     head_started_ = true;
     deadline_ = Clock::now() + cfg_.header_timeout;  // not extended per byte: slowloris
@@ -475,7 +484,7 @@ void Connection::finish_response() {
   parser_.reset();
   begin_head();
   handle_input();  // a pipelined request may be waiting already
-  if (state_ == State::kReadingHead && peer_done_) close();
+  if (state_ == State::kReadingHead && peer_done_ && !input_held()) close();
 }
 
 void Connection::on_tick(Clock::time_point now) {
@@ -507,8 +516,10 @@ void Connection::close() {
   if (state_ == State::kClosed) return;
   enter(State::kClosed);
   if (tls_) tls_close();  // close_notify, then the session goes before its socket
-  shutdown_and_drain(fd_.get(), 16);
-  fd_.reset();
+  // io_uring: a reply still in the out buffer leaves first, and no SQE may
+  // name a descriptor number that was reused; the worker calls
+  // release_socket() once the last completion is in.
+  if (!ring_ || !ring_->outstanding()) release_socket();
   reply_ = Reply{};
   engine_.reset();
   upload_.reset();

@@ -29,7 +29,10 @@
 // All bytes to and from the client pass through three functions,
 // read_some(), write_iov() and send_file_range(); with TLS each goes
 // through the TlsSession instead (connection_tls.cc), as do PUT bodies
-// (which without TLS Upload splices from the socket itself).
+// (which without TLS Upload splices from the socket itself). In io_uring
+// mode (ring_io.h, worker_uring.cc) read_some() hands out what the
+// worker's RECV delivered and write_iov() leaves bytes that end a write
+// in a buffer for the worker's SEND.
 #pragma once
 
 #include <sys/uio.h>
@@ -49,6 +52,7 @@
 #include "zcp/send_engine.h"
 #include "zcp/server/put_handler.h"
 #include "zcp/server/relay.h"
+#include "zcp/server/ring_io.h"
 #include "zcp/server/tree_put.h"
 #include "zcp/server/request_handler.h"
 
@@ -76,6 +80,9 @@ struct ConnectionConfig {
   RelayPool* relay = nullptr;  // --relay: PUTs naming further hosts; null: refused
   TreePutPool* tree_put = nullptr;  // --upload: PUT DIR/?format=tar (tree_put.h)
   const TlsContext* tls = nullptr;  // HTTPS; null: plain HTTP
+  // Driven by the io_uring loop (worker_uring.cc): request heads arrive
+  // by RECV and in-memory replies leave by SEND (ring_io.h). Not with TLS.
+  bool io_uring = false;
 };
 
 class Connection {
@@ -106,6 +113,18 @@ class Connection {
   // the worker can drop it from its epoll set first (the fd stays open).
   std::function<void(int fd)> on_handoff;
 
+  // io_uring mode: the buffers the worker's SQEs name; null under epoll.
+  RingIo* ring() { return ring_.get(); }
+  // Keep-alive and idle, nothing buffered: the next head may be received.
+  bool wants_next_head() const { return state_ == State::kReadingHead && in_.empty() && !peer_done_; }
+  // The worker's SEND finished (all of it, or failed): go on with what
+  // waited for it, a pipelined request or the rest of the response.
+  void on_send_done();
+  // io_uring mode: close() keeps the socket open while SQEs name it (its
+  // number must not be reused under them); the worker calls this once the
+  // last completion arrived. Under epoll close() already did it.
+  void release_socket();
+
  private:
   // --- the state machine
   void enter(State next);  // the one place state_ changes
@@ -135,6 +154,8 @@ class Connection {
   Io read_some(char* buf, size_t len);
   Io write_iov(const iovec* iov, int count, bool more);
   Progress send_file_range(int file_fd, uint64_t offset, uint64_t count);
+  Io ring_read(char* buf, size_t len);
+  Io ring_write(const iovec* iov, int count);
 
   // --- TLS (connection_tls.cc)
   void start_tls_wait();
@@ -147,7 +168,12 @@ class Connection {
   Progress tls_send_file(int file_fd, uint64_t offset, uint64_t count);
   void tls_close();
 
+  // io_uring mode: no request is parsed while a SEND is pending, so
+  // replies leave in order and nothing else reads the socket meanwhile.
+  bool input_held() const { return ring_ && ring_->send_busy(); }
+
   UniqueFd fd_;
+  std::unique_ptr<RingIo> ring_;  // io_uring mode only
   SocketAddress peer_;
   const ConnectionConfig& cfg_;
   State state_ = State::kReadingHead;

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "zcp/base/socket.h"
+#include "zcp/base/uring.h"
 #include "zcp/http/digest.h"
 #include "zcp/server/connection.h"
 #include "zcp/server/mime.h"
@@ -57,6 +58,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
     s->tls_pin_ = std::move(tls->pin);
   }
   s->config_ = std::move(config);
+  s->choose_event_loop();
   if (s->config_.digest != ServerConfig::Digest::kOff) {
     s->digests_ = std::make_unique<DigestCache>(digest_queue_for_limit());
     if (s->config_.digest == ServerConfig::Digest::kStartup) {
@@ -75,6 +77,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config) {
   cc.log_json = s->config_.log_json;
   cc.raw_file = s->config_.raw_file;
   cc.tls = s->tls_.get();
+  cc.io_uring = s->io_uring_;
   cc.upload = {s->config_.upload, s->config_.token, s->config_.max_upload, s->config_.dotfiles,
                s->root_.get(), &s->stored_files_};
   if (s->config_.upload) {
@@ -198,11 +201,27 @@ Status Server::add_worker(UniqueFd listener) {
   FdBudget budget = fd_budget(config_.max_connections, config_.engine, config_.upload, relays,
                               digest_fds, cache, worker_count());
   Worker::Limits limits{budget.connections, config_.drain_timeout, budget.cache_per_worker,
-                        config_.file_cache_valid};
+                        config_.file_cache_valid, io_uring_};
   auto w = Worker::create(std::move(listener), *conn_config_, connections_, limits);
   if (!w) return std::move(w).take_status();
   workers_.push_back(std::move(*w));
   return {};
+}
+
+// io_uring when asked for and it works here; otherwise epoll, and a note
+// saying why (the CLI prints it). TLS stays on epoll: OpenSSL reads and
+// writes the socket itself.
+void Server::choose_event_loop() {
+  if (config_.event_loop != ServerConfig::EventLoop::kIoUring) return;
+  if (tls_) {
+    event_loop_note_ = "io_uring is not used with TLS yet: using epoll";
+    return;
+  }
+  if (Status st = Uring::probe(); !st) {
+    event_loop_note_ = "io_uring unavailable (" + st.to_string() + "): using epoll";
+    return;
+  }
+  io_uring_ = true;
 }
 
 int Server::worker_count() const {

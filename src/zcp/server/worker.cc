@@ -55,6 +55,7 @@ Worker::Worker(UniqueFd listener, EventLoop loop, Waker waker, const ConnectionC
 }
 
 Status Worker::run() {
+  if (limits_.io_uring) return run_uring();
   Clock::time_point next_tick = Clock::now() + kTickInterval;
   for (;;) {
     if (stopping_ && !draining_) begin_drain();
@@ -80,6 +81,13 @@ void Worker::dispatch(uint64_t tag, uint32_t events) {
   auto it = conns_.find(tag);
   if (it == conns_.end()) return;
   Connection& c = *it->second;
+  handle_events(c, events);
+  sync_interest(tag, c);
+}
+
+// Readiness (an epoll event, or a POLL_ADD completion) to the handler the
+// connection waits with.
+void Worker::handle_events(Connection& c, uint32_t events) {
   // Errors and hang-ups surface through the next recv/send, so they are
   // handed to whichever handler the connection waits with.
   constexpr uint32_t kTrouble = EPOLLERR | EPOLLHUP;
@@ -92,7 +100,6 @@ void Worker::dispatch(uint64_t tag, uint32_t events) {
   // TLS: plaintext OpenSSL read ahead is invisible to epoll; each call
   // consumes some, so this ends. Plain HTTP pays one null check.
   while (c.buffered_input() && (c.interest() & EPOLLIN)) c.on_readable();
-  sync_interest(tag, c);
 }
 
 // Keeps the epoll registration in step with what the connection waits for.
@@ -132,32 +139,42 @@ void Worker::accept_new() {
       if (err == EMFILE || err == ENFILE) pause_accepting();
       return;  // EAGAIN: no more pending
     }
-    // Reserve a slot first: a check and a later increment would let the
-    // workers together overshoot the limit.
-    if (connections_.fetch_add(1) >= limits_.max_connections) {
-      --connections_;
-      refuse(std::move(*fd));
-      continue;
-    }
-    int one = 1;  // responses are corked with MSG_MORE; do not let Nagle hold their tails
-    ::setsockopt(fd->get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    uint64_t id = next_id_++;
-    auto conn = std::make_unique<Connection>(std::move(*fd), peer, cfg_);
-    Connection& c = *conn;
-    c.on_handoff = [this, id](int handed) {
-      loop_.remove(handed);
-      registered_.erase(id);
-    };
-    conns_.emplace(id, std::move(conn));
-    sync_interest(id, c);
+    adopt(std::move(*fd), peer);
   }
+}
+
+// A new connection: a slot in the server-wide count, or a 503.
+void Worker::adopt(UniqueFd fd, const SocketAddress& peer) {
+  // Reserve a slot first: a check and a later increment would let the
+  // workers together overshoot the limit.
+  if (connections_.fetch_add(1) >= limits_.max_connections) {
+    --connections_;
+    refuse(std::move(fd));
+    return;
+  }
+  int one = 1;  // responses are corked with MSG_MORE; do not let Nagle hold their tails
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  uint64_t id = next_id_++;
+  auto conn = std::make_unique<Connection>(std::move(fd), peer, cfg_);
+  Connection& c = *conn;
+  c.on_handoff = [this, id](int handed) {
+    if (ring_) return;  // handed over only with no SQE naming it (worker_uring.cc)
+    loop_.remove(handed);
+    registered_.erase(id);
+  };
+  conns_.emplace(id, std::move(conn));
+  sync(id, c);
 }
 
 // The connections waiting in the backlog are taken once descriptors free
 // up (connections close, or time out); 100 ms keeps the retry cheap.
 void Worker::pause_accepting() {
   if (accept_paused_ || !listener_) return;
-  loop_.remove(listener_.get());
+  if (!ring_) {
+    loop_.remove(listener_.get());
+  } else if (accept_armed_) {
+    cancel_accept();  // its final CQE clears accept_armed_
+  }
   accept_paused_ = true;
   accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
   if (cfg_.access_log) cfg_.access_log("out of file descriptors: accepting again in 100 ms");
@@ -166,6 +183,11 @@ void Worker::pause_accepting() {
 void Worker::resume_accepting() {
   if (!accept_paused_ || Clock::now() < accept_paused_until_) return;
   if (!listener_) return;
+  if (ring_) {
+    if (!accept_armed_) arm_accept();
+    accept_paused_ = false;
+    return;
+  }
   if (Status st = loop_.add(listener_.get(), EPOLLIN, kListenerTag); !st) {
     // Stay paused and try again in 100 ms rather than never accept again.
     accept_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
@@ -187,20 +209,23 @@ void Worker::tick() {
   if (files_) files_->expire(now);
   for (auto& [id, c] : conns_) {
     c->on_tick(now);
-    sync_interest(id, *c);
+    sync(id, *c);
   }
+  if (ring_) tick_lingering(now);
 }
 
 void Worker::begin_drain() {
   draining_ = true;
   drain_deadline_ = Clock::now() + limits_.drain_timeout;
   if (listener_) {
-    if (!accept_paused_) loop_.remove(listener_.get());
+    // io_uring: the multishot accept holds the socket open until cancelled.
+    if (ring_ && accept_armed_) cancel_accept();
+    if (!ring_ && !accept_paused_) loop_.remove(listener_.get());
     listener_.reset();
   }
   for (auto& [id, c] : conns_) {
     c->start_draining();
-    sync_interest(id, *c);
+    sync(id, *c);
   }
 }
 
@@ -209,6 +234,7 @@ void Worker::reap() {
   for (uint64_t id : closed_) {
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second->state() != Connection::State::kClosed) continue;
+    if (ring_ && linger(id, *it->second)) continue;  // until its last completion
     registered_.erase(id);
     conns_.erase(it);
     --connections_;
