@@ -37,6 +37,9 @@ struct TreeGetOptions {
   bool fsync = false;         // flush each file before its rename
   std::string token;          // put -r: "Authorization: Bearer TOKEN"
   TlsOptions tls;             // https:// URLs: how the server is trusted
+  // Crawl mode's one-line notices for stderr (tree_crawl.h): that the
+  // server is not zcp serve, links skipped, bounds reached. May be null.
+  std::function<void(const std::string&)> notice;
   // '+' a file or link to transfer, '-' a path to delete, for --dry-run.
   std::function<void(char, const std::string&)> listed;
 };
