@@ -3,7 +3,9 @@
 // extracted with tar_extract's safety; later runs fetch the server's
 // manifest (?format=manifest), plan with tree_plan.h and move only what
 // changed, one keep-alive GET per file, each landing under a temporary
-// name and renamed. Not the single-file downloader (downloader.h).
+// name and renamed. A server that is not zcp serve (its answer is a
+// directory listing) is crawled instead (tree_crawl.h). Not the
+// single-file downloader (downloader.h).
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,7 @@
 // The incremental half of zcp get -r (tree_download.h): manifest, plan,
 // then only the changed files, each fetched with a keep-alive GET into a
-// temporary name beneath DEST and renamed.
+// temporary name beneath DEST and renamed. Crawl mode (tree_crawl.h) runs
+// the same steps on a plan made from another server's listings.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
