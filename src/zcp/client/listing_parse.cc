@@ -1,9 +1,8 @@
 #include "zcp/client/listing_parse.h"
 
 #include <charconv>
-#include <unordered_set>
-
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "zcp/http/validators.h"
 
@@ -27,7 +26,8 @@ size_t find_ci(std::string_view text, std::string_view word, size_t from) {
 // The value of attribute `name` inside a tag's text (after "<a"), quoted
 // or not; nullopt when absent.
 std::optional<std::string_view> attribute(std::string_view tag, std::string_view name) {
-  for (size_t at = find_ci(tag, name, 0); at != std::string_view::npos; at = find_ci(tag, name, at + 1)) {
+  for (size_t at = find_ci(tag, name, 0); at != std::string_view::npos;
+       at = find_ci(tag, name, at + 1)) {
     if (at == 0 || !space(tag[at - 1])) continue;
     size_t i = at + name.size();
     while (i < tag.size() && space(tag[i])) ++i;
@@ -69,7 +69,8 @@ std::string decode_entities(std::string_view s) {
         bool hex = s[i + 2] == 'x' || s[i + 2] == 'X';
         std::string_view digits = s.substr(i + (hex ? 3 : 2), semi - i - (hex ? 3 : 2));
         unsigned v = 0;
-        auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, hex ? 16 : 10);
+        auto [p, ec] =
+            std::from_chars(digits.data(), digits.data() + digits.size(), v, hex ? 16 : 10);
         if (ec == std::errc() && p == digits.data() + digits.size() && v > 0 && v < 128) {
           out += static_cast<char>(v);
           i = semi + 1;
@@ -119,7 +120,8 @@ std::optional<uint64_t> nginx_size(std::string_view html, size_t after_tag) {
   size_t close = find_ci(html, "</a>", after_tag);
   if (close == std::string_view::npos) return std::nullopt;
   size_t eol = html.find('\n', close);
-  std::string_view line = html.substr(close + 4, eol == std::string_view::npos ? eol : eol - close - 4);
+  std::string_view line =
+      html.substr(close + 4, eol == std::string_view::npos ? eol : eol - close - 4);
   std::vector<std::string_view> words;
   for (size_t i = 0; i < line.size();) {
     while (i < line.size() && space(line[i])) ++i;
@@ -153,14 +155,16 @@ std::optional<std::string> decode_path_component(std::string_view text) {
     out += static_cast<char>(v);
     i += 2;
   }
-  if (out.find('/') != std::string::npos || out.find('\0') != std::string::npos) return std::nullopt;
+  if (out.find('/') != std::string::npos || out.find('\0') != std::string::npos)
+    return std::nullopt;
   return out;
 }
 
 Listing parse_html_listing(std::string_view html, std::string_view self_path) {
   Listing out;
   std::unordered_set<std::string> seen;
-  for (size_t pos = find_ci(html, "<a", 0); pos != std::string_view::npos; pos = find_ci(html, "<a", pos)) {
+  for (size_t pos = find_ci(html, "<a", 0); pos != std::string_view::npos;
+       pos = find_ci(html, "<a", pos)) {
     size_t end = html.find('>', pos);
     if (end == std::string_view::npos) break;
     std::string_view tag = html.substr(pos + 2, end - pos - 2);
@@ -196,12 +200,14 @@ std::optional<Listing> parse_json_listing(std::string_view text) {
     const auto& t = type->get_ref<const std::string&>();
     if (t != "file" && t != "directory") continue;  // links to nowhere, devices
     e.directory = t == "directory";
-    if (!acceptable_name(e.name) || e.name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
+    if (!acceptable_name(e.name) ||
+        e.name.find_first_of(std::string_view("/\0", 2)) != std::string::npos) {
       ++out.refused;
       continue;
     }
     auto size = item.find("size");
-    if (!e.directory && size != item.end() && size->is_number_unsigned()) e.size = size->get<uint64_t>();
+    if (!e.directory && size != item.end() && size->is_number_unsigned())
+      e.size = size->get<uint64_t>();
     auto mtime = item.find("mtime");
     if (mtime != item.end() && mtime->is_string()) {
       e.mtime = parse_http_date(mtime->get_ref<const std::string&>());

@@ -21,7 +21,9 @@ namespace {
 GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
 bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
 
-std::string_view content_type(const ResponseHead& head) { return head.header("Content-Type").value_or(""); }
+std::string_view content_type(const ResponseHead& head) {
+  return head.header("Content-Type").value_or("");
+}
 
 // A listing needs no more than one read per 64 KiB.
 constexpr size_t kListingRead = 64 * 1024;
@@ -38,13 +40,14 @@ class Crawler {
   GetError connect();
 
   std::vector<ManifestEntry> entries;
-  bool complete = true;  // false: a directory was not listed (depth bound)
+  bool complete = true;              // false: a directory was not listed (depth bound)
   std::optional<HttpClient> client;  // the connection, for the files
 
  private:
   GetError read_listing(const ResponseHead& head, const std::string& target, Listing& out);
   GetError request_listing(const std::string& target, Listing& out);
-  GetError add(const Listing& listing, const std::string& prefix, int depth, const std::string& target);
+  GetError add(const Listing& listing, const std::string& prefix, int depth,
+               const std::string& target);
   void notice(const std::string& text) {
     if (o_.notice) o_.notice(text);
   }
@@ -132,14 +135,17 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
     if (*n == 0) break;
     if (text.size() > kMaxListingBytes) {
       client.reset();
-      return failed(GetFailure::kProtocol,
-                    Status::invalid("listing larger than 8 MiB (zcp's bound): not mirrored").at(where));
+      return failed(
+          GetFailure::kProtocol,
+          Status::invalid("listing larger than 8 MiB (zcp's bound): not mirrored").at(where));
     }
   }
   if (!head.keep_alive || !body.done()) client.reset();
   if (content_type(head).find("json") != std::string_view::npos) {
     auto parsed = parse_json_listing(text);
-    if (!parsed) return failed(GetFailure::kProtocol, Status::invalid("not a JSON directory listing").at(where));
+    if (!parsed)
+      return failed(GetFailure::kProtocol,
+                    Status::invalid("not a JSON directory listing").at(where));
     out = std::move(*parsed);
   } else {
     out = parse_html_listing(text, target);
@@ -147,7 +153,8 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
   return {};
 }
 
-GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth, const std::string& target) {
+GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth,
+                      const std::string& target) {
   if (listing.refused > 0 && ++refusing_listings_ <= kRefusalNotices) {
     notice(url_at(url_, target) + ": skipped " + std::to_string(listing.refused) +
            " link(s) leading outside the tree");
@@ -157,14 +164,17 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
   for (const ListedEntry& l : listing.entries) {
     if (entries.size() >= kMaxCrawlEntries) {
       return failed(GetFailure::kProtocol,
-                    Status::invalid("more than 1000000 entries (zcp's bound): not mirrored").at(url_.to_string()));
+                    Status::invalid("more than 1000000 entries (zcp's bound): not mirrored")
+                        .at(url_.to_string()));
     }
     ManifestEntry m;
     m.path = prefix.empty() ? l.name : prefix + "/" + l.name;
     if (l.directory) {
       if (depth + 1 > kMaxCrawlDepth) {
         complete = false;
-        if (!warned_depth_) notice(url_at(url_, target) + ": more than 64 directories deep (a link loop?): not followed");
+        if (!warned_depth_)
+          notice(url_at(url_, target) +
+                 ": more than 64 directories deep (a link loop?): not followed");
         warned_depth_ = true;
         continue;
       }
@@ -185,13 +195,15 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
 
 // --dry-run: would this file be fetched? A HEAD with If-Modified-Since
 // answers it as the GET would (304: no).
-Result<bool> would_fetch(Crawler& c, const Url& url, const ManifestEntry& e, const ManifestIndex& local) {
+Result<bool> would_fetch(Crawler& c, const Url& url, const ManifestEntry& e,
+                         const ManifestIndex& local) {
   auto it = local.find(e.path);
   if (it == local.end() || it->second.type != 'f') return true;
   if (e.size != kUnlistedSize && e.size != it->second.size) return true;
   if (GetError err = c.connect(); is_error(err)) return err.status;
   const std::string target = directory_target(url) + encode_path(e.path);
-  Status s = c.client->send_head("HEAD", target, {{"If-Modified-Since", http_date(it->second.mtime)}});
+  Status s =
+      c.client->send_head("HEAD", target, {{"If-Modified-Since", http_date(it->second.mtime)}});
   auto head = s ? c.client->read_head(true) : Result<ResponseHead>(s);
   if (!head) {
     c.client.reset();
@@ -233,11 +245,13 @@ bool is_tar_answer(const ResponseHead& head) {
 
 bool is_listing_answer(const ResponseHead& head) {
   std::string_view type = content_type(head);
-  return type.find("text/html") != std::string_view::npos || type.find("json") != std::string_view::npos;
+  return type.find("text/html") != std::string_view::npos ||
+         type.find("json") != std::string_view::npos;
 }
 
-GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client, const ResponseHead& head,
-                                           const TreeGetOptions& o, TreeGetResult r,
+GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
+                                           const ResponseHead& head, const TreeGetOptions& o,
+                                           TreeGetResult r,
                                            std::chrono::steady_clock::time_point start) {
   if (o.notice) o.notice(url.to_string() + " is not zcp serve: mirroring its directory listings");
   // 1. Every listing, before DEST is touched.
@@ -270,7 +284,8 @@ GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client, co
   }
   // 4. Only now does DEST come to be; then the files, one GET each.
   if (GetError e = make_dest(r.dest); is_error(e)) return e;
-  if (GetError e = run_pull(url, std::move(crawler.client), *plan, o, r, PullMode::kListings); is_error(e)) {
+  if (GetError e = run_pull(url, std::move(crawler.client), *plan, o, r, PullMode::kListings);
+      is_error(e)) {
     return e;
   }
   r.seconds = seconds_since(start);

@@ -14,9 +14,9 @@
 namespace zcp {
 
 // Bounds, so that a server's symlink loop or a hostile listing ends:
-inline constexpr int kMaxCrawlDepth = 64;                    // directories below the start
-inline constexpr size_t kMaxListingBytes = 8 << 20;          // one listing's body
-inline constexpr uint64_t kMaxCrawlEntries = 1'000'000;      // entries in the whole tree
+inline constexpr int kMaxCrawlDepth = 64;                // directories below the start
+inline constexpr size_t kMaxListingBytes = 8 << 20;      // one listing's body
+inline constexpr uint64_t kMaxCrawlEntries = 1'000'000;  // entries in the whole tree
 
 // Whether `head`, the answer to ?format=tar, is zcp serve's tar stream:
 // its Content-Type, never a guess from bytes (nothing else is extracted).
@@ -27,8 +27,9 @@ bool is_listing_answer(const ResponseHead& head);
 
 // The whole crawl mode: `head` (on `client`) began the start URL's
 // listing; DEST comes to be only once every listing was read.
-GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client, const ResponseHead& head,
-                                           const TreeGetOptions& o, TreeGetResult r,
+GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
+                                           const ResponseHead& head, const TreeGetOptions& o,
+                                           TreeGetResult r,
                                            std::chrono::steady_clock::time_point start);
 
 }  // namespace zcp

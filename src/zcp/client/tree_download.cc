@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "zcp/base/stats.h"
 #include "zcp/base/escape.h"
+#include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_crawl.h"
 #include "zcp/client/tree_pull.h"
@@ -109,21 +109,24 @@ GetError extract_all(HttpClient& client, const ResponseHead& head, const TreeGet
 }
 
 // Not zcp serve's answer: a listing to crawl, or a refusal naming the URL.
-GetResultOr<TreeGetResult> mirror_instead(const Url& url, HttpClient client, const ResponseHead& head,
-                                          const TreeGetOptions& opts, TreeGetResult& r,
+GetResultOr<TreeGetResult> mirror_instead(const Url& url, HttpClient client,
+                                          const ResponseHead& head, const TreeGetOptions& opts,
+                                          TreeGetResult& r,
                                           std::chrono::steady_clock::time_point start) {
   if (!is_listing_answer(head)) {
     auto type = head.header("Content-Type").value_or("none");
-    return fail_as(GetFailure::kProtocol,
-                   Status::invalid("neither zcp serve's tree nor a directory listing (Content-Type: " +
-                                   escape_peer_text(type, 100) + ")")
-                       .at(url.to_string()));
+    return fail_as(
+        GetFailure::kProtocol,
+        Status::invalid("neither zcp serve's tree nor a directory listing (Content-Type: " +
+                        escape_peer_text(type, 100) + ")")
+            .at(url.to_string()));
   }
   if (opts.checksum) {
-    return fail_as(GetFailure::kUsage,
-                   Status::invalid("--checksum needs zcp serve's sha-256 digests; this server only lists "
-                                   "its directories (drop --checksum)")
-                       .at(url.to_string()));
+    return fail_as(
+        GetFailure::kUsage,
+        Status::invalid("--checksum needs zcp serve's sha-256 digests; this server only lists "
+                        "its directories (drop --checksum)")
+            .at(url.to_string()));
   }
   return mirror_listings(url, std::move(client), head, opts, std::move(r), start);
 }
@@ -138,9 +141,10 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
   const bool first_copy = !opts.dry_run && !opts.checksum && empty_or_missing(r.dest);
   r.incremental = !first_copy;
   Url req_url = url;
-  req_url.target = directory_target(url) +
-                   (first_copy ? "?format=tar&links=keep"
-                               : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
+  req_url.target =
+      directory_target(url) +
+      (first_copy ? "?format=tar&links=keep"
+                  : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
   // 1. Ask for the stream (or the manifest).
   auto client = HttpClient::connect(req_url, opts.timeout, opts.tls);
   if (!client) return fail_as(connect_failure(client.status()), client.status());

@@ -169,7 +169,8 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
   if (Status s = make_dirs(plan); !s) return s;
   for (const ManifestEntry& e : plan.transfer) {
     not_modified_ = false;
-    Status s = e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
+    Status s =
+        e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
     if (!s) return s;
     if (not_modified_) {
       ++r.skipped;
@@ -338,7 +339,8 @@ Status Puller::fetch_listed(const ManifestEntry& e) {
   if (!parent) return fail(classify_failure(parent.status()), parent.status());
   std::vector<std::pair<std::string, std::string>> headers;
   struct stat st;
-  if (::fstatat(*parent, base_of(e.path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+  if (::fstatat(*parent, base_of(e.path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(st.st_mode) &&
       (e.size == kUnlistedSize || static_cast<uint64_t>(st.st_size) == e.size)) {
     headers.emplace_back("If-Modified-Since", http_date(st.st_mtime));
   }
@@ -366,7 +368,8 @@ Status Puller::fetch_listed(const ManifestEntry& e) {
 Status Puller::fetch_as_tar(const ManifestEntry& e) {
   auto c = connection();
   if (!c) return c.status();
-  const std::string target = directory_target(url_) + "?format=tar&links=keep&only=" + encode_path(e.path);
+  const std::string target =
+      directory_target(url_) + "?format=tar&links=keep&only=" + encode_path(e.path);
   if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
   auto head = (*c)->read_head();
   if (!head) return fail(classify_failure(head.status()), head.status());

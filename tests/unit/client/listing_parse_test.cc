@@ -10,12 +10,17 @@ namespace {
 
 TEST(ListingParse, NginxHtml) {
   const char* html =
-      "<html>\r\n<head><title>Index of /t/</title></head>\r\n<body>\r\n<h1>Index of /t/</h1><hr><pre>"
+      "<html>\r\n<head><title>Index of /t/</title></head>\r\n<body>\r\n<h1>Index of "
+      "/t/</h1><hr><pre>"
       "<a href=\"../\">../</a>\r\n"
-      "<a href=\"sub%20dir/\">sub dir/</a>                                          01-Dec-2026 16:11       -\r\n"
-      "<a href=\"a%23b%25c%3Fd\">a#b%c?d</a>                                        01-Dec-2026 16:11      1234\r\n"
-      "<a href=\"./x:y\">x:y</a>                                                    01-Dec-2026 16:11         0\r\n"
-      "<a href=\"caf%C3%A9&amp;co\">caf&eacute;&amp;co</a>                            01-Dec-2026 16:11        7\r\n"
+      "<a href=\"sub%20dir/\">sub dir/</a>                                          01-Dec-2026 "
+      "16:11       -\r\n"
+      "<a href=\"a%23b%25c%3Fd\">a#b%c?d</a>                                        01-Dec-2026 "
+      "16:11      1234\r\n"
+      "<a href=\"./x:y\">x:y</a>                                                    01-Dec-2026 "
+      "16:11         0\r\n"
+      "<a href=\"caf%C3%A9&amp;co\">caf&eacute;&amp;co</a>                            01-Dec-2026 "
+      "16:11        7\r\n"
       "</pre><hr></body>\r\n</html>\r\n";
   Listing l = parse_html_listing(html, "/t/");
   ASSERT_EQ(l.entries.size(), 4u);
@@ -60,7 +65,8 @@ TEST(ListingParse, RefusesWhatLeadsElsewhere) {
 TEST(ListingParse, NginxJson) {
   auto l = parse_json_listing(
       "[{ \"name\":\"d\", \"type\":\"directory\", \"mtime\":\"Tue, 01 Dec 2026 16:11:00 GMT\" },"
-      "{ \"name\":\"a b\", \"type\":\"file\", \"mtime\":\"Tue, 01 Dec 2026 16:11:00 GMT\", \"size\":5 },"
+      "{ \"name\":\"a b\", \"type\":\"file\", \"mtime\":\"Tue, 01 Dec 2026 16:11:00 GMT\", "
+      "\"size\":5 },"
       "{ \"name\":\"..\", \"type\":\"file\", \"size\":1 },{ \"name\":\"x/y\", \"type\":\"file\" },"
       "{ \"name\":\"l\", \"type\":\"other\" }]");
   ASSERT_TRUE(l);
