@@ -78,7 +78,15 @@ diff -r "$T" "$SCRATCH/json" || fail "JSON crawl differs"
   fail "get -r from nginx over https"
 diff -r "$T" "$SCRATCH/tls" || fail "https crawl differs"
 
-# 6. Refused listings name the URL and leave no DEST.
+# 6. --dry-run into a missing DEST lists every file and creates nothing;
+# --checksum (zcp serve's digests) is refused; refused listings name the
+# URL and leave no DEST.
+"$ZCP" get -r -n "http://127.0.0.1:$p1/tree/" "$SCRATCH/fresh" >"$SCRATCH/dry" 2>/dev/null || fail "--dry-run, no DEST"
+[ "$(grep -c '^get ' "$SCRATCH/dry")" = "$files" ] || fail "--dry-run into nothing listed: $(cat "$SCRATCH/dry")"
+[ ! -e "$SCRATCH/fresh" ] || fail "--dry-run created DEST"
+expect_exit 2 "$ZCP" get -r --checksum "http://127.0.0.1:$p1/tree/" "$SCRATCH/sum"
+expect_stderr "--checksum needs zcp serve"
+[ ! -e "$SCRATCH/sum" ] || fail "a refused --checksum left DEST behind"
 expect_exit 22 "$ZCP" get -r "http://127.0.0.1:$p1/missing/" "$SCRATCH/none404"
 [ ! -e "$SCRATCH/none404" ] || fail "a 404 left DEST behind"
 "$ZCP" get -r "http://127.0.0.1:$p1/noindex/" "$SCRATCH/none403" 2>"$SCRATCH/err" && fail "403 listing succeeded"
