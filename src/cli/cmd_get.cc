@@ -273,6 +273,11 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
       if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "get", shown(path));
     };
   }
+  // Crawl mode's notices (the server is not zcp serve, links skipped); the
+  // text holds the server's names: escaped.
+  o.notice = [&f](const std::string& text) {
+    if (!f.quiet) fmt::print(stderr, "zcp get: {}\n", shown(text));
+  };
   const std::string name = tree_name(*url);
   bool draw = !f.quiet && !f.json && (f.progress || ::isatty(STDERR_FILENO));
   // The tree's name, not the ?format=tar URL; the name is the server's text.
@@ -362,6 +367,7 @@ Runner add_get_command(CLI::App& app) {
       "          zcp get -j 4 --verify http://host:8080/big.iso\n"
       "          zcp get -r http://127.0.0.1:8080/photos/ ./photos     (again: only what changed)\n"
       "          zcp get -r --delete --checksum http://host:8080/photos/ ./photos\n"
+      "          zcp get -r https://mirror.example.org/debian/pool/ ./pool  (nginx autoindex)\n"
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
@@ -380,7 +386,12 @@ Runner add_get_command(CLI::App& app) {
   cmd->add_flag("-r,--recursive", f->recursive,
                 "fetch a whole directory from zcp serve: the first copy as one tar stream,\n"
                 "later runs only the files whose size or mtime differ (rsync's quick check);\n"
-                "mtimes, permissions and symlinks inside the tree are kept");
+                "mtimes, permissions and symlinks inside the tree are kept. From any other\n"
+                "server with directory listings (nginx autoindex HTML or JSON, lighttpd,\n"
+                "Apache, python -m http.server): its listings are crawled (relative links\n"
+                "beneath the URL only; at most 64 levels, 8 MiB per listing, 1,000,000\n"
+                "entries), each file fetched, mtime from Last-Modified; later runs ask\n"
+                "If-Modified-Since and skip what answers 304");
   cmd->add_flag("-p,--preserve-permissions", f->preserve,
                 "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"
                 "ignore the umask, as tar -p; the default for root, as with tar");
@@ -388,7 +399,8 @@ Runner add_get_command(CLI::App& app) {
                 "-r: apply the umask and drop setuid/setgid/sticky even as root\n"
                 "(tar's --no-same-permissions)");
   cmd->add_flag("--checksum", f->checksum,
-                "-r: compare files by sha-256 (the server's digests) instead of size and mtime");
+                "-r: compare files by sha-256 (the server's digests) instead of size and mtime\n"
+                "(zcp serve only)");
   cmd->add_flag("--delete", f->delete_extra,
                 "-r: remove files in DEST the server no longer has (never outside DEST;\n"
                 "DEST's dotfiles are kept)");

@@ -56,9 +56,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = "zcp-manifest 1\n" + MANIFESTS.get(mode, "")
             if mode != "truncated":
                 body += "end 0 0\n"
-            self.answer(200, body.encode())
+            self.answer(200, body.encode(), "text/plain; charset=utf-8")
         elif "format=tar" in self.path and mode == "tar-link-out":
-            self.answer(200, tar_link_out())
+            self.answer(200, tar_link_out(), "application/x-tar")
         elif mode == "huge" and self.path.endswith("/big"):
             self.send_response(200)
             self.send_header("Content-Length", "1000000000000000")
@@ -67,8 +67,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(404, b"no\n")
 
-    def answer(self, status, body):
+    # zcp serve's types: zcp get -r takes any other answer for another
+    # server's listing (crawl mode).
+    def answer(self, status, body, ctype="text/plain"):
         self.send_response(status)
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

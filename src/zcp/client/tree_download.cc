@@ -4,21 +4,16 @@
 
 #include <filesystem>
 
+#include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
+#include "zcp/client/tree_crawl.h"
 #include "zcp/client/tree_pull.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
 
 namespace zcp {
 namespace {
-
-// The directory URL without its query, ending in '/'.
-std::string directory_path(const Url& url) {
-  std::string path = url.target.substr(0, url.target.find('?'));
-  if (path.empty() || path.back() != '/') path += '/';
-  return path;
-}
 
 // -r of a URL the server has no directory for: is it a file? (HEAD without
 // the trailing slash answers 200 with no listing.)
@@ -40,8 +35,30 @@ bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
 
 }  // namespace
 
+std::string directory_target(const Url& url) {
+  std::string path = url.target.substr(0, url.target.find('?'));
+  if (path.empty() || path.back() != '/') path += '/';
+  return path;
+}
+
+std::string url_at(const Url& url, const std::string& target) {
+  Url u = url;
+  u.target = target;
+  return u.to_string();
+}
+
+GetError make_dest(const std::string& dest) {
+  std::error_code ec;
+  std::filesystem::create_directories(dest, ec);
+  if (ec || !std::filesystem::is_directory(dest, ec)) {
+    Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
+    return fail_as(GetFailure::kWrite, std::move(s).at(dest));
+  }
+  return {};
+}
+
 std::string tree_name(const Url& url) {
-  std::string path = directory_path(url);
+  std::string path = directory_target(url);
   return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
 }
 
@@ -58,16 +75,6 @@ bool empty_or_missing(const std::string& dest) {
   std::error_code ec;
   if (!std::filesystem::exists(dest, ec)) return true;
   return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
-}
-
-GetError make_dest(const std::string& dest) {
-  std::error_code ec;
-  std::filesystem::create_directories(dest, ec);
-  if (ec || !std::filesystem::is_directory(dest, ec)) {
-    Status s(Code::kSystem, "mkdir", ec ? ec.message() : "not a directory", ec.value());
-    return fail_as(GetFailure::kWrite, std::move(s).at(dest));
-  }
-  return {};
 }
 
 GetError extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
@@ -101,6 +108,29 @@ GetError extract_all(HttpClient& client, const ResponseHead& head, const TreeGet
   return {};
 }
 
+// Not zcp serve's answer: a listing to crawl, or a refusal naming the URL.
+GetResultOr<TreeGetResult> mirror_instead(const Url& url, HttpClient client,
+                                          const ResponseHead& head, const TreeGetOptions& opts,
+                                          TreeGetResult& r,
+                                          std::chrono::steady_clock::time_point start) {
+  if (!is_listing_answer(head)) {
+    auto type = head.header("Content-Type").value_or("none");
+    return fail_as(
+        GetFailure::kProtocol,
+        Status::invalid("neither zcp serve's tree nor a directory listing (Content-Type: " +
+                        escape_peer_text(type, 100) + ")")
+            .at(url.to_string()));
+  }
+  if (opts.checksum) {
+    return fail_as(
+        GetFailure::kUsage,
+        Status::invalid("--checksum needs zcp serve's sha-256 digests; this server only lists "
+                        "its directories (drop --checksum)")
+            .at(url.to_string()));
+  }
+  return mirror_listings(url, std::move(client), head, opts, std::move(r), start);
+}
+
 }  // namespace
 
 GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts) {
@@ -111,9 +141,10 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
   const bool first_copy = !opts.dry_run && !opts.checksum && empty_or_missing(r.dest);
   r.incremental = !first_copy;
   Url req_url = url;
-  req_url.target = directory_path(url) +
-                   (first_copy ? "?format=tar&links=keep"
-                               : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
+  req_url.target =
+      directory_target(url) +
+      (first_copy ? "?format=tar&links=keep"
+                  : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
   // 1. Ask for the stream (or the manifest).
   auto client = HttpClient::connect(req_url, opts.timeout, opts.tls);
   if (!client) return fail_as(connect_failure(client.status()), client.status());
@@ -129,14 +160,20 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
     }
     return fail_as(GetFailure::kHttp, Status::invalid(why));
   }
-  // 2. Only now, with the server's tree on its way, does DEST come to be.
+  // 2. Another server (nginx, lighttpd...) answers with its listing: never
+  // fed to the extractor, crawled instead (tree_crawl.h).
+  // A manifest's own check (its magic line) judges any other answer.
+  if (is_listing_answer(*head) || (first_copy && !is_tar_answer(*head))) {
+    return mirror_instead(url, std::move(*client), *head, opts, r, start);
+  }
+  // 3. Only now, with the server's tree on its way, does DEST come to be.
   if (first_copy) {
     if (GetError e = make_dest(r.dest); is_error(e)) return e;
     if (GetError e = extract_all(*client, *head, opts, r); is_error(e)) return e;
     r.seconds = seconds_since(start);
     return r;
   }
-  // 3. Incremental: plan from the manifests, list or carry it out.
+  // 4. Incremental: plan from the manifests, list or carry it out.
   auto plan = plan_pull(*client, r.dest, opts, *head);
   if (!plan) return std::move(plan).take_error();
   r.skipped = plan->skipped;

@@ -3,7 +3,9 @@
 // extracted with tar_extract's safety; later runs fetch the server's
 // manifest (?format=manifest), plan with tree_plan.h and move only what
 // changed, one keep-alive GET per file, each landing under a temporary
-// name and renamed. Not the single-file downloader (downloader.h).
+// name and renamed. A server that is not zcp serve (its answer is a
+// directory listing) is crawled instead (tree_crawl.h). Not the
+// single-file downloader (downloader.h).
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,9 @@ struct TreeGetOptions {
   bool dotfiles = true;       // put -r: send names starting with '.' (rsync -a does)
   std::string token;          // put -r: "Authorization: Bearer TOKEN"
   TlsOptions tls;             // https:// URLs: how the server is trusted
+  // Crawl mode's one-line notices for stderr (tree_crawl.h): that the
+  // server is not zcp serve, links skipped, bounds reached. May be null.
+  std::function<void(const std::string&)> notice;
   // '+' a file or link to transfer, '-' a path to delete, for --dry-run.
   std::function<void(char, const std::string&)> listed;
 };

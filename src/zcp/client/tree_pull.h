@@ -2,6 +2,7 @@
 // from the server's manifest and its execution (tree_sync_pull.cc).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,21 @@
 
 namespace zcp {
 
+// How run_pull fetches a file: zcp serve's way (sizes from its manifest,
+// odd names as one-member tars), or crawl mode's (tree_crawl.h: the URL a
+// listing named, If-Modified-Since when DEST has it, Last-Modified kept).
+enum class PullMode { kManifest, kListings };
+// A crawled file whose listing gave no size (python's, lighttpd's).
+inline constexpr uint64_t kUnlistedSize = UINT64_MAX;
+
+// The directory URL's path without its query, ending in '/'.
+std::string directory_target(const Url& url);
+// `url` with another request target, as a message shows it.
+std::string url_at(const Url& url, const std::string& target);
+
+// Creates DEST (and its parents); kWrite naming it when it cannot be a directory.
+GetError make_dest(const std::string& dest);
+
 // Reads the manifest `head` starts (the connection stays usable), scans
 // DEST (may be missing) and plans.
 GetResultOr<SyncPlan> plan_pull(HttpClient& client, const std::string& dest,
@@ -18,6 +34,6 @@ GetResultOr<SyncPlan> plan_pull(HttpClient& client, const std::string& dest,
 // Carries the plan out beneath r.dest (which exists), on `client` when
 // the manifest left it usable, else on a new connection. Kind kNone: done.
 GetError run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
-                  const TreeGetOptions& o, TreeGetResult& r);
+                  const TreeGetOptions& o, TreeGetResult& r, PullMode mode = PullMode::kManifest);
 
 }  // namespace zcp

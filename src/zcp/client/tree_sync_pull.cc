@@ -1,6 +1,7 @@
 // The incremental half of zcp get -r (tree_download.h): manifest, plan,
 // then only the changed files, each fetched with a keep-alive GET into a
-// temporary name beneath DEST and renamed.
+// temporary name beneath DEST and renamed. Crawl mode (tree_crawl.h) runs
+// the same steps on a plan made from another server's listings.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "zcp/client/tree_pull.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
+#include "zcp/http/validators.h"
 #include "zcp/recv_engine.h"
 #include "zcp/tar/tar_extract.h"
 
@@ -98,8 +100,8 @@ Status rename_over(int parent, const std::string& temp, const std::string& name,
 
 class Puller {
  public:
-  Puller(const Url& url, const TreeGetOptions& o, int dest_fd)
-      : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd) {}
+  Puller(const Url& url, const TreeGetOptions& o, int dest_fd, PullMode mode)
+      : url_(url), o_(o), dest_fd_(dest_fd), parents_(dest_fd), mode_(mode) {}
   // The plan carried out; kind kNone: done.
   GetError run(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
 
@@ -112,6 +114,9 @@ class Puller {
   Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
 
   Status fetch(const ManifestEntry& e);
+  Status fetch_listed(const ManifestEntry& e);
+  Status land(HttpClient& c, const ResponseHead& head, const ManifestEntry& e,
+              std::optional<uint64_t> size, int64_t mtime);
   Status fetch_as_tar(const ManifestEntry& e);
   Status make_link(const ManifestEntry& e);
   Status make_dirs(const SyncPlan& plan);
@@ -122,6 +127,8 @@ class Puller {
   const TreeGetOptions& o_;
   int dest_fd_;
   Parents parents_;
+  PullMode mode_;
+  bool not_modified_ = false;  // crawl mode: the last fetch was answered 304
   GetFailure kind_ = GetFailure::kNone;
   std::optional<HttpClient> client_;
   std::unique_ptr<RecvEngine> engine_;
@@ -162,9 +169,13 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
   }
   if (Status s = make_dirs(plan); !s) return s;
   for (const ManifestEntry& e : plan.transfer) {
-    Status s = e.type == 'l' ? make_link(e) : fetch(e);
+    not_modified_ = false;
+    Status s =
+        e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
     if (!s) return s;
-    if (e.type == 'l') {
+    if (not_modified_) {
+      ++r.skipped;
+    } else if (e.type == 'l') {
       ++r.symlinks;
     } else {
       ++r.files;
@@ -208,7 +219,7 @@ Status Puller::finish_dirs(const SyncPlan& plan) {
     if (!fd) return fail(GetFailure::kWrite, fd.status());
     const timespec times[2] = {{0, UTIME_OMIT}, {d->mtime, 0}};
     if (::fchmod(fd->get(), extracted_mode(d->mode, o_.extract)) != 0 ||
-        ::futimens(fd->get(), times) != 0) {
+        (d->mtime >= 0 && ::futimens(fd->get(), times) != 0)) {  // < 0: no listing said it
       return fail(GetFailure::kWrite, Status::from_errno("chmod").at(d->path));
     }
   }
@@ -240,9 +251,7 @@ Status Puller::fetch(const ManifestEntry& e) {
   if (needs_tar(e.path)) return fetch_as_tar(e);
   auto c = connection();
   if (!c) return c.status();
-  std::string dir = url_.target.substr(0, url_.target.find('?'));
-  if (dir.empty() || dir.back() != '/') dir += '/';
-  const std::string target = dir + encode_path(e.path);
+  const std::string target = directory_target(url_) + encode_path(e.path);
   if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
   auto head = (*c)->read_head();
   if (!head) return fail(classify_failure(head.status()), head.status());
@@ -257,8 +266,20 @@ Status Puller::fetch(const ManifestEntry& e) {
                 Status(Code::kInvalid, "GET", "size differs from the manifest (changed on the server? run again)")
                     .at(e.path));
   }
+  return land(**c, *head, e, e.size, e.mtime);
+}
+
+// The body of `head` into NAME.part beneath DEST (O_EXCL | O_NOFOLLOW: a
+// planted link is never written through), then mode, mtime (when >= 0),
+// fsync if asked, rename. `size` unknown: the body's own end. A body that
+// ends early removes the .part.
+Status Puller::land(HttpClient& c, const ResponseHead& head, const ManifestEntry& e,
+                    std::optional<uint64_t> size, int64_t mtime) {
   auto parent = parents_.open(e.path);
-  if (!parent) return fail(classify_failure(parent.status()), parent.status());
+  if (!parent) {
+    client_.reset();
+    return fail(classify_failure(parent.status()), parent.status());
+  }
   const std::string name = base_of(e.path), temp = part_name_for(name);
   const uint32_t mode = extracted_mode(e.mode, o_.extract), created = creation_mode(mode, umask_);
   constexpr int kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -267,23 +288,34 @@ Status Puller::fetch(const ManifestEntry& e) {
     ::unlinkat(*parent, temp.c_str(), 0);
     fd = ::openat(*parent, temp.c_str(), kCreate, created);
   }
-  if (fd < 0) return fail(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"));
+  if (fd < 0) {
+    client_.reset();
+    return fail(GetFailure::kWrite, Status::from_errno("open").at(e.path + ".part"));
+  }
   UniqueFd file(fd);
-  BodyReader body = (*c)->body(*head);
+  BodyReader body = c.body(head);
   const uint64_t base = progress_.bytes_done;
   auto report = [this, base](uint64_t n) {
     progress_.bytes_done = base + n;
     if (o_.progress) o_.progress(progress_);
   };
-  Status s = body.to_file(file.get(), 0, e.size, *engine_, report);
+  uint64_t got = size.value_or(0);
+  Status s;
+  if (size) {
+    s = body.to_file(file.get(), 0, *size, *engine_, report);
+  } else if (auto n = body.rest_to_file(file.get(), 0, *engine_, report); n) {
+    got = *n;
+  } else {
+    s = n.status();
+  }
   GetFailure kind = body.write_failed() ? GetFailure::kWrite : classify_failure(s);
   if (s) {
-    progress_.bytes_done = base + e.size;
-    const timespec times[2] = {{0, UTIME_OMIT}, {e.mtime, 0}};
+    progress_.bytes_done = base + got;
+    const timespec times[2] = {{0, UTIME_OMIT}, {mtime, 0}};
     kind = GetFailure::kWrite;
     if (mode != created && ::fchmod(file.get(), mode) != 0) {
       s = Status::from_errno("fchmod").at(e.path);
-    } else if (::futimens(file.get(), times) != 0) {
+    } else if (mtime >= 0 && ::futimens(file.get(), times) != 0) {
       s = Status::from_errno("futimens").at(e.path);
     } else if (o_.fsync && ::fsync(file.get()) != 0) {
       s = Status::from_errno("fsync").at(e.path);
@@ -296,8 +328,42 @@ Status Puller::fetch(const ManifestEntry& e) {
     client_.reset();
     return fail(kind, s);
   }
-  if (!head->keep_alive || !body.done()) client_.reset();
+  if (!head.keep_alive || !body.done()) client_.reset();
   return {};
+}
+
+// Crawl mode (tree_crawl.h): the URL the listing named, asked with
+// If-Modified-Since when DEST has a file of the listed size (nginx answers
+// 304 on an exact match: skipped); mtime from Last-Modified.
+Status Puller::fetch_listed(const ManifestEntry& e) {
+  auto c = connection();
+  if (!c) return c.status();
+  auto parent = parents_.open(e.path);
+  if (!parent) return fail(classify_failure(parent.status()), parent.status());
+  std::vector<std::pair<std::string, std::string>> headers;
+  struct stat st;
+  if (::fstatat(*parent, base_of(e.path).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(st.st_mode) &&
+      (e.size == kUnlistedSize || static_cast<uint64_t>(st.st_size) == e.size)) {
+    headers.emplace_back("If-Modified-Since", http_date(st.st_mtime));
+  }
+  const std::string target = directory_target(url_) + encode_path(e.path);
+  if (Status s = (*c)->send_head("GET", target, headers); !s) return fail(GetFailure::kConnect, s);
+  auto head = (*c)->read_head();
+  if (!head) return fail(classify_failure(head.status()), head.status());
+  if (head->status == 304 && !headers.empty()) {
+    not_modified_ = true;
+    if (!head->keep_alive) client_.reset();
+    return {};
+  }
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head)).at(url_at(url_, target));
+    client_.reset();
+    return fail(GetFailure::kHttp, s);
+  }
+  auto modified = head->header("Last-Modified");
+  std::optional<int64_t> mtime = modified ? parse_http_date(*modified) : std::nullopt;
+  return land(**c, *head, e, head->content_length, mtime.value_or(-1));
 }
 
 // The file as GET DIR/?format=tar&links=keep&only=PATH: the extractor
@@ -305,9 +371,8 @@ Status Puller::fetch(const ManifestEntry& e) {
 Status Puller::fetch_as_tar(const ManifestEntry& e) {
   auto c = connection();
   if (!c) return c.status();
-  std::string dir = url_.target.substr(0, url_.target.find('?'));
-  if (dir.empty() || dir.back() != '/') dir += '/';
-  const std::string target = dir + "?format=tar&links=keep&only=" + encode_path(e.path);
+  const std::string target =
+      directory_target(url_) + "?format=tar&links=keep&only=" + encode_path(e.path);
   if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
   auto head = (*c)->read_head();
   if (!head) return fail(classify_failure(head.status()), head.status());
@@ -382,10 +447,10 @@ GetResultOr<SyncPlan> plan_pull(HttpClient& client, const std::string& dest,
 }
 
 GetError run_pull(const Url& url, std::optional<HttpClient> client, const SyncPlan& plan,
-                  const TreeGetOptions& o, TreeGetResult& r) {
+                  const TreeGetOptions& o, TreeGetResult& r, PullMode mode) {
   auto dest_fd = open_file(r.dest, O_PATH | O_DIRECTORY);
   if (!dest_fd) return failed(GetFailure::kWrite, dest_fd.status());
-  Puller puller(url, o, dest_fd->get());
+  Puller puller(url, o, dest_fd->get(), mode);
   return puller.run(std::move(client), plan, r);
 }
 

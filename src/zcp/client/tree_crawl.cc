@@ -1,0 +1,295 @@
+#include "zcp/client/tree_crawl.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <optional>
+
+#include "zcp/base/escape.h"
+#include "zcp/base/stats.h"
+#include "zcp/client/listing_parse.h"
+#include "zcp/client/refusal.h"
+#include "zcp/client/tree_plan.h"
+#include "zcp/client/tree_pull.h"
+#include "zcp/http/validators.h"
+
+namespace zcp {
+namespace {
+
+GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
+bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
+
+std::string_view content_type(const ResponseHead& head) {
+  return head.header("Content-Type").value_or("");
+}
+
+// A listing needs no more than one read per 64 KiB.
+constexpr size_t kListingRead = 64 * 1024;
+
+// The breadth-first walk over listings, one keep-alive connection, each
+// directory URL asked once: every path is built here from a checked
+// single-component name, so a child's URL is always longer than its
+// parent's and nothing is asked twice; a link loop on the server ends at
+// kMaxCrawlDepth.
+class Crawler {
+ public:
+  Crawler(const Url& url, const TreeGetOptions& o) : url_(url), o_(o) {}
+  GetError run(HttpClient client, const ResponseHead& head);
+  GetError connect();
+
+  std::vector<ManifestEntry> entries;
+  bool complete = true;              // false: a directory was not listed (depth bound)
+  std::optional<HttpClient> client;  // the connection, for the files
+
+ private:
+  GetError read_listing(const ResponseHead& head, const std::string& target, Listing& out);
+  GetError request_listing(const std::string& target, Listing& out);
+  GetError add(const Listing& listing, const std::string& prefix, int depth,
+               const std::string& target);
+  void notice(const std::string& text) {
+    if (o_.notice) o_.notice(text);
+  }
+
+  const Url& url_;
+  const TreeGetOptions& o_;
+  std::deque<std::pair<std::string, int>> queue_;  // directories to list: path, depth
+  bool warned_depth_ = false;
+  // Skipped links are named for the first few listings, then summed once.
+  static constexpr int kRefusalNotices = 3;
+  int refusing_listings_ = 0;
+  uint64_t refused_unsaid_ = 0;
+};
+
+GetError Crawler::run(HttpClient first, const ResponseHead& head) {
+  client.emplace(std::move(first));
+  const std::string root = directory_target(url_);
+  Listing listing;
+  if (GetError e = read_listing(head, root, listing); is_error(e)) return e;
+  if (GetError e = add(listing, "", 0, root); is_error(e)) return e;
+  while (!queue_.empty()) {
+    auto [path, depth] = std::move(queue_.front());
+    queue_.pop_front();
+    const std::string target = root + encode_path(path) + "/";
+    if (GetError e = request_listing(target, listing); is_error(e)) return e;
+    if (GetError e = add(listing, path, depth, target); is_error(e)) return e;
+  }
+  if (refused_unsaid_ > 0) {
+    notice(url_.to_string() + ": skipped " + std::to_string(refused_unsaid_) +
+           " more link(s) leading outside the tree in other listings");
+  }
+  // Parents before children, names in byte order: a walk's order.
+  std::sort(entries.begin(), entries.end(),
+            [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
+  return {};
+}
+
+GetError Crawler::connect() {
+  if (client) return {};
+  auto c = HttpClient::connect(url_, o_.timeout, o_.tls);
+  if (!c) return failed(connect_failure(c.status()), c.status());
+  client.emplace(std::move(*c));
+  return {};
+}
+
+GetError Crawler::request_listing(const std::string& target, Listing& out) {
+  if (GetError e = connect(); is_error(e)) return e;
+  if (Status s = client->send_head("GET", target, {}); !s) {
+    client.reset();
+    return failed(GetFailure::kConnect, s);
+  }
+  auto head = client->read_head();
+  if (!head) {
+    client.reset();
+    return failed(classify_failure(head.status()), std::move(head).take_status());
+  }
+  return read_listing(*head, target, out);
+}
+
+// The body of a listing, bounded by kMaxListingBytes, parsed as its
+// Content-Type says.
+GetError Crawler::read_listing(const ResponseHead& head, const std::string& target, Listing& out) {
+  // The start URL is in every message already (the CLI's prefix).
+  const std::string where = target == directory_target(url_) ? "" : url_at(url_, target);
+  if (head.status != 200) {
+    Status s = Status::invalid(refusal(*client, head)).at(where);
+    client.reset();
+    return failed(GetFailure::kHttp, s);
+  }
+  if (!is_listing_answer(head)) {
+    client.reset();
+    return failed(GetFailure::kProtocol,
+                  Status::invalid("not a directory listing (Content-Type: " +
+                                  escape_peer_text(content_type(head), 100) + ")")
+                      .at(where));
+  }
+  BodyReader body = client->body(head);
+  std::string text;
+  for (;;) {
+    auto n = body.read(text, kListingRead);
+    if (!n) {
+      client.reset();
+      return failed(classify_failure(n.status()), std::move(n).take_status().at(where));
+    }
+    if (*n == 0) break;
+    if (text.size() > kMaxListingBytes) {
+      client.reset();
+      return failed(
+          GetFailure::kProtocol,
+          Status::invalid("listing larger than 8 MiB (zcp's bound): not mirrored").at(where));
+    }
+  }
+  if (!head.keep_alive || !body.done()) client.reset();
+  if (content_type(head).find("json") != std::string_view::npos) {
+    auto parsed = parse_json_listing(text);
+    if (!parsed)
+      return failed(GetFailure::kProtocol,
+                    Status::invalid("not a JSON directory listing").at(where));
+    out = std::move(*parsed);
+  } else {
+    out = parse_html_listing(text, target);
+  }
+  return {};
+}
+
+GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth,
+                      const std::string& target) {
+  if (listing.refused > 0 && ++refusing_listings_ <= kRefusalNotices) {
+    notice(url_at(url_, target) + ": skipped " + std::to_string(listing.refused) +
+           " link(s) leading outside the tree");
+  } else {
+    refused_unsaid_ += listing.refused;
+  }
+  for (const ListedEntry& l : listing.entries) {
+    if (entries.size() >= kMaxCrawlEntries) {
+      return failed(GetFailure::kProtocol,
+                    Status::invalid("more than 1000000 entries (zcp's bound): not mirrored")
+                        .at(url_.to_string()));
+    }
+    ManifestEntry m;
+    m.path = prefix.empty() ? l.name : prefix + "/" + l.name;
+    if (l.directory) {
+      if (depth + 1 > kMaxCrawlDepth) {
+        complete = false;
+        if (!warned_depth_)
+          notice(url_at(url_, target) +
+                 ": more than 64 directories deep (a link loop?): not followed");
+        warned_depth_ = true;
+        continue;
+      }
+      m.type = 'd';
+      m.mode = 0755;
+      m.mtime = l.mtime.value_or(-1);
+      queue_.emplace_back(m.path, depth + 1);
+    } else {
+      m.type = 'f';
+      m.mode = 0644;
+      m.mtime = -1;  // never "current" by the quick check: If-Modified-Since decides
+      m.size = l.size.value_or(kUnlistedSize);
+    }
+    entries.push_back(std::move(m));
+  }
+  return {};
+}
+
+// --dry-run: would this file be fetched? A HEAD with If-Modified-Since
+// answers it as the GET would (304: no).
+Result<bool> would_fetch(Crawler& c, const Url& url, const ManifestEntry& e,
+                         const ManifestIndex& local) {
+  auto it = local.find(e.path);
+  if (it == local.end() || it->second.type != 'f') return true;
+  if (e.size != kUnlistedSize && e.size != it->second.size) return true;
+  if (GetError err = c.connect(); is_error(err)) return err.status;
+  const std::string target = directory_target(url) + encode_path(e.path);
+  Status s =
+      c.client->send_head("HEAD", target, {{"If-Modified-Since", http_date(it->second.mtime)}});
+  auto head = s ? c.client->read_head(true) : Result<ResponseHead>(s);
+  if (!head) {
+    c.client.reset();
+    return std::move(head).take_status();
+  }
+  if (!head->keep_alive) c.client.reset();
+  return head->status != 304;
+}
+
+GetError dry_run(Crawler& c, const Url& url, const SyncPlan& plan, const ManifestIndex& local,
+                 const TreeGetOptions& o, TreeGetResult& r) {
+  for (const std::string& p : plan.remove) {
+    if (o.listed) o.listed('-', p);
+    ++r.deleted;
+  }
+  for (const ManifestEntry& e : plan.transfer) {
+    auto fetch = would_fetch(c, url, e, local);
+    if (!fetch) return failed(classify_failure(fetch.status()), fetch.status());
+    if (!*fetch) {
+      ++r.skipped;
+      continue;
+    }
+    if (o.listed) o.listed('+', e.path);
+    ++r.files;
+    if (e.size != kUnlistedSize) r.bytes += e.size;
+  }
+  return {};
+}
+
+bool has_dot_component(const std::string& path) {
+  return path[0] == '.' || path.find("/.") != std::string::npos;
+}
+
+}  // namespace
+
+bool is_tar_answer(const ResponseHead& head) {
+  return content_type(head).substr(0, 17) == "application/x-tar";
+}
+
+bool is_listing_answer(const ResponseHead& head) {
+  std::string_view type = content_type(head);
+  return type.find("text/html") != std::string_view::npos ||
+         type.find("json") != std::string_view::npos;
+}
+
+GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
+                                           const ResponseHead& head, const TreeGetOptions& o,
+                                           TreeGetResult r,
+                                           std::chrono::steady_clock::time_point start) {
+  if (o.notice) o.notice(url.to_string() + " is not zcp serve: mirroring its directory listings");
+  // 1. Every listing, before DEST is touched.
+  Crawler crawler(url, o);
+  if (GetError e = crawler.run(std::move(client), head); is_error(e)) return e;
+  // 2. What DEST has (nothing when missing).
+  ManifestIndex local;
+  std::error_code ec;
+  if (std::filesystem::is_directory(r.dest, ec)) {
+    auto scanned = scan_local_tree(r.dest, true);
+    if (!scanned) return failed(GetFailure::kWrite, scanned.status());
+    local = std::move(*scanned);
+  }
+  // 3. The plan: every listed file is asked (conditionally when DEST has it).
+  const bool delete_extra = o.delete_extra && crawler.complete;
+  if (o.delete_extra && !delete_extra && o.notice) {
+    o.notice("--delete not applied: some directories were not listed");
+  }
+  auto plan = plan_sync(crawler.entries, local, false, delete_extra, nullptr);
+  if (!plan) return failed(classify_failure(plan.status()), plan.status());
+  std::erase_if(plan->remove, has_dot_component);  // as with zcp serve: DEST's dotfiles stay
+  plan->bytes = 0;
+  for (const ManifestEntry& e : plan->transfer) plan->bytes += e.size == kUnlistedSize ? 0 : e.size;
+  r.incremental = true;
+  r.directories = plan->dirs.size();
+  if (o.dry_run) {
+    if (GetError e = dry_run(crawler, url, *plan, local, o, r); is_error(e)) return e;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  // 4. Only now does DEST come to be; then the files, one GET each.
+  if (GetError e = make_dest(r.dest); is_error(e)) return e;
+  if (GetError e = run_pull(url, std::move(crawler.client), *plan, o, r, PullMode::kListings);
+      is_error(e)) {
+    return e;
+  }
+  r.seconds = seconds_since(start);
+  return r;
+}
+
+}  // namespace zcp
