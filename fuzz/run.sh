@@ -9,7 +9,7 @@ set -euo pipefail
 seconds=${1:-60}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build-fuzz
-targets=(${FUZZ_TARGETS:-http_request_fuzzer path_resolve_fuzzer http_response_fuzzer tar_header_fuzzer tar_extract_fuzzer chain_report_fuzzer})
+targets=(${FUZZ_TARGETS:-http_request_fuzzer path_resolve_fuzzer http_response_fuzzer tar_header_fuzzer tar_extract_fuzzer chain_report_fuzzer listing_parse_fuzzer})
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DZCP_BUILD_FUZZ=ON -DZCP_BUILD_TESTS=OFF \
   -DZCP_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
