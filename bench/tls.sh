@@ -28,7 +28,7 @@ ngx=
 zt= zp= DISK=
 cleanup() {
   [ -n "$ngx" ] && kill "$ngx" 2>/dev/null && wait "$ngx" 2>/dev/null
-  for p in $zt $zp; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in $zt $zp $zt2; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   rm -rf "$W" ${DISK:+"$DISK"}
 }
 trap cleanup EXIT
@@ -78,6 +78,13 @@ zp_port=$(free_port)
 zt=$!
 "$ZCP" serve -q --workers 1 --listen 127.0.0.1:$zp_port "$W/www" 2>"$W/zp.log" &
 zp=$!
+# And zcp at its defaults on this machine: a worker per CPU, and zcp get's
+# default streams (2 here) for a big file. curl has one connection, and
+# nginx gives one connection one worker, whatever its worker count.
+zt2_port=$(free_port)
+"$ZCP" serve -q --listen 127.0.0.1:$zt2_port --tls-cert "$W/pki/good.pem" \
+  --tls-key "$W/pki/good.key" "$W/www" 2>"$W/zt2.log" &
+zt2=$!
 DISK=${DISK_DIR:-/var/tmp}/zcp-tls-bench.$$
 mkdir -p "$DISK"
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$plain_port/" && break; sleep 0.05; done
@@ -88,6 +95,7 @@ CA=(--cacert "$W/pki/ca.pem")
 
 ZT="https://localhost:$zt_port/big.bin"  # good.pem names localhost
 ZP="http://127.0.0.1:$zp_port/big.bin"
+ZT2="https://localhost:$zt2_port/big.bin"
 declare -A cmd server
 add() { cmd[$1]=$3; server[$1]=$2; }
 add nginx-curl-https ngx "curl -s ${CA[*]} -o /dev/null $HTTPS"
@@ -101,12 +109,16 @@ add zcp-zcp-http zp "$ZCP get -q -j 1 $ZP /dev/null"
 add nginx-curl-https-disk ngx "curl -s ${CA[*]} -o $DISK/f $HTTPS"
 add zcp-zcp-https-disk zt "$ZCP get -q -j 1 ${CA[*]} $ZT $DISK/f"
 add zcp-zcp-http-disk zp "$ZCP get -q -j 1 $ZP $DISK/f"
+add zcpN-zcp-https-jdefault zt2 "$ZCP get -q ${CA[*]} $ZT2 /dev/null"
+add zcpN-zcp-https-jdefault-disk zt2 "$ZCP get -q ${CA[*]} $ZT2 $DISK/f"
 order=(nginx-curl-https nginx-zcp-https zcp-curl-https zcp-zcp-https nginx-curl-http nginx-zcp-http
-       zcp-curl-http zcp-zcp-http nginx-curl-https-disk zcp-zcp-https-disk zcp-zcp-http-disk)
+       zcp-curl-http zcp-zcp-http nginx-curl-https-disk zcp-zcp-https-disk zcp-zcp-http-disk
+       zcpN-zcp-https-jdefault zcpN-zcp-https-jdefault-disk)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$zp_port/" && break; sleep 0.05; done
 for _ in $(seq 100); do curl -s -k -o /dev/null "https://127.0.0.1:$zt_port/" && break; sleep 0.05; done
+for _ in $(seq 100); do curl -s -k -o /dev/null "https://127.0.0.1:$zt2_port/" && break; sleep 0.05; done
 
-pid_of() { case $1 in ngx) echo "$worker" ;; zt) echo "$zt" ;; zp) echo "$zp" ;; esac; }
+pid_of() { case $1 in ngx) echo "$worker" ;; zt) echo "$zt" ;; zp) echo "$zp" ;; zt2) echo "$zt2" ;; esac; }
 ticks() { awk '{ print $14 + $15 }' /proc/"$(pid_of "$1")"/stat; }
 hz=$(getconf CLK_TCK)
 for name in "${order[@]}"; do : >"$W/$name.runs"; done

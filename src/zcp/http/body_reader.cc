@@ -20,11 +20,14 @@ constexpr size_t kMaxLine = 4096;      // a chunk-size line with extensions, or 
 constexpr int kMaxTrailers = 100;
 constexpr size_t kMaxRead = 1 << 20;  // per read() call into memory
 // A body that must pass through user space (TLS without kernel offload)
-// is read into this much before each write to the file. Measured from
-// nginx https, 512 MiB to /dev/null (strace -c): 256 KiB makes 2053
-// writes, 16 KiB (one TLS record) 32773, for the same 16.5k reads; client
-// CPU per GiB was within noise from 64 KiB to 1 MiB on a loaded machine.
-constexpr size_t kUserspaceBuffer = 256 << 10;
+// is decrypted into this much before each write to the file. Onto ext4
+// the write's copy into the page cache is the client's largest cost, and
+// it is cheapest while the decrypted bytes are still in the CPU's cache:
+// 2 GiB over https, 4 interleaved rounds on a quiet machine, client CPU
+// 1.7-2.5 s with 64 KiB, 2.5-2.8 s with 256 KiB, 2.2-2.8 s with 16 KiB
+// (4 times the pwrites); docs/BENCHMARKS.md. To /dev/null the size was
+// within noise.
+constexpr size_t kUserspaceBuffer = 64 << 10;
 
 Status framing_error(std::string why) {
   return Status(Code::kInvalid, "chunked body", std::move(why));
