@@ -19,25 +19,6 @@ head -c $((16 << 20)) /dev/urandom >"$SCRATCH/f.bin"
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 want=$(sum "$SCRATCH/f.bin")
 
-# serve NAME ARGS...: a server on its own port and log; sets URL_<NAME>, PID_<NAME>.
-serve() {
-  local name=$1 log="$SCRATCH/$1.log" pid url
-  shift
-  mkdir -p "$SCRATCH/$name"
-  : >"$log"
-  "$ZCP" serve --listen 127.0.0.1:0 "$@" "$SCRATCH/$name" 2>>"$log" &
-  pid=$!
-  on_exit "{ kill -9 $pid; wait $pid; } 2>/dev/null"
-  for _ in $(seq 200); do
-    url=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$log" | head -1)
-    [ -n "$url" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "server $name died: $(cat "$log")"
-    sleep 0.05
-  done
-  [ -n "$url" ] || fail "server $name did not start"
-  printf -v "URL_$name" '%s' "$url"
-  printf -v "PID_$name" '%s' "$pid"
-}
 fds() { ls "/proc/$1/fd" | wc -l; }
 good=(--tls-cert "$P/good.pem" --tls-key "$P/good.key")
 relay=(--upload --relay --token s3cret --relay-cacert "$CA")

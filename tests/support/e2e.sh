@@ -80,7 +80,28 @@ wait_for_server() {
   fail "server did not start: $(cat "$SCRATCH/server.log")"
 }
 
-# http_status CURL_ARGS...: prints the status code curl saw.
+# serve NAME ARGS...: one of several servers, each with its own root
+# $SCRATCH/NAME, port and log ($SCRATCH/NAME.log); sets URL_<NAME> and
+# PID_<NAME>.
+serve() {
+  local name=$1 log="$SCRATCH/$1.log" pid url
+  shift
+  mkdir -p "$SCRATCH/$name"
+  : >"$log"
+  "$ZCP" serve --listen 127.0.0.1:0 "$@" "$SCRATCH/$name" 2>>"$log" &
+  pid=$!
+  on_exit "{ kill -9 $pid; wait $pid; } 2>/dev/null"
+  for _ in $(seq 200); do
+    url=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$log" | head -1)
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "server $name died: $(cat "$log")"
+    sleep 0.05
+  done
+  [ -n "$url" ] || fail "server $name did not start"
+  printf -v "URL_$name" '%s' "$url"
+  printf -v "PID_$name" '%s' "$pid"
+}
+
 # kill_when PID FILE BYTES: SIGKILLs PID (and reaps it) once FILE holds
 # BYTES, or after 10 s: a transfer interrupted midway.
 kill_when() {
@@ -92,6 +113,7 @@ kill_when() {
   wait "$1" 2>/dev/null || true
 }
 
+# http_status CURL_ARGS...: prints the status code curl saw.
 http_status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # make_tree DIR: the awkward tree every transfer test must reproduce.

@@ -49,6 +49,27 @@ TlsContext server_ctx(const Credential& c) {
   return std::move(*ctx);
 }
 
+// The two ends of `pair` made non-blocking, with a session each before
+// the handshake: a self-signed server and a client pinned to its key. (An
+// SSL keeps its SSL_CTX alive, so the contexts may go.) Empty on failure.
+struct Stepped {
+  std::unique_ptr<TlsSession> c, s;
+};
+Stepped stepped_sessions(const test::SocketPair& pair) {
+  Credential self = must(make_self_signed());
+  EXPECT_TRUE(set_nonblocking(pair.client.get()).is_ok());
+  EXPECT_TRUE(set_nonblocking(pair.server.get()).is_ok());
+  TlsContext sctx = server_ctx(self);
+  TlsOptions o;
+  o.pin = self.pin;
+  auto cctx = TlsContext::for_client(o);
+  if (!cctx) return {};
+  auto c = TlsSession::client(*cctx, pair.client.get(), "127.0.0.1");
+  auto s = TlsSession::server(sctx, pair.server.get());
+  if (!c || !s) return {};
+  return {std::move(*c), std::move(*s)};
+}
+
 class TlsSessionTest : public test::FdLeakCheck {
  protected:
   // The CA's PEM as a --cacert file.
@@ -251,25 +272,18 @@ TEST_F(TlsSessionTest, SilentPeerTimesOut) {
 // The server's epoll loop drives the handshake a step at a time: both ends
 // non-blocking, one thread, each step until both are done.
 TEST_F(TlsSessionTest, StepwiseNonBlockingHandshake) {
-  Credential self = must(make_self_signed());
   auto pair = test::loopback_pair();
-  ASSERT_TRUE(set_nonblocking(pair.client.get()).is_ok());
-  ASSERT_TRUE(set_nonblocking(pair.server.get()).is_ok());
-  TlsContext sctx = server_ctx(self);
-  TlsOptions o;
-  o.pin = self.pin;
-  auto cctx = TlsContext::for_client(o);
-  ASSERT_TRUE(cctx.is_ok());
-  auto c = TlsSession::client(*cctx, pair.client.get(), "127.0.0.1");
-  auto s = TlsSession::server(sctx, pair.server.get());
-  ASSERT_TRUE(c.is_ok() && s.is_ok());
+  Stepped st = stepped_sessions(pair);
+  ASSERT_TRUE(st.c && st.s);
+  auto& c = st.c;
+  auto& s = st.s;
   HandshakeStep cs = HandshakeStep::kWantRead, ss = HandshakeStep::kWantRead;
   int want_reads = 0;
   for (int i = 0; i < 1000 && (cs != HandshakeStep::kDone || ss != HandshakeStep::kDone); ++i) {
-    if (cs != HandshakeStep::kDone) cs = (*c)->handshake();
-    if (ss != HandshakeStep::kDone) ss = (*s)->handshake();
-    ASSERT_NE(cs, HandshakeStep::kError) << (*c)->error().to_string();
-    ASSERT_NE(ss, HandshakeStep::kError) << (*s)->error().to_string();
+    if (cs != HandshakeStep::kDone) cs = c->handshake();
+    if (ss != HandshakeStep::kDone) ss = s->handshake();
+    ASSERT_NE(cs, HandshakeStep::kError) << c->error().to_string();
+    ASSERT_NE(ss, HandshakeStep::kError) << s->error().to_string();
     want_reads += (cs == HandshakeStep::kWantRead) + (ss == HandshakeStep::kWantRead);
   }
   EXPECT_EQ(cs, HandshakeStep::kDone);
@@ -277,7 +291,7 @@ TEST_F(TlsSessionTest, StepwiseNonBlockingHandshake) {
   EXPECT_GT(want_reads, 0);
   // Nothing to read yet: kWouldBlock, not an error or a timeout.
   char buf[16];
-  auto r = (*s)->read(buf, sizeof(buf));
+  auto r = s->read(buf, sizeof(buf));
   EXPECT_TRUE(r.status().would_block()) << r.status().to_string();
 }
 
@@ -320,24 +334,17 @@ TEST_F(TlsSessionTest, SendFileUserspacePath) {
 // what the first file's last read covered (a Range request), gets its own
 // bytes.
 TEST_F(TlsSessionTest, SendFileResumesAfterWouldBlockAndForgetsTheFile) {
-  Credential self = must(make_self_signed());
   auto pair = test::loopback_pair();
   int small = 64 * 1024;  // so EAGAIN comes many times per buffer-full
   ASSERT_EQ(::setsockopt(pair.server.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-  ASSERT_TRUE(set_nonblocking(pair.client.get()).is_ok());
-  ASSERT_TRUE(set_nonblocking(pair.server.get()).is_ok());
-  TlsContext sctx = server_ctx(self);
-  TlsOptions o;
-  o.pin = self.pin;
-  auto cctx = TlsContext::for_client(o);
-  ASSERT_TRUE(cctx.is_ok());
-  auto c = TlsSession::client(*cctx, pair.client.get(), "127.0.0.1");
-  auto s = TlsSession::server(sctx, pair.server.get());
-  ASSERT_TRUE(c.is_ok() && s.is_ok());
+  Stepped st = stepped_sessions(pair);
+  ASSERT_TRUE(st.c && st.s);
+  auto& c = st.c;
+  auto& s = st.s;
   HandshakeStep cs = HandshakeStep::kWantRead, ss = HandshakeStep::kWantRead;
   for (int i = 0; i < 1000 && (cs != HandshakeStep::kDone || ss != HandshakeStep::kDone); ++i) {
-    if (cs != HandshakeStep::kDone) cs = (*c)->handshake();
-    if (ss != HandshakeStep::kDone) ss = (*s)->handshake();
+    if (cs != HandshakeStep::kDone) cs = c->handshake();
+    if (ss != HandshakeStep::kDone) ss = s->handshake();
   }
   ASSERT_TRUE(cs == HandshakeStep::kDone && ss == HandshakeStep::kDone);
 
@@ -354,14 +361,14 @@ TEST_F(TlsSessionTest, SendFileResumesAfterWouldBlockAndForgetsTheFile) {
     while (got.size() < data.size() - from) {
       if (sent < data.size()) {
         uint64_t moved = 0;
-        Status st = (*s)->send_file(f.get(), sent, data.size() - sent, &moved);
+        Status st = s->send_file(f.get(), sent, data.size() - sent, &moved);
         sent += moved;
         if (!st) {
           EXPECT_TRUE(st.would_block()) << st.to_string();
           ++would_block;
         }
       }
-      auto n = (*c)->read(buf.data(), buf.size());
+      auto n = c->read(buf.data(), buf.size());
       if (n) got.append(buf.data(), *n);
       else EXPECT_TRUE(n.status().would_block()) << n.status().to_string();
     }
