@@ -76,6 +76,7 @@ struct Interruptible {
   ProgressLine* line = nullptr;
   DownloadCheckpoint checkpoint;
   std::string url, dest;
+  std::string trust;  // the TLS flags, so the resume command trusts the same server
 };
 
 Interruptible& current() {
@@ -93,9 +94,9 @@ void watch_signals(sigset_t set) {
     if (c.line) c.line->finish();
     auto kept = c.checkpoint.save();
     if (kept && kept->bytes > 0) {
-      msg = fmt::format("zcp get: interrupted: {} bytes ({}) kept in {}; resume with: zcp get -c {} -o {}\n",
+      msg = fmt::format("zcp get: interrupted: {} bytes ({}) kept in {}; resume with: zcp get -c {}{} -o {}\n",
                         kept->bytes, human_bytes(static_cast<double>(kept->bytes)),
-                        shell_word(kept->part_path), shell_word(c.url), shell_word(c.dest));
+                        shell_word(kept->part_path), c.trust, shell_word(c.url), shell_word(c.dest));
     } else if (kept) {
       msg = "zcp get: interrupted: nothing downloaded, nothing kept\n";
     } else {
@@ -106,7 +107,22 @@ void watch_signals(sigset_t set) {
   ::_exit(128 + sig);
 }
 
-void start_signal_watcher() {
+// The TLS flags as words for the resume command ("--pin 'sha256//...' "):
+// without them it would not trust a self-signed or private-CA server.
+std::string trust_words(const TlsOptions& tls) {
+  std::string out;
+  if (!tls.cacert.empty()) out += "--cacert " + shell_word(tls.cacert) + " ";
+  if (!tls.pin.empty()) out += "--pin " + shell_word(tls.pin) + " ";
+  if (tls.insecure) out += "-k ";
+  return out;
+}
+
+void start_signal_watcher(const TlsOptions& tls) {
+  {
+    Interruptible& c = current();
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.trust = trust_words(tls);
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
@@ -294,7 +310,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
 
 int run(GetFlags& f) {
   ::signal(SIGPIPE, SIG_IGN);
-  start_signal_watcher();
+  start_signal_watcher(f.tls);
   if (auto e = parse_engine_spec(f.engine); !e || !make_recv_engine(*e)) {
     fmt::print(stderr, "zcp get: unknown receive engine '{}' (splice, copy[:SIZE])\n", f.engine);
     return kExitUsage;

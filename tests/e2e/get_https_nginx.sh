@@ -41,4 +41,16 @@ kill_when $! "$SCRATCH/dl/r.bin.part" $((16 << 20))
 "$ZCP" get -q -c "${T[@]}" "$U" "$SCRATCH/dl/r.bin" || fail "resume over https"
 [ "$(sum "$SCRATCH/dl/r.bin")" = "$want" ] || fail "resumed https copy differs"
 grep -q '" 206 ' "$SCRATCH/ngx/access.log" || fail "the resume sent no range"
+
+# Ctrl-C: the resume command printed carries the trust flags, and works.
+rm -f "$SCRATCH/dl/i.bin"
+"$ZCP" get -j 1 "${T[@]}" "$U" "$SCRATCH/dl/i.bin" 2>"$SCRATCH/int.err" &
+kill_when $! "$SCRATCH/dl/i.bin.part" $((16 << 20)) INT
+resume=$(sed -n 's/.*resume with: zcp //p' "$SCRATCH/int.err")
+case "$resume" in
+  "get -c --cacert "*) ;;
+  *) fail "the resume line lacks --cacert: $(cat "$SCRATCH/int.err")" ;;
+esac
+eval "\"\$ZCP\" $resume" 2>/dev/null || fail "the printed resume command failed: $resume"
+[ "$(sum "$SCRATCH/dl/i.bin")" = "$want" ] || fail "copy resumed by the printed command differs"
 echo ok

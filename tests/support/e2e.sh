@@ -102,14 +102,15 @@ serve() {
   printf -v "PID_$name" '%s' "$pid"
 }
 
-# kill_when PID FILE BYTES: SIGKILLs PID (and reaps it) once FILE holds
-# BYTES, or after 10 s: a transfer interrupted midway.
+# kill_when PID FILE BYTES [SIGNAL]: sends SIGNAL (default KILL) to PID,
+# and reaps it, once FILE holds BYTES, or after 10 s: a transfer
+# interrupted midway.
 kill_when() {
   for _ in $(seq 2000); do
     [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -ge "$3" ] && break
     sleep 0.005
   done
-  kill -9 "$1" 2>/dev/null || true
+  kill -"${4:-KILL}" "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 
