@@ -27,8 +27,10 @@ rm "$SCRATCH/src/empty.txt" && mkdir "$SCRATCH/src/empty.txt" && echo in >"$SCRA
 pull
 [ -f "$DEST/empty.txt/inner" ] || fail "file -> directory not followed"
 same_tree "$SCRATCH/src" "$DEST"
+# Back to a file: the directory in DEST holds a file, which only --delete
+# may remove (as with rsync; tree_sync_dir_to_file.sh has the refusal).
 rm -r "$SCRATCH/src/empty.txt" && echo back >"$SCRATCH/src/empty.txt"
-pull
+pull --delete
 [ -f "$DEST/empty.txt" ] || fail "directory -> file not followed"
 same_tree "$SCRATCH/src" "$DEST"
 
@@ -76,7 +78,7 @@ rm "$SCRATCH/src/empty.txt" && mkdir "$SCRATCH/src/empty.txt" && echo in >"$SCRA
 push
 same_tree "$SCRATCH/src" "$SCRATCH/up/src"
 rm -r "$SCRATCH/src/empty.txt" && echo back >"$SCRATCH/src/empty.txt"
-push
+push --delete
 same_tree "$SCRATCH/src" "$SCRATCH/up/src"
 echo extra >"$SCRATCH/up/src/extra.txt"
 mkdir -p "$SCRATCH/up/src/extra-dir" && echo x >"$SCRATCH/up/src/extra-dir/f"

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <cerrno>
 #include <unordered_set>
 
 #include "zcp/http/body_reader.h"
@@ -19,6 +20,14 @@ bool under(const std::string& path, const std::string& dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
 }
 
+// Whether the destination holds anything beneath the directory `dir`.
+bool holds_entries(const ManifestIndex& dest, const std::string& dir) {
+  for (const auto& [path, e] : dest) {
+    if (under(path, dir)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<SyncPlan> plan_sync(const std::vector<ManifestEntry>& source, const ManifestIndex& dest,
@@ -34,6 +43,15 @@ Result<SyncPlan> plan_sync(const std::vector<ManifestEntry>& source, const Manif
     const bool gone_with_parent = !replaced_dir.empty() && under(s.path, replaced_dir);
     const ManifestEntry* d = (it == dest.end() || gone_with_parent) ? nullptr : &it->second;
     if (d && d->type != s.type) {
+      // A directory becoming a file takes what is in it along: files the
+      // source never had. As rsync does, only --delete may remove them.
+      if (d->type == 'd' && !delete_extra && holds_entries(dest, s.path)) {
+        return Status(Code::kInvalid, "replace",
+                      "a directory with files in it here, not one on the source: "
+                      "not replaced without --delete",
+                      EISDIR)
+            .at(s.path);
+      }
       plan.replace.push_back(s.path);
       if (d->type == 'd') replaced_dir = s.path;
       d = nullptr;

@@ -370,7 +370,10 @@ Status Extractor::delete_entry(const std::vector<std::string>& parts) {
   auto parent = open_beneath(dest_fd_, parts.size() == 1 ? "." : join_components(parts, parts.size() - 1),
                              O_RDONLY | O_DIRECTORY);
   if (!parent) {
-    if (parent.status().error_number() == ENOENT) return {};
+    // Gone already: with its directory, or a file now stands where that
+    // directory was (a directory replaced by a file earlier in the stream).
+    const int e = parent.status().error_number();
+    if (e == ENOENT || e == ENOTDIR) return {};
     return std::move(parent).take_status();
   }
   parent_fd_.reset();  // a cached parent may be what goes

@@ -69,6 +69,24 @@ TEST(TreePlan, TypeChangesReplaceAndDeleteTakesTopMost) {
   EXPECT_EQ(plan->transfer.size(), 2u);
 }
 
+// Without --delete a directory holding files does not give way to a file
+// (its files would go with it, as rsync refuses); an empty one does.
+TEST(TreePlan, FullDirectoryGivesWayToAFileOnlyWithDelete) {
+  std::vector<ManifestEntry> src = {file("x", 1, 1)};
+  auto full = index_of({dir("x"), file("x/mine", 1, 1)});
+  auto refused = plan_sync(src, full, false, false, no_sha);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().to_string().find("not replaced without --delete"), std::string::npos)
+      << refused.status().to_string();
+  EXPECT_NE(refused.status().to_string().find("x"), std::string::npos);
+  auto deleting = plan_sync(src, full, false, true, no_sha);
+  ASSERT_TRUE(deleting.is_ok());
+  EXPECT_EQ(deleting->replace, std::vector<std::string>{"x"});
+  auto empty = plan_sync(src, index_of({dir("x")}), false, false, no_sha);
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_EQ(empty->replace, std::vector<std::string>{"x"});
+}
+
 // 'o' (a link out on the server): a file of ours replaces it, --delete
 // removes it; in a source it is nothing to send.
 TEST(TreePlan, OthersAreReplacedOrDeletedNeverSent) {
