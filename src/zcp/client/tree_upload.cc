@@ -43,6 +43,11 @@ GetResultOr<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir
   if (Status s = c.send_head("GET", target, {}); !s) return failed(GetFailure::kConnect, s);
   auto head = c.read_head();
   if (!head) return failed(classify_failure(head.status()), head.status());
+  // A refusal's body is read by refusal(), before a BodyReader takes the
+  // bytes that came with the head (it would wait on the socket for them).
+  if (head->status != 200 && head->status != 404) {
+    return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)));
+  }
   BodyReader body = c.body(*head);
   if (head->status == 404) {
     std::string rest;
@@ -53,7 +58,6 @@ GetResultOr<ManifestIndex> remote_manifest(HttpClient& c, const std::string& dir
     }
     return ManifestIndex{};
   }
-  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)));
   auto entries = read_manifest(body);
   if (!entries) return failed(classify_failure(entries.status()), entries.status());
   std::string rest;
