@@ -18,6 +18,9 @@ struct HopResult {
   // A relay's: how the body crossed it, "splice" (splice + tee, no copy) or
   // "userspace" (a TLS side: read, pwrite, write); "" for the last host.
   std::string path;
+  // A host that could not be used over TLS: "tls-handshake", "tls-untrusted"
+  // or "tls-pin" (the sender's exit code, as curl's 35, 60, 90); else "".
+  std::string failure;
 };
 
 }  // namespace zcp

@@ -32,6 +32,9 @@ struct PutFlags {
 
 // A failed host's exit code: unreachable or lost 7, refused with a status 22.
 int hop_exit_code(const HopResult& r) {
+  if (r.failure == "tls-handshake") return kExitTlsHandshake;
+  if (r.failure == "tls-untrusted") return kExitTlsUntrusted;
+  if (r.failure == "tls-pin") return kExitTlsPin;
   if (r.status == 0) return kExitConnect;
   return r.status >= 300 ? kExitHttp : kExitProtocol;
 }
@@ -57,6 +60,10 @@ std::string shell_word(const std::string& s) {
 std::string retry_command(const PutFlags& f, const ChainReport& report) {
   std::string cmd = "zcp put";
   if (!f.token.empty()) cmd += " --token ...";
+  // The same trust, or the retry cannot reach a self-signed or private host.
+  if (!f.tls.cacert.empty()) cmd += " --cacert " + shell_word(f.tls.cacert);
+  if (!f.tls.pin.empty()) cmd += " --pin " + shell_word(f.tls.pin);
+  if (f.tls.insecure) cmd += " -k";
   cmd += " " + shell_word(f.file);
   for (const HopResult& r : report.hosts) {
     if (!r.ok) cmd += " " + shell_word(r.url);
@@ -81,6 +88,7 @@ int print_chain(const PutFlags& f, const ChainReport& report) {
                      {"seconds", r.seconds},
                      {"error", r.error}});
     if (!r.path.empty()) hosts.back()["path"] = r.path;  // a relay: splice or userspace
+    if (!r.failure.empty()) hosts.back()["failure"] = r.failure;
     if (f.json || f.quiet) continue;
     if (r.ok) {
       fmt::print(stderr, "zcp put: {} -> {}: stored ({}), {} in {:.2f} s\n", shown(f.file),

@@ -80,12 +80,14 @@ grep -q -- "${URL_locked}t.bin: FAILED: refused: HTTP 401" "$SCRATCH/stderr" || 
 
 # 4. Onward hops the relay does not trust: unknown CA, wrong name. Each is
 #    failed with the reason, the hosts after it still get their copy, and
-#    the exit status is a chain's partial failure (7: not connected).
+#    the exit status is the first failed host's, as curl's (60: not trusted).
 check_untrusted() {  # NAME FILE REASON
-  expect_exit 7 put "$SCRATCH/f.bin" "${URL_r1}$2" "$(eval echo "\${URL_$1}")$2" "${URL_last}$2"
+  expect_exit 60 put "$SCRATCH/f.bin" "${URL_r1}$2" "$(eval echo "\${URL_$1}")$2" "${URL_last}$2"
   grep -q -- "-> $(eval echo "\${URL_$1}")$2: FAILED: certificate not trusted: .*$3.*--relay-cacert" "$SCRATCH/stderr" ||
     fail "$1 hop: $(cat "$SCRATCH/stderr")"
   grep -q "2 of 3 hosts stored" "$SCRATCH/stderr" || fail "$1 summary: $(cat "$SCRATCH/stderr")"
+  grep -q "to retry the others: zcp put --token ... --cacert " "$SCRATCH/stderr" ||
+    fail "the retry line lacks the trust flags: $(cat "$SCRATCH/stderr")"
   [ ! -e "$SCRATCH/$1/$2" ] || fail "the untrusted $1 host got the file"
   for h in r1 last; do [ "$(sum "$SCRATCH/$h/$2")" = "$want" ] || fail "$h lacks $2 around the $1 hop"; done
 }
@@ -96,15 +98,17 @@ check_untrusted wrongname w.bin "not for host name '127.0.0.1'"
 #    even one a CA would vouch for, fails as a pin mismatch.
 expect_exit 0 put "$SCRATCH/f.bin" "${URL_pinned}p.bin" "${URL_selfsigned}p.bin"
 [ "$(sum "$SCRATCH/selfsigned/p.bin")" = "$want" ] || fail "pinned self-signed host lacks the file"
-put --json "$SCRATCH/f.bin" "${URL_pinned}m.bin" "${URL_r2}m.bin" "${URL_last}m.bin" >"$SCRATCH/j" &&
-  fail "a pin mismatch exited 0"
+rc=0
+put --json "$SCRATCH/f.bin" "${URL_pinned}m.bin" "${URL_r2}m.bin" "${URL_last}m.bin" >"$SCRATCH/j" || rc=$?
+[ "$rc" = 90 ] || fail "a pin mismatch behind a relay exited $rc, want 90 (curl's)"
 report "$SCRATCH/j" 'assert h[0]["ok"] and h[2]["ok"], h
-assert not h[1]["ok"] and h[1]["error"].startswith("pin mismatch: ") and "--relay-pin" in h[1]["error"], h[1]'
+assert not h[1]["ok"] and h[1]["error"].startswith("pin mismatch: ") and "--relay-pin" in h[1]["error"], h[1]
+assert h[1]["failure"] == "tls-pin", h[1]'
 [ ! -e "$SCRATCH/r2/m.bin" ] && [ "$(sum "$SCRATCH/last/m.bin")" = "$want" ] || fail "around the pin mismatch"
 
 # 6. The sender's own links use the sender's trust flags: without --cacert
 #    it trusts neither https relay and reaches the last host itself.
-expect_exit 7 "$ZCP" put --token s3cret "$SCRATCH/f.bin" "${URL_r1}n.bin" "${URL_r2}n.bin" "${URL_last}n.bin"
+expect_exit 60 "$ZCP" put --token s3cret "$SCRATCH/f.bin" "${URL_r1}n.bin" "${URL_r2}n.bin" "${URL_last}n.bin"
 for u in "$URL_r1" "$URL_r2"; do
   grep -q -- "-> ${u}n.bin: FAILED: certificate not trusted: .*unknown issuer.*--cacert" "$SCRATCH/stderr" ||
     fail "client without --cacert, $u: $(cat "$SCRATCH/stderr")"

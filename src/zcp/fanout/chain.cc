@@ -61,6 +61,16 @@ std::string connect_failure(const Status& s) {
   }
 }
 
+// The kind of a TLS failure as a word a report can carry ("" otherwise).
+std::string failure_word(const Status& s) {
+  switch (s.code()) {
+    case Code::kTlsUntrusted: return "tls-untrusted";
+    case Code::kTlsPinMismatch: return "tls-pin";
+    case Code::kTlsHandshake: return "tls-handshake";
+    default: return "";
+  }
+}
+
 // Sends the PUT head to `url` and waits for 100 Continue. Returns the
 // connection if the host accepted, else records why not in `r`.
 std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const ChainPut& put,
@@ -69,6 +79,7 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
   auto client = HttpClient::connect_with(url, put.timeout, put.tls.get());
   if (!client) {
     fail(r, 0, connect_failure(client.status()));
+    r.failure = failure_word(client.status());
     return std::nullopt;
   }
   // Watched while we wait on it; unwatched (before it closes) unless it
@@ -149,6 +160,7 @@ std::string report_json(const std::vector<HopResult>& results) {
            {"seconds", r.seconds},
            {"error", r.error}};
     if (i > 0) h["url"] = r.url;
+    if (!r.failure.empty()) h["failure"] = r.failure;
     if (!r.path.empty()) h["path"] = r.path;
     hosts.push_back(std::move(h));
   }
@@ -178,6 +190,11 @@ static std::optional<HopResult> parse_entry(const Json& h) {
     } else if (key == "error") {
       if (!v.is_string()) return std::nullopt;
       r.error = v.get<std::string>();
+    } else if (key == "failure") {
+      // Only the words this side knows: another host may send anything.
+      if (!v.is_string()) return std::nullopt;
+      const auto& w = v.get_ref<const std::string&>();
+      if (w == "tls-untrusted" || w == "tls-pin" || w == "tls-handshake") r.failure = w;
     } else if (key == "path") {
       if (!v.is_string()) return std::nullopt;
       r.path = v.get<std::string>();

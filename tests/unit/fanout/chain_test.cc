@@ -123,6 +123,7 @@ std::vector<HopResult> sample_results() {
   r[1] = {"https://b.example:8443/x", false, 507, 0, 0.5, "507 Insufficient Storage: disk full",
           "userspace"};
   r[2] = {"http://c.example/x", true, 204, (1ULL << 40) + 7, 3.0, "", ""};  // the last: no path
+  r[1].failure = "tls-untrusted";
   return r;
 }
 
@@ -140,7 +141,17 @@ TEST(Report, RoundTrips) {
     EXPECT_DOUBLE_EQ((*out)[i].seconds, in[i].seconds);
     EXPECT_EQ((*out)[i].error, in[i].error);
     EXPECT_EQ((*out)[i].path, in[i].path);
+    EXPECT_EQ((*out)[i].failure, in[i].failure);
   }
+}
+
+// A failure kind from another host is one of ours or nothing: it picks
+// the sender's exit code.
+TEST(Report, UnknownFailureWordIsDropped) {
+  auto out = parse_report(
+      R"({"hosts":[{"ok":true,"status":201},{"ok":false,"status":0,"error":"x","failure":"rm -rf"}]})", 2);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ((*out)[1].failure, "");
 }
 
 TEST(Report, FirstEntryCarriesNoUrl) {
