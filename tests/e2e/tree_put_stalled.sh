@@ -2,7 +2,8 @@
 # A tree PUT whose client stops sending midway, over http and over https:
 # after --send-timeout the server answers 408 (the client's doing, not a
 # 500), logs it, keeps the file that was complete, leaves no partial file
-# under any name, and holds no more descriptors than before.
+# under any name, and holds no more descriptors than before. A single-file
+# PUT that stalls gets the same 408 (it got no answer, logged as 200).
 source "$(dirname "$0")/../support/e2e.sh"
 
 # A tar of two members: a.txt (complete in what is sent) and b.bin, of
@@ -68,6 +69,34 @@ for scheme in http https; do
   [ -z "$left" ] || fail "$scheme: temporary files left: $left"
   for _ in $(seq 50); do [ "$(fds)" -le "$base" ] && break; sleep 0.1; done
   [ "$(fds)" -le "$base" ] || fail "$scheme: server holds $(fds) descriptors, $base before"
+  # The single-file PUT: 5000 of 100000 bytes, then silence.
+  cat >"$SCRATCH/one.py" <<'PYEOF'
+import socket, ssl, sys
+scheme, addr = sys.argv[1:]
+host, port = addr.rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=10)
+if scheme == "https":
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
+s.sendall(b"PUT /one.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 5000)
+data = b""
+while b"\r\n" not in data:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n")[0].decode(errors="replace"))
+PYEOF
+  answer=$(timeout 15 $PY "$SCRATCH/one.py" "$scheme" "$ADDR") || fail "$scheme: a stalled PUT got no answer"
+  case "$answer" in
+    "HTTP/1.1 408 "*) ;;
+    *) fail "$scheme: a stalled PUT answered '$answer', not 408" ;;
+  esac
+  for _ in $(seq 50); do grep -q '"PUT /one.bin HTTP/1.1" 408 5000 ' "$SCRATCH/server.log" && break; sleep 0.1; done
+  grep -q '"PUT /one.bin HTTP/1.1" 408 5000 ' "$SCRATCH/server.log" ||
+    fail "$scheme: the stalled PUT's access line: $(grep one.bin "$SCRATCH/server.log")"
+  [ -z "$(ls -A "$SCRATCH/root" | grep -v '^t$')" ] || fail "$scheme: the stalled PUT left $(ls -A "$SCRATCH/root")"
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
 done
 echo ok

@@ -326,6 +326,20 @@ void Connection::upload_step(Upload::Step step) {
   reply_.started = upload_started;  // the access log times the whole request, body included
 }
 
+// kReadingBody past --send-timeout: the client stopped sending. The upload
+// is dropped (its temporary file vanishes) and the client is told so with
+// a 408, as nginx's client_body_timeout does, then the connection closes.
+void Connection::stalled_upload() {
+  if (upload_) log_.upload_bytes = upload_->received();
+  upload_.reset();
+  Response r = text_response(408, "text/plain; charset=utf-8",
+                             "408 Request Timeout: the body stopped arriving (--send-timeout)\n");
+  r.close = true;
+  Clock::time_point started = reply_.started;
+  start_response(std::move(r));
+  reply_.started = started;
+}
+
 // -> kWriting: the head is built into head_ (its buffer reused), the body
 // waits in reply_.response.
 void Connection::start_response(Response r) {
@@ -492,7 +506,7 @@ void Connection::on_tick(Clock::time_point now) {
   if (state_ == State::kWriting) {
     fail("send timeout");
   } else if (state_ == State::kReadingBody) {
-    fail("upload stalled");
+    stalled_upload();
   } else {
     close();  // idle keep-alive or a head too slow to arrive (slowloris)
   }

@@ -136,6 +136,7 @@ class Connection {
   void start_relay(const HttpRequest& req, std::string_view forward);
   void start_tree_put(const HttpRequest& req);
   void upload_step(Upload::Step step);
+  void stalled_upload();
   bool write_bytes();
   bool write_file(Segment& seg, uint64_t& budget);
   bool refill();
