@@ -21,21 +21,25 @@ open(sys.argv[1] + "/whole.tar", "wb").write(whole)
 open(sys.argv[1] + "/part.tar", "wb").write(whole[:512 + 512 + 512 + 1024])
 PYEOF
 
-# stall.py SCHEME ADDR DIR: sends the head and part.tar, then waits silently
-# for the answer's status line.
+# stall.py SCHEME ADDR DIR KIND: sends a PUT head and part of its body, then
+# waits silently for the answer's status line. KIND "tree": a tar PUT with
+# part.tar; "one": a single file, 5000 of 100000 bytes.
 cat >"$SCRATCH/stall.py" <<'PYEOF'
 import socket, ssl, sys
-scheme, addr, scratch = sys.argv[1:]
+scheme, addr, scratch, kind = sys.argv[1:]
 host, port = addr.rsplit(":", 1)
 s = socket.create_connection((host, int(port)), timeout=10)
 if scheme == "https":
     ctx = ssl.create_default_context()
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     s = ctx.wrap_socket(s)
-whole = open(scratch + "/whole.tar", "rb").read()
-part = open(scratch + "/part.tar", "rb").read()
-s.sendall(b"PUT /t/?format=tar HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(whole))
-s.sendall(part)
+if kind == "tree":
+    whole = open(scratch + "/whole.tar", "rb").read()
+    part = open(scratch + "/part.tar", "rb").read()
+    s.sendall(b"PUT /t/?format=tar HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(whole))
+    s.sendall(part)
+else:
+    s.sendall(b"PUT /one.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 5000)
 data = b""
 try:
     while b"\r\n" not in data:
@@ -55,7 +59,7 @@ for scheme in http https; do
   start_server --upload --send-timeout 1 "${tls[@]}" "$SCRATCH/root"
   fds() { ls /proc/"$SERVER_PID"/fd | wc -l; }
   base=$(fds)
-  answer=$(timeout 15 $PY "$SCRATCH/stall.py" "$scheme" "$ADDR" "$SCRATCH") ||
+  answer=$(timeout 15 $PY "$SCRATCH/stall.py" "$scheme" "$ADDR" "$SCRATCH" tree) ||
     fail "$scheme: the stalled client got no answer"
   case "$answer" in
     "HTTP/1.1 408 "*) ;;
@@ -70,25 +74,7 @@ for scheme in http https; do
   for _ in $(seq 50); do [ "$(fds)" -le "$base" ] && break; sleep 0.1; done
   [ "$(fds)" -le "$base" ] || fail "$scheme: server holds $(fds) descriptors, $base before"
   # The single-file PUT: 5000 of 100000 bytes, then silence.
-  cat >"$SCRATCH/one.py" <<'PYEOF'
-import socket, ssl, sys
-scheme, addr = sys.argv[1:]
-host, port = addr.rsplit(":", 1)
-s = socket.create_connection((host, int(port)), timeout=10)
-if scheme == "https":
-    ctx = ssl.create_default_context()
-    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    s = ctx.wrap_socket(s)
-s.sendall(b"PUT /one.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 5000)
-data = b""
-while b"\r\n" not in data:
-    chunk = s.recv(4096)
-    if not chunk:
-        break
-    data += chunk
-print(data.split(b"\r\n")[0].decode(errors="replace"))
-PYEOF
-  answer=$(timeout 15 $PY "$SCRATCH/one.py" "$scheme" "$ADDR") || fail "$scheme: a stalled PUT got no answer"
+  answer=$(timeout 15 $PY "$SCRATCH/stall.py" "$scheme" "$ADDR" "$SCRATCH" one) || fail "$scheme: a stalled PUT got no answer"
   case "$answer" in
     "HTTP/1.1 408 "*) ;;
     *) fail "$scheme: a stalled PUT answered '$answer', not 408" ;;
