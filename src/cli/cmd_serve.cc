@@ -253,7 +253,7 @@ Runner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--idle-timeout", f->idle_timeout, "seconds a keep-alive connection may idle")
       ->capture_default_str();
-  cmd->add_option("--send-timeout", f->send_timeout, "seconds a response may make no progress")
+  cmd->add_option("--send-timeout", f->send_timeout, "seconds a response, or an upload's body (then 408), may make no progress")
       ->capture_default_str();
   cmd->add_option("--drain-timeout", f->drain_timeout, "on SIGINT/SIGTERM, seconds to let transfers finish")
       ->capture_default_str();
