@@ -79,7 +79,8 @@ grep -q $'\x1b' "$SCRATCH/stderr" && fail "a Location's ESC reached the terminal
 
 # The server's explanation: first line only, escaped, the URL named once.
 expect_exit 22 "$ZCP" get -q "$P/refuse" -o "$SCRATCH/dl/r"
-expect_stderr "server answered 403 Forbidden: quota exceeded"
+expect_stderr "server answered 403 Forbidden: quota exceeded\x1b[2J\xc2\x9b for this user"
+grep -q 'x5c' "$SCRATCH/stderr" && fail "the refusal was escaped twice: $(cat "$SCRATCH/stderr")"
 grep -q $'\x1b\|\xc2\x9b' "$SCRATCH/stderr" && fail "raw ESC or C1 from the body reached the terminal"
 grep -q "second line" "$SCRATCH/stderr" && fail "more than the first line printed"
 [ "$(grep -o "$P/refuse" "$SCRATCH/stderr" | wc -l)" = 1 ] || fail "URL not named exactly once: $(cat "$SCRATCH/stderr")"

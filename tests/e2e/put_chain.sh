@@ -153,6 +153,17 @@ echo "drain with a stalled relay: ${took} ms" >&2
 [ ! -e "$SCRATCH/drain/drained.bin" ] && [ ! -e "$SCRATCH/c/drained.bin" ] || fail "a cut relay left a file"
 kill "$stalled" 2>/dev/null || true
 
+# 8b. Zcp-Forward names its hosts by spaces in one header: a second header
+#     or a comma list would drop or mangle hosts, so either is a 400.
+dup=$(curl -s -o /dev/null -w '%{http_code}' -T "$SCRATCH/f.bin" -H "Zcp-Forward: ${URL_c}d1.bin" \
+  -H "Zcp-Forward: ${URL_c}d2.bin" "${URL_b}dup.bin")
+[ "$dup" = 400 ] || fail "two Zcp-Forward headers answered $dup"
+comma=$(curl -s -o /dev/null -w '%{http_code}' -T "$SCRATCH/f.bin" \
+  -H "Zcp-Forward: ${URL_c}q1.bin, ${URL_c}q2.bin" "${URL_b}comma.bin")
+[ "$comma" = 400 ] || fail "a comma-joined Zcp-Forward answered $comma"
+[ -z "$(ls "$SCRATCH/c" | grep -E '^(d1|d2|q1|q2)')" ] && [ ! -e "$SCRATCH/b/dup.bin" ] &&
+  [ ! -e "$SCRATCH/b/comma.bin" ] || fail "a refused Zcp-Forward stored something"
+
 # 9. Nothing left behind: descriptors and threads back to where they were,
 #    no temporary files in any root.
 for _ in $(seq 50); do

@@ -133,7 +133,13 @@ Result<std::vector<Url>> parse_forward(std::string_view header) {
     if (hops.size() == kMaxChainHosts) {
       return Status::invalid(fmt::format("more than {} hosts to forward to", kMaxChainHosts));
     }
-    auto url = parse_url(header.substr(start, end - start));
+    std::string_view word = header.substr(start, end - start);
+    // Hosts go by spaces; a comma is HTTP's list form, never ours (a URL
+    // with a comma in its path would have it percent-encoded by the sender).
+    if (word.find(',') != std::string_view::npos) {
+      return Status::invalid("'" + std::string(word) + "': hosts are separated by spaces, not commas");
+    }
+    auto url = parse_url(word);
     if (!url) return std::move(url).take_status();
     hops.push_back(std::move(*url));
     pos = end;
@@ -145,7 +151,15 @@ std::string format_forward(const std::vector<Url>& hops, size_t from) {
   std::string out;
   for (size_t i = from; i < hops.size(); ++i) {
     if (!out.empty()) out += ' ';
-    out += hops[i].to_string();
+    // A comma in a path goes as %2C (the same name to the server), so the
+    // header never holds one: parse_forward refuses commas as a list form.
+    for (char c : hops[i].to_string()) {
+      if (c == ',') {
+        out += "%2C";
+      } else {
+        out += c;
+      }
+    }
   }
   return out;
 }

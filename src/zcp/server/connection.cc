@@ -255,6 +255,11 @@ void Connection::start_relay(const HttpRequest& req, std::string_view forward) {
     start_response(std::move(r));
   };
   if (!cfg_.relay) return refuse(403, "relaying is off (zcp serve --relay)");
+  // One header, its hosts by spaces: a second one (which header() would
+  // drop) or a comma list (the usual HTTP form) would lose or mangle hosts.
+  if (req.header_count(kForwardHeader) > 1) {
+    return refuse(400, "bad Zcp-Forward: more than one header; name all hosts in one, by spaces");
+  }
   auto hops = parse_forward(forward);
   if (!hops) return refuse(400, "bad Zcp-Forward: " + hops.status().to_string());
   RelayJob job;

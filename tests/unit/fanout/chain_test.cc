@@ -74,6 +74,24 @@ TEST(ParseForward, RefusesWhatIsNotAnHttpUrl) {
   }
 }
 
+// Hosts go by spaces. A comma list (HTTP's usual form) would make one
+// mangled URL of two hosts: refused. A comma in a path travels as %2C.
+TEST(ParseForward, CommasAreRefusedAndSentEncoded) {
+  for (const char* text : {"http://a/q1, http://a/q2", "http://a/s1,http://a/s2"}) {
+    auto hops = parse_forward(text);
+    ASSERT_FALSE(hops.is_ok()) << "'" << text << "' parsed";
+    EXPECT_NE(hops.status().to_string().find("not commas"), std::string::npos)
+        << hops.status().to_string();
+  }
+  auto url = parse_url("http://a.example/my,file");
+  ASSERT_TRUE(url.is_ok());
+  std::string sent = format_forward({*url}, 0);
+  EXPECT_EQ(sent, "http://a.example/my%2Cfile");
+  auto back = parse_forward(sent);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ((*back)[0].file_name(), "my,file");
+}
+
 TEST(ParseForward, AtMostMaxChainHosts) {
   std::string text;
   for (size_t i = 0; i < kMaxChainHosts; ++i)
