@@ -11,25 +11,9 @@ constexpr size_t kMaxShown = 8192;
 
 }  // namespace
 
-// Text the library quotes from a peer is escaped already; escaping its
-// backslashes again would show "\x5cx1b" for an ESC. On a terminal only
-// control bytes and hidden code points matter, so a backslash or a quote
-// stays itself here (the access log, a quoted field, keeps escaping them).
-std::string shown(std::string_view text) {
-  std::string escaped = escape_peer_text(text, kMaxShown);
-  std::string out;
-  out.reserve(escaped.size());
-  for (size_t i = 0; i < escaped.size();) {
-    std::string_view rest = std::string_view(escaped).substr(i);
-    if (rest.rfind("\\x5c", 0) == 0 || rest.rfind("\\x22", 0) == 0) {
-      out += rest[2] == '5' ? '\\' : '"';
-      i += 4;
-    } else {
-      out += escaped[i++];
-    }
-  }
-  return out;
-}
+// Text the library quotes from a peer is escaped already: a backslash
+// stays itself here, or an ESC would show as "\x5cx1b".
+std::string shown(std::string_view text) { return escape_terminal_text(text, kMaxShown); }
 
 std::string shown(const Status& status) { return shown(status.to_string()); }
 

@@ -46,9 +46,7 @@ bool is_hidden_code_point(uint32_t cp) {
          cp == 0x2028 || cp == 0x2029;      // line and paragraph separators
 }
 
-}  // namespace
-
-std::string escape_peer_text(std::string_view text, size_t max_bytes) {
+std::string escape(std::string_view text, size_t max_bytes, bool quote_chars) {
   bool cut = text.size() > max_bytes;
   if (cut) text = text.substr(0, max_bytes);
   std::string out;
@@ -56,7 +54,7 @@ std::string escape_peer_text(std::string_view text, size_t max_bytes) {
   for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7f || c == '\\' || c == '"') {
+      if (c < 0x20 || c == 0x7f || (quote_chars && (c == '\\' || c == '"'))) {
         append_hex(out, text.substr(i, 1));
       } else {
         out += static_cast<char>(c);
@@ -80,6 +78,16 @@ std::string escape_peer_text(std::string_view text, size_t max_bytes) {
   }
   if (cut) out += "...";
   return out;
+}
+
+}  // namespace
+
+std::string escape_peer_text(std::string_view text, size_t max_bytes) {
+  return escape(text, max_bytes, true);
+}
+
+std::string escape_terminal_text(std::string_view text, size_t max_bytes) {
+  return escape(text, max_bytes, false);
 }
 
 }  // namespace zcp

@@ -17,5 +17,10 @@ namespace zcp {
 // backslash and double quote (so a quoted log field stays one field).
 // At most `max_bytes` of input are shown; a longer text ends in "...".
 std::string escape_peer_text(std::string_view text, size_t max_bytes = 512);
+// The same for a terminal line (the CLI's messages): a backslash and a
+// double quote stay as they are, so text already escaped by
+// escape_peer_text (a server's words quoted in a Status) is not escaped
+// twice ("\x5cx1b"); control bytes and hidden code points still are.
+std::string escape_terminal_text(std::string_view text, size_t max_bytes = 512);
 
 }  // namespace zcp

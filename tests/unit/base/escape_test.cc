@@ -54,4 +54,13 @@ TEST(EscapePeerText, LongTextIsCut) {
 }
 
 }  // namespace
+
+// For a terminal: what escape_peer_text made stays as it is (a backslash
+// is not escaped again), while control bytes still are.
+TEST(EscapeTerminalText, KeepsBackslashAndQuoteEscapesControls) {
+  EXPECT_EQ(escape_terminal_text(escape_peer_text("a\x1b[2J\"b")), "a\\x1b[2J\\x22b");
+  EXPECT_EQ(escape_terminal_text("C:\\dir \"x\""), "C:\\dir \"x\"");
+  EXPECT_EQ(escape_terminal_text("\x1b]0;t\x07"), "\\x1b]0;t\\x07");
+}
+
 }  // namespace zcp
