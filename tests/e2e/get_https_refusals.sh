@@ -7,8 +7,7 @@
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 mkdir -p "$SCRATCH/www" "$SCRATCH/dl"
 head -c $((1 << 20)) /dev/urandom >"$SCRATCH/www/f.bin"
 declare -A port

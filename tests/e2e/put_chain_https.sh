@@ -10,8 +10,7 @@
 # hosts after it still get their copy. No descriptor is left in a relay.
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 make_test_pki "$SCRATCH/other" || fail "could not make the other CA's certificates"
 P=$SCRATCH/pki
 CA=$P/ca.pem

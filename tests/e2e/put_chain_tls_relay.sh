@@ -8,9 +8,8 @@
 # relays opening TLS onwards: put_chain_https.sh).
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
 command -v curl >/dev/null || skip "curl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 CA=$SCRATCH/pki/ca.pem
 mkdir -p "$SCRATCH/h1" "$SCRATCH/h2"
 head -c $((40 << 20)) /dev/urandom >"$SCRATCH/up.bin"

@@ -7,8 +7,7 @@
 # --json names the path (userspace without kernel TLS).
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 mkdir -p "$SCRATCH/in"
 head -c $((40 << 20)) /dev/urandom >"$SCRATCH/up.bin"
 want=$(sha256sum <"$SCRATCH/up.bin")

@@ -7,9 +7,8 @@
 # ktls on a kernel with CONFIG_TLS).
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
 command -v curl >/dev/null || skip "curl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 CA=$SCRATCH/pki/ca.pem
 mkdir -p "$SCRATCH/root/tree/sub" "$SCRATCH/root/up"
 head -c $((48 << 20)) /dev/urandom >"$SCRATCH/root/big.bin"

@@ -7,8 +7,7 @@
 # afterwards than before.
 source "$(dirname "$0")/../support/e2e.sh"
 source "$ZCP_SOURCE_DIR/tests/support/tls_certs.sh"
-command -v openssl >/dev/null || skip "openssl not installed"
-make_test_pki "$SCRATCH/pki" || fail "could not make certificates"
+test_pki "$SCRATCH/pki"
 CA=$SCRATCH/pki/ca.pem
 make_sync_tree "$SCRATCH/src"
 mkdir -p "$SCRATCH/root/up"

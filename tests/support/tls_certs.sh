@@ -3,6 +3,13 @@
 # leaves it signed for localhost + 127.0.0.1: good, expired, wrongname
 # (other.example only), plus selfsigned (its own issuer). Each NAME.pem has
 # NAME.key; pin_of CERT prints its sha256//BASE64 public-key pin.
+# test_pki DIR: the certificates of make_test_pki in DIR for a test; skips
+# the test without openssl, fails it when they cannot be made.
+test_pki() {
+  command -v openssl >/dev/null || skip "openssl not installed"
+  make_test_pki "$1" || fail "could not make certificates"
+}
+
 make_test_pki() {
   local d=$1 name
   mkdir -p "$d"
