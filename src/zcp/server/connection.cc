@@ -326,9 +326,15 @@ void Connection::upload_step(Upload::Step step) {
     fail("client closed mid-upload");
     return;
   }
+  answer_upload(std::move(r));
+}
+
+// The answer to an upload: the access log times the whole request, from
+// the head's arrival through the body, not from the answer.
+void Connection::answer_upload(Response r) {
   Clock::time_point upload_started = reply_.started;
   start_response(std::move(r));
-  reply_.started = upload_started;  // the access log times the whole request, body included
+  reply_.started = upload_started;
 }
 
 // kReadingBody past --send-timeout: the client stopped sending. The upload
@@ -340,9 +346,7 @@ void Connection::stalled_upload() {
   Response r = text_response(408, "text/plain; charset=utf-8",
                              "408 Request Timeout: the body stopped arriving (--send-timeout)\n");
   r.close = true;
-  Clock::time_point started = reply_.started;
-  start_response(std::move(r));
-  reply_.started = started;
+  answer_upload(std::move(r));
 }
 
 // -> kWriting: the head is built into head_ (its buffer reused), the body

@@ -137,6 +137,7 @@ class Connection {
   void start_tree_put(const HttpRequest& req);
   void upload_step(Upload::Step step);
   void stalled_upload();
+  void answer_upload(Response r);
   bool write_bytes();
   bool write_file(Segment& seg, uint64_t& budget);
   bool refill();
