@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "zcp/base/byte_size.h"
+#include "zcp/engine/recv_loop.h"
 #include "zcp/recv_engine.h"
 
 namespace zcp {
@@ -27,25 +28,14 @@ class CopyReceiver final : public RecvEngine {
 
  private:
   Progress receive_loop(int sock_fd, int file_fd, uint64_t offset, uint64_t limit, bool once) {
-    Progress p;
-    while (p.moved < limit) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), limit - p.moved));
-      ssize_t n = ::recv(sock_fd, buffer_.data(), want, 0);
-      ++stats_.syscalls;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        p.status = Status::from_errno("recv");
-        return p;
-      }
-      if (n == 0) {
-        p.eof = true;
-        return p;
-      }
+    auto take = [&](uint64_t want) {
+      return ::recv(sock_fd, buffer_.data(), static_cast<size_t>(want), 0);
+    };
+    auto land = [&](uint64_t n, Progress& p) {
       uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
-      if (!write_all(file_fd, at, static_cast<size_t>(n), p)) return p;
-      if (once) return p;
-    }
-    return p;
+      return write_all(file_fd, at, static_cast<size_t>(n), p);
+    };
+    return receive_chunks(limit, buffer_.size(), once, "recv", stats_, take, land);
   }
 
   bool write_all(int file_fd, uint64_t at, size_t len, Progress& p) {

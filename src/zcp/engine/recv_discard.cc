@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "zcp/base/byte_size.h"
+#include "zcp/engine/recv_loop.h"
 #include "zcp/recv_engine.h"
 
 namespace zcp {
@@ -18,25 +19,16 @@ class DiscardReceiver final : public RecvEngine {
   int cpu_copies() const override { return 1; }
 
   Progress receive(int sock_fd, int /*file_fd*/, uint64_t /*offset*/, uint64_t limit) override {
-    Progress p;
-    while (p.moved < limit) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), limit - p.moved));
-      ssize_t n = ::recv(sock_fd, buffer_.data(), want, 0);
-      ++stats_.syscalls;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        p.status = Status::from_errno("recv");
-        return p;
-      }
-      if (n == 0) {
-        p.eof = true;
-        return p;
-      }
-      p.moved += static_cast<uint64_t>(n);
-      stats_.bytes += static_cast<uint64_t>(n);
-      stats_.user_bytes += static_cast<uint64_t>(n);
-    }
-    return p;
+    auto take = [&](uint64_t want) {
+      return ::recv(sock_fd, buffer_.data(), static_cast<size_t>(want), 0);
+    };
+    auto drop = [&](uint64_t n, Progress& p) {
+      p.moved += n;
+      stats_.bytes += n;
+      stats_.user_bytes += n;
+      return true;
+    };
+    return receive_chunks(limit, buffer_.size(), false, "recv", stats_, take, drop);
   }
 
  private:

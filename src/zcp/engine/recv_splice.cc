@@ -6,6 +6,7 @@
 
 #include "zcp/base/byte_size.h"
 #include "zcp/fd.h"
+#include "zcp/engine/recv_loop.h"
 #include "zcp/recv_engine.h"
 
 namespace zcp {
@@ -30,31 +31,21 @@ class SpliceReceiver final : public RecvEngine {
 
  private:
   Progress receive_loop(int sock_fd, int file_fd, uint64_t offset, uint64_t limit, bool once) {
-    Progress p;
     if (Status s = prepare(); !s) {
+      Progress p;
       p.status = std::move(s);
       return p;
     }
     int out_fd = discard_ ? null_fd_.get() : file_fd;
-    while (p.moved < limit) {
-      uint64_t want = std::min<uint64_t>(pipe_.capacity, limit - p.moved);
-      ssize_t n = ::splice(sock_fd, nullptr, pipe_.write_end.get(), nullptr,
-                           static_cast<size_t>(want), SPLICE_F_MOVE);
-      ++stats_.syscalls;
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        p.status = Status::from_errno("splice socket->pipe");
-        return p;
-      }
-      if (n == 0) {
-        p.eof = true;
-        return p;
-      }
+    auto take = [&](uint64_t want) {
+      return ::splice(sock_fd, nullptr, pipe_.write_end.get(), nullptr,
+                      static_cast<size_t>(want), SPLICE_F_MOVE);
+    };
+    auto land = [&](uint64_t n, Progress& p) {
       uint64_t at = offset == kStreamOffset ? kStreamOffset : offset + p.moved;
-      if (!drain(out_fd, at, static_cast<uint64_t>(n), p)) return p;
-      if (once) return p;
-    }
-    return p;
+      return drain(out_fd, at, n, p);
+    };
+    return receive_chunks(limit, pipe_.capacity, once, "splice socket->pipe", stats_, take, land);
   }
 
   Status prepare() {
