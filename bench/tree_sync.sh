@@ -45,7 +45,7 @@ while getopts m:r:t:d:z:b: o; do
   case $o in
     m) MODES=$OPTARG ;; r) ROUNDS=$OPTARG ;; t) TREES=$OPTARG ;; d) DIR=$OPTARG ;; z) ZCP=$OPTARG ;;
     b) BASE=$(realpath "$OPTARG") ;;
-    *) sed -n 2,36p "$0" >&2; exit 2 ;;
+    *) sed -n 2,35p "$0" >&2; exit 2 ;;
   esac
 done
 for m in $MODES; do
