@@ -31,7 +31,7 @@
 #   -t  trees (all three)                 -d  scratch directory, should be tmpfs (/dev/shm/zcp-tree-bench)
 #   -b  another zcp build (client and server), interleaved with the rest:
 #       one more table, this build against BASE
-# Run time with the defaults: about 8 minutes, 4 per mode (most of it the
+# Run time with the defaults: about 5 minutes for both modes (most of it the
 # big tree); needs ~5 GiB free in DIR. Markdown on stdout, progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
