@@ -5,7 +5,7 @@
 #   2. zcp serve vs nginx: wrk, slowloris, RSS (bench/serve_load.sh)
 #   3. small files: zcp serve vs h2o, lighttpd, nginx (bench/small_files.sh)
 #   4. fan-out to 4 hosts in network namespaces (bench/fanout.sh; needs root)
-#   5. trees: zcp get -r vs rsync daemon and rsync -a (bench/tree_sync.sh, ~5 min)
+#   5. trees: zcp get -r and put -r vs rsync daemon and rsync -a (bench/tree_sync.sh, ~5 min)
 #   6. https vs http, zcp serve and nginx, curl and zcp get (bench/tls.sh, ~3 min)
 #   7. downloads onto the disk, 1/2/4 streams and curl (bench/disk_landing.sh, ~2 min)
 set -euo pipefail

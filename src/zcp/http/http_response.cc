@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <iterator>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -98,11 +99,12 @@ class ChunkedSource final : public BodySource {
  public:
   explicit ChunkedSource(std::unique_ptr<BodySource> inner) : inner_(std::move(inner)) {}
 
-  // Small pieces (tar headers, padding, manifest lines) are gathered into
-  // one chunk until a file range comes or 64 KiB are held, and that
-  // chunk's framing travels with the file range's own chunk line: a tree
-  // of 4 KiB files costs one send and one sendfile per file instead of
-  // eight sends (10,000 files: ~0.1 s less on the server).
+  // Pieces in memory (tar headers, small files' members, manifest lines)
+  // are gathered into one chunk until a file range comes, 64 KiB are held
+  // or kMaxPieces pieces fill one sendmsg, and that chunk's framing travels
+  // with the file range's own chunk line: a tree of 4 KiB files costs one
+  // send per ~14 files (they come as members read with pread), a tree of
+  // larger ones one send and one sendfile per file, instead of eight sends.
   Result<bool> next(std::deque<Segment>& out) override {
     if (done_) return false;
     for (;;) {
@@ -113,22 +115,24 @@ class ChunkedSource final : public BodySource {
       for (auto& seg : pieces) {
         if (seg.size() == 0) continue;
         if (!seg.is_file()) {
-          raw_ += seg.data;
+          hold(std::move(seg));
           continue;
         }
-        out.push_back(Segment::bytes(take_framed() + fmt::format("{:x}\r\n", seg.size())));
+        flush(out);
+        out.push_back(Segment::bytes(std::exchange(tail_, {}) + fmt::format("{:x}\r\n", seg.size())));
         out.push_back(std::move(seg));
         tail_ = "\r\n";  // ends the file's chunk, sent with what follows
         file_out = true;
       }
       if (!*more) {
-        out.push_back(Segment::bytes(take_framed() + "0\r\n\r\n"));
+        flush(out);
+        out.push_back(Segment::bytes(std::exchange(tail_, {}) + "0\r\n\r\n"));
         done_ = true;
         return true;
       }
       if (file_out) return true;
-      if (raw_.size() >= kGather) {
-        out.push_back(Segment::bytes(take_framed()));
+      if (held_bytes_ >= kGather || held_.size() >= kMaxPieces) {
+        flush(out);
         return true;
       }
     }
@@ -136,17 +140,41 @@ class ChunkedSource final : public BodySource {
 
  private:
   static constexpr size_t kGather = 64 * 1024;
-  // The pending file chunk's end, then the gathered bytes as one chunk.
-  std::string take_framed() {
-    std::string s = std::move(tail_);
-    tail_.clear();
-    if (!raw_.empty()) s += fmt::format("{:x}\r\n", raw_.size()) + raw_ + "\r\n";
-    raw_.clear();
-    return s;
+  // The connection gathers up to 16 segments into one sendmsg: the chunk
+  // line, these, and the raw_ string.
+  static constexpr size_t kMaxPieces = 13;
+  // Pieces below this are copied together (a manifest line, a tar header);
+  // larger ones (a small file's member) are passed on as they are, so that
+  // no file byte is copied here: copying a 4 KiB file's member twice more
+  // cost about as much as the sendfile it replaced.
+  static constexpr size_t kCopyBelow = 2048;
+
+  void hold(Segment seg) {
+    held_bytes_ += seg.size();
+    if (seg.size() < kCopyBelow) {
+      raw_ += seg.bytes_view();
+      return;
+    }
+    if (!raw_.empty()) held_.push_back(Segment::bytes(std::exchange(raw_, {})));
+    held_.push_back(std::move(seg));
+  }
+
+  // The pending file chunk's end, then the gathered pieces as one chunk.
+  void flush(std::deque<Segment>& out) {
+    if (held_bytes_ == 0) return;
+    if (!raw_.empty()) held_.push_back(Segment::bytes(std::exchange(raw_, {})));
+    out.push_back(Segment::bytes(std::exchange(tail_, {}) + fmt::format("{:x}\r\n", held_bytes_)));
+    for (Segment& piece : held_) out.push_back(std::move(piece));
+    held_.clear();
+    held_bytes_ = 0;
+    tail_ = "\r\n";
   }
 
   std::unique_ptr<BodySource> inner_;
-  std::string raw_, tail_;
+  std::deque<Segment> held_;  // the chunk being gathered
+  uint64_t held_bytes_ = 0;
+  std::string raw_;   // its small pieces, copied together
+  std::string tail_;  // the previous chunk's end
   bool done_ = false;
 };
 

@@ -1,12 +1,15 @@
 // A directory tree as one POSIX tar stream (pax format: ustar headers, with
 // pax extended headers for names longer than ustar holds, non-ASCII names
 // and sizes over 8 GiB), produced lazily as a BodySource: tar headers and
-// padding are small in-memory segments, every file body is a file-range
-// segment that the send engine moves without copying. GNU tar extracts it
+// padding are small in-memory segments, a file body above
+// TarOptions::copy_below is a file-range segment that the send engine moves
+// without copying, a smaller one is read into the member's bytes (several
+// members then leave in one send). GNU tar extracts it
 // exactly: long names, empty files, empty directories, spaces and non-ASCII
 // names, modes and mtimes.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -16,6 +19,9 @@
 #include "zcp/http/response_body.h"
 
 namespace zcp {
+
+// The default TarOptions::copy_below.
+inline constexpr uint64_t kTarCopyBelow = 16 * 1024;
 
 struct TarOptions {
   bool dotfiles = false;  // include names starting with '.'
@@ -35,14 +41,22 @@ struct TarOptions {
   // directory (a name the server's URL paths refuse, such as one with a
   // newline, still reaches a syncing client this way).
   std::string only;
+  // Files up to this size are read (pread) into the stream with their
+  // header instead of sent as file ranges: 4 syscalls a file instead of 6,
+  // and the chunked framing gathers ~16 such members into one send.
+  // Measured in docs/BENCHMARKS.md section 5 ("tar members by pread").
+  uint64_t copy_below = kTarCopyBelow;
 };
 
 // Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;
 // the source dups what it needs and takes ownership of nothing passed in).
 // Directories are walked with openat2(RESOLVE_BENEATH) relative to
 // `root_fd`, so symlinks are followed only while they stay beneath the root
-// and skipped otherwise; sockets, FIFOs and devices are skipped. At most one
-// directory level per depth and one file are open at a time.
+// and skipped otherwise; sockets, FIFOs and devices are skipped. A name that
+// readdir calls a regular file is opened relative to its directory's own
+// descriptor (see open_regular in tar_stream.cc for why that is as safe).
+// At most one directory (the one being listed) and one file are open at a
+// time.
 // The total size is unknown up front: the response uses chunked encoding
 // (HTTP/1.1) or close-delimited framing (HTTP/1.0).
 Result<std::unique_ptr<BodySource>> make_tar_source(int root_fd, const std::string& dir_relative,
