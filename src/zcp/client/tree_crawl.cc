@@ -126,7 +126,20 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
   }
   BodyReader body = client->body(head);
   std::string text;
+  // A listing trickling in under the idle timeout would hold the crawl
+  // without end: each one must arrive whole within kListingTimeFactor x
+  // --timeout (2 minutes at the default 30 s).
+  const auto deadline = std::chrono::steady_clock::now() + kListingTimeFactor * o_.timeout;
   for (;;) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      client.reset();
+      const auto bound = std::chrono::duration_cast<std::chrono::seconds>(kListingTimeFactor * o_.timeout);
+      return failed(GetFailure::kConnect,
+                    Status::invalid("listing not complete after " + std::to_string(bound.count()) +
+                                    " s (zcp's bound: " + std::to_string(kListingTimeFactor) +
+                                    " x --timeout): not mirrored")
+                        .at(where.empty() ? url_.to_string() : where));
+    }
     auto n = body.read(text, kListingRead);
     if (!n) {
       client.reset();
