@@ -112,6 +112,9 @@ class Puller {
     return s;
   }
   Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+  std::string file_url(const ManifestEntry& e) const {
+    return url_at(url_, directory_target(url_) + encode_path(e.path));
+  }
 
   Status fetch(const ManifestEntry& e);
   Status fetch_listed(const ManifestEntry& e);
@@ -309,6 +312,8 @@ Status Puller::land(HttpClient& c, const ResponseHead& head, const ManifestEntry
     s = n.status();
   }
   GetFailure kind = body.write_failed() ? GetFailure::kWrite : classify_failure(s);
+  // A body that broke off names the file's URL, not the tree's.
+  if (!s && kind != GetFailure::kWrite) s.at(file_url(e));
   if (s) {
     progress_.bytes_done = base + got;
     const timespec times[2] = {{0, UTIME_OMIT}, {mtime, 0}};
