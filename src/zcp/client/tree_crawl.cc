@@ -40,7 +40,8 @@ class Crawler {
   GetError connect();
 
   std::vector<ManifestEntry> entries;
-  bool complete = true;              // false: a directory was not listed (depth bound)
+  bool complete = true;              // false: a directory was not listed (depth bound, refusal)
+  uint64_t failures = 0;             // listings refused
   std::optional<HttpClient> client;  // the connection, for the files
 
  private:
@@ -72,7 +73,15 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
     auto [path, depth] = std::move(queue_.front());
     queue_.pop_front();
     const std::string target = root + encode_path(path) + "/";
-    if (GetError e = request_listing(target, listing); is_error(e)) return e;
+    if (GetError e = request_listing(target, listing); is_error(e)) {
+      if (e.kind != GetFailure::kHttp) return e;
+      // A refused listing (403, 404) costs its directory, not the mirror;
+      // --delete is then not applied (its files would look extra).
+      notice(e.status.to_string());
+      ++failures;
+      complete = false;
+      continue;
+    }
     if (GetError e = add(listing, path, depth, target); is_error(e)) return e;
   }
   if (refused_unsaid_ > 0) {
@@ -270,6 +279,7 @@ GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
   // 1. Every listing, before DEST is touched.
   Crawler crawler(url, o);
   if (GetError e = crawler.run(std::move(client), head); is_error(e)) return e;
+  r.failed = crawler.failures;
   // 2. What DEST has (nothing when missing).
   ManifestIndex local;
   std::error_code ec;
@@ -279,9 +289,10 @@ GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
     local = std::move(*scanned);
   }
   // 3. The plan: every listed file is asked (conditionally when DEST has it).
-  const bool delete_extra = o.delete_extra && crawler.complete;
+  const bool delete_extra = o.delete_extra && crawler.complete && crawler.failures == 0;
   if (o.delete_extra && !delete_extra && o.notice) {
-    o.notice("--delete not applied: some directories were not listed");
+    o.notice(crawler.complete ? "--delete not applied: some listed files will not be fetched"
+                              : "--delete not applied: some directories were not listed");
   }
   auto plan = plan_sync(crawler.entries, local, false, delete_extra, nullptr);
   if (!plan) return failed(classify_failure(plan.status()), plan.status());

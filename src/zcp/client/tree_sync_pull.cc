@@ -112,6 +112,9 @@ class Puller {
     return s;
   }
   Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+  // Crawl mode: the last file was refused by status (404, 403): the
+  // server's answer about one file, not a broken connection or disk.
+  bool refused_in_crawl() const { return mode_ == PullMode::kListings && kind_ == GetFailure::kHttp; }
   std::string file_url(const ManifestEntry& e) const {
     return url_at(url_, directory_target(url_) + encode_path(e.path));
   }
@@ -167,14 +170,18 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
   for (const std::string& p : plan.replace) {
     if (Status s = remove_at(parents_, p, nullptr); !s) return fail(GetFailure::kWrite, s);
   }
-  for (const std::string& p : plan.remove) {
-    if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
-  }
   if (Status s = make_dirs(plan); !s) return s;
   for (const ManifestEntry& e : plan.transfer) {
     not_modified_ = false;
     Status s =
         e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
+    if (!s && refused_in_crawl()) {  // named, counted; the other files still come
+      if (o_.notice) o_.notice(s.to_string());
+      ++r.failed;
+      kind_ = GetFailure::kNone;
+      ++progress_.files_done;
+      continue;
+    }
     if (!s) return s;
     if (not_modified_) {
       ++r.skipped;
@@ -187,6 +194,14 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     if (o_.progress) o_.progress(progress_);
   }
   r.bytes = progress_.bytes_done;
+  // --delete after the files (rsync's --delete-after), and only when every
+  // listed file came: a partial mirror never removes.
+  if (r.failed > 0 && !plan.remove.empty() && o_.notice) {
+    o_.notice("--delete not applied: " + std::to_string(r.failed) + " file(s) failed");
+  }
+  for (const std::string& p : r.failed > 0 ? std::vector<std::string>{} : plan.remove) {
+    if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
+  }
   for (const ManifestEntry& e : plan.touch) {
     auto parent = parents_.open(e.path);
     if (!parent) return fail(GetFailure::kWrite, parent.status());
