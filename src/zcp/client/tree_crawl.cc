@@ -41,7 +41,7 @@ class Crawler {
 
   std::vector<ManifestEntry> entries;
   bool complete = true;              // false: a directory was not listed (depth bound, refusal)
-  uint64_t failures = 0;             // listings refused
+  uint64_t failures = 0;             // listings refused, files lost to a name conflict
   std::optional<HttpClient> client;  // the connection, for the files
 
  private:
@@ -182,6 +182,11 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
            " link(s) leading outside the tree");
   } else {
     refused_unsaid_ += listing.refused;
+  }
+  for (const std::string& name : listing.conflicts) {
+    notice(url_at(url_, target) + ": lists both a file and a directory named '" + name +
+           "': the directory is mirrored, the file is not");
+    ++failures;
   }
   for (const ListedEntry& l : listing.entries) {
     if (entries.size() >= kMaxCrawlEntries) {
