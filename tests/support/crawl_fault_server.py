@@ -6,9 +6,10 @@
 #   /cut/    a-ok.txt, then b-big.bin whose first GET breaks off halfway
 #            (the connection closes); later GETs send it whole
 #   /slow/   a listing trickling one byte every 0.3 s (under --timeout 1)
-#   /moved   301 to /moved/, which is 302 to /t/ (a start URL that moved)
+#   /moved/  301 to /moved2/, which is 302 to /t/ (a start URL that moved)
 #   /hop/    a listing whose sub/ answers 301 to /t/sub/ and whose f.txt
 #            answers 302 to /t/a.txt
+#   /loop/   302 to itself
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,8 +34,9 @@ PAGES = {
     "/hop/": listing("f.txt", "sub/"),
 }
 STATUS = {"/t/gone.txt": 404, "/t/secret.txt": 403, "/t/locked/": 403}
-REDIRECT = {"/moved": (301, "/moved/"), "/moved/": (302, "/t/"),
-            "/hop/sub/": (301, "/t/sub/"), "/hop/f.txt": (302, "/t/a.txt")}
+REDIRECT = {"/moved/": (301, "/moved2/"), "/moved2/": (302, "/t/"),
+            "/hop/sub/": (301, "/t/sub/"), "/hop/f.txt": (302, "/t/a.txt"),
+            "/loop/": (302, "/loop/")}
 cut_once = [True]
 
 

@@ -10,6 +10,7 @@
 #include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/listing_parse.h"
+#include "zcp/client/redirect.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_plan.h"
 #include "zcp/client/tree_pull.h"
@@ -45,17 +46,25 @@ class Crawler {
   std::optional<HttpClient> client;  // the connection, for the files
 
  private:
-  GetError read_listing(const ResponseHead& head, const std::string& target, Listing& out);
-  GetError request_listing(const std::string& target, Listing& out);
+  // A directory to list: its path beneath DEST, its depth, and where a
+  // redirect moved its listing (then its children are asked there too).
+  struct Pending {
+    std::string path;
+    int depth;
+    std::optional<Url> moved;
+  };
+  GetError read_listing(HttpClient& c, const ResponseHead& head, const std::string& target,
+                        Listing& out);
+  GetError request_listing(const Url& at, Listing& out, std::optional<Url>& moved);
   GetError add(const Listing& listing, const std::string& prefix, int depth,
-               const std::string& target);
+               const std::string& target, const std::optional<Url>& moved);
   void notice(const std::string& text) {
     if (o_.notice) o_.notice(text);
   }
 
   const Url& url_;
   const TreeGetOptions& o_;
-  std::deque<std::pair<std::string, int>> queue_;  // directories to list: path, depth
+  std::deque<Pending> queue_;
   bool warned_depth_ = false;
   // Skipped links are named for the first few listings, then summed once.
   static constexpr int kRefusalNotices = 3;
@@ -67,13 +76,14 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
   client.emplace(std::move(first));
   const std::string root = directory_target(url_);
   Listing listing;
-  if (GetError e = read_listing(head, root, listing); is_error(e)) return e;
-  if (GetError e = add(listing, "", 0, root); is_error(e)) return e;
+  if (GetError e = read_listing(*client, head, root, listing); is_error(e)) return e;
+  if (GetError e = add(listing, "", 0, root, std::nullopt); is_error(e)) return e;
   while (!queue_.empty()) {
-    auto [path, depth] = std::move(queue_.front());
+    auto [path, depth, moved] = std::move(queue_.front());
     queue_.pop_front();
-    const std::string target = root + encode_path(path) + "/";
-    if (GetError e = request_listing(target, listing); is_error(e)) {
+    Url at = moved.value_or(url_);
+    if (!moved) at.target = root + encode_path(path) + "/";
+    if (GetError e = request_listing(at, listing, moved); is_error(e)) {
       if (e.kind != GetFailure::kHttp) return e;
       // A refused listing (403, 404) costs its directory, not the mirror;
       // --delete is then not applied (its files would look extra).
@@ -82,7 +92,7 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
       complete = false;
       continue;
     }
-    if (GetError e = add(listing, path, depth, target); is_error(e)) return e;
+    if (GetError e = add(listing, path, depth, at.target, moved); is_error(e)) return e;
   }
   if (refused_unsaid_ > 0) {
     notice(url_.to_string() + ": skipped " + std::to_string(refused_unsaid_) +
@@ -102,27 +112,27 @@ GetError Crawler::connect() {
   return {};
 }
 
-GetError Crawler::request_listing(const std::string& target, Listing& out) {
-  if (GetError e = connect(); is_error(e)) return e;
-  if (Status s = client->send_head("GET", target, {}); !s) {
-    client.reset();
-    return failed(GetFailure::kConnect, s);
+// The listing at `at`, following redirects; `moved` becomes where it was
+// read when that is not where it was asked.
+GetError Crawler::request_listing(const Url& at, Listing& out, std::optional<Url>& moved) {
+  std::optional<HttpClient> other;
+  auto answer = get_following(client, other, url_, at, {}, o_);
+  if (!answer) return std::move(answer).take_error();
+  if (answer->url.to_string() != at.to_string()) {
+    moved = answer->url;
+    moved->target = directory_target(answer->url);
   }
-  auto head = client->read_head();
-  if (!head) {
-    client.reset();
-    return failed(classify_failure(head.status()), std::move(head).take_status());
-  }
-  return read_listing(*head, target, out);
+  return read_listing(*answer->client, answer->head, moved ? moved->target : at.target, out);
 }
 
 // The body of a listing, bounded by kMaxListingBytes, parsed as its
 // Content-Type says.
-GetError Crawler::read_listing(const ResponseHead& head, const std::string& target, Listing& out) {
+GetError Crawler::read_listing(HttpClient& c, const ResponseHead& head, const std::string& target,
+                               Listing& out) {
   // The start URL is in every message already (the CLI's prefix).
   const std::string where = target == directory_target(url_) ? "" : url_at(url_, target);
   if (head.status != 200) {
-    Status s = Status::invalid(refusal(*client, head)).at(where);
+    Status s = Status::invalid(refusal(c, head)).at(where);
     client.reset();
     return failed(GetFailure::kHttp, s);
   }
@@ -133,7 +143,7 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
                                   escape_peer_text(content_type(head), 100) + ")")
                       .at(where));
   }
-  BodyReader body = client->body(head);
+  BodyReader body = c.body(head);
   std::string text;
   // A listing trickling in under the idle timeout would hold the crawl
   // without end: each one must arrive whole within kListingTimeFactor x
@@ -176,7 +186,7 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
 }
 
 GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth,
-                      const std::string& target) {
+                      const std::string& target, const std::optional<Url>& moved) {
   if (listing.refused > 0 && ++refusing_listings_ <= kRefusalNotices) {
     notice(url_at(url_, target) + ": skipped " + std::to_string(listing.refused) +
            " link(s) leading outside the tree");
@@ -208,12 +218,18 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
       m.type = 'd';
       m.mode = 0755;
       m.mtime = l.mtime.value_or(-1);
-      queue_.emplace_back(m.path, depth + 1);
+      std::optional<Url> child;
+      if (moved) {
+        child = moved;
+        child->target += encode_path(l.name) + "/";
+      }
+      queue_.push_back({m.path, depth + 1, std::move(child)});
     } else {
       m.type = 'f';
       m.mode = 0644;
       m.mtime = -1;  // never "current" by the quick check: If-Modified-Since decides
       m.size = l.size.value_or(kUnlistedSize);
+      if (moved) m.target = moved->to_string() + encode_path(l.name);  // where it is asked
     }
     entries.push_back(std::move(m));
   }
@@ -264,7 +280,45 @@ bool has_dot_component(const std::string& path) {
   return path[0] == '.' || path.find("/.") != std::string::npos;
 }
 
+bool same_origin(const Url& a, const Url& b) {
+  return a.tls == b.tls && a.host == b.host && a.port == b.port;
+}
+
 }  // namespace
+
+GetResultOr<Followed> get_following(std::optional<HttpClient>& c, std::optional<HttpClient>& other,
+                                    const Url& start, const Url& at, const HeaderList& headers,
+                                    const TreeGetOptions& o) {
+  Url now = at;
+  for (int hops = 0;; ++hops) {
+    std::optional<HttpClient>& conn = same_origin(now, start) ? c : other;
+    if (!conn) {
+      auto fresh = HttpClient::connect(now, o.timeout, o.tls);
+      if (!fresh) return failed(connect_failure(fresh.status()), fresh.status());
+      conn.emplace(std::move(*fresh));
+    }
+    if (Status s = conn->send_head("GET", now.target, headers); !s) {
+      conn.reset();
+      return failed(GetFailure::kConnect, s);
+    }
+    auto head = conn->read_head();
+    if (!head) {
+      conn.reset();
+      return failed(classify_failure(head.status()), std::move(head).take_status());
+    }
+    const std::string location(head->header("Location").value_or(""));
+    if (!is_redirect(head->status) || location.empty()) return Followed{&*conn, std::move(*head), now};
+    conn.reset();  // the redirect's body is not read: its connection goes
+    if (hops == kMaxRedirects) {
+      return failed(GetFailure::kHttp,
+                    Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects")
+                        .at(at.to_string()));
+    }
+    auto next = follow_redirect(now, location);
+    if (!next) return failed(GetFailure::kHttp, std::move(next).take_status().at(at.to_string()));
+    now = std::move(*next);
+  }
+}
 
 bool is_tar_answer(const ResponseHead& head) {
   return content_type(head).substr(0, 17) == "application/x-tar";

@@ -115,7 +115,10 @@ class Puller {
   // Crawl mode: the last file was refused by status (404, 403): the
   // server's answer about one file, not a broken connection or disk.
   bool refused_in_crawl() const { return mode_ == PullMode::kListings && kind_ == GetFailure::kHttp; }
+  // Crawl mode keeps a file's own URL in `target` when a redirected
+  // listing moved its directory.
   std::string file_url(const ManifestEntry& e) const {
+    if (mode_ == PullMode::kListings && !e.target.empty()) return e.target;
     return url_at(url_, directory_target(url_) + encode_path(e.path));
   }
 
@@ -356,8 +359,6 @@ Status Puller::land(HttpClient& c, const ResponseHead& head, const ManifestEntry
 // If-Modified-Since when DEST has a file of the listed size (nginx answers
 // 304 on an exact match: skipped); mtime from Last-Modified.
 Status Puller::fetch_listed(const ManifestEntry& e) {
-  auto c = connection();
-  if (!c) return c.status();
   auto parent = parents_.open(e.path);
   if (!parent) return fail(classify_failure(parent.status()), parent.status());
   std::vector<std::pair<std::string, std::string>> headers;
@@ -367,23 +368,28 @@ Status Puller::fetch_listed(const ManifestEntry& e) {
       (e.size == kUnlistedSize || static_cast<uint64_t>(st.st_size) == e.size)) {
     headers.emplace_back("If-Modified-Since", http_date(st.st_mtime));
   }
-  const std::string target = directory_target(url_) + encode_path(e.path);
-  if (Status s = (*c)->send_head("GET", target, headers); !s) return fail(GetFailure::kConnect, s);
-  auto head = (*c)->read_head();
-  if (!head) return fail(classify_failure(head.status()), head.status());
-  if (head->status == 304 && !headers.empty()) {
+  auto at = parse_url(file_url(e));
+  if (!at) return fail(GetFailure::kProtocol, at.status());
+  // Redirects are followed (a mirror sending files to a CDN); another
+  // origin's connection lives for this file only.
+  std::optional<HttpClient> other;
+  auto answer = get_following(client_, other, url_, *at, headers, o_);
+  if (!answer) return fail(answer.error().kind, answer.error().status);
+  HttpClient& c = *answer->client;
+  const ResponseHead& head = answer->head;
+  if (head.status == 304 && !headers.empty()) {
     not_modified_ = true;
-    if (!head->keep_alive) client_.reset();
+    if (!head.keep_alive && client_ && &c == &*client_) client_.reset();
     return {};
   }
-  if (head->status != 200) {
-    Status s = Status::invalid(refusal(**c, *head)).at(url_at(url_, target));
+  if (head.status != 200) {
+    Status s = Status::invalid(refusal(c, head)).at(at->to_string());
     client_.reset();
     return fail(GetFailure::kHttp, s);
   }
-  auto modified = head->header("Last-Modified");
+  auto modified = head.header("Last-Modified");
   std::optional<int64_t> mtime = modified ? parse_http_date(*modified) : std::nullopt;
-  return land(**c, *head, e, head->content_length, mtime.value_or(-1));
+  return land(c, head, e, head.content_length, mtime.value_or(-1));
 }
 
 // The file as GET DIR/?format=tar&links=keep&only=PATH: the extractor
