@@ -22,6 +22,23 @@ namespace {
 GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
 bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
 
+// What a listing says, names in order with type, size and mtime, hashed:
+// equal for a directory and a link to it (nginx lists both alike).
+uint64_t fingerprint(const Listing& listing) {
+  std::vector<const ListedEntry*> sorted;
+  for (const ListedEntry& e : listing.entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ListedEntry* a, const ListedEntry* b) { return a->name < b->name; });
+  std::string text;
+  for (const ListedEntry* e : sorted) {
+    text += e->name;
+    text += e->directory ? "/\n" : "\n";
+    text += std::to_string(e->size.value_or(UINT64_MAX)) + " " +
+            std::to_string(e->mtime.value_or(INT64_MIN)) + "\n";
+  }
+  return std::hash<std::string>{}(text);
+}
+
 std::string_view content_type(const ResponseHead& head) {
   return head.header("Content-Type").value_or("");
 }
@@ -32,8 +49,11 @@ constexpr size_t kListingRead = 64 * 1024;
 // The breadth-first walk over listings, one keep-alive connection, each
 // directory URL asked once: every path is built here from a checked
 // single-component name, so a child's URL is always longer than its
-// parent's and nothing is asked twice; a link loop on the server ends at
-// kMaxCrawlDepth.
+// parent's and nothing is asked twice. A server-side link loop (a/x -> .)
+// shows as a listing identical to an ancestor's: it is not followed, so
+// branching loops (a/x -> ., a/y -> .) cost one request per link instead
+// of doubling per level up to kMaxCrawlEntries; kMaxCrawlDepth bounds any
+// loop that changes its listing as it goes.
 class Crawler {
  public:
   Crawler(const Url& url, const TreeGetOptions& o) : url_(url), o_(o) {}
@@ -52,12 +72,21 @@ class Crawler {
     std::string path;
     int depth;
     std::optional<Url> moved;
+    size_t parent;  // the parent's listing in listed_
   };
+  // Each listing read: its fingerprint and its parent's index (or kTop).
+  struct Listed {
+    uint64_t fingerprint;
+    size_t parent;
+  };
+  static constexpr size_t kTop = SIZE_MAX;
+  bool repeats_an_ancestor(uint64_t fingerprint, size_t parent) const;
+  void skip_loop(const std::string& path, const std::string& target);
   GetError read_listing(HttpClient& c, const ResponseHead& head, const std::string& target,
                         Listing& out);
   GetError request_listing(const Url& at, Listing& out, std::optional<Url>& moved);
   GetError add(const Listing& listing, const std::string& prefix, int depth,
-               const std::string& target, const std::optional<Url>& moved);
+               const std::string& target, const std::optional<Url>& moved, size_t node);
   void notice(const std::string& text) {
     if (o_.notice) o_.notice(text);
   }
@@ -66,6 +95,8 @@ class Crawler {
   const TreeGetOptions& o_;
   std::deque<Pending> queue_;
   bool warned_depth_ = false;
+  bool warned_loop_ = false;
+  std::vector<Listed> listed_;
   // Skipped links are named for the first few listings, then summed once.
   static constexpr int kRefusalNotices = 3;
   int refusing_listings_ = 0;
@@ -77,9 +108,10 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
   const std::string root = directory_target(url_);
   Listing listing;
   if (GetError e = read_listing(*client, head, root, listing); is_error(e)) return e;
-  if (GetError e = add(listing, "", 0, root, std::nullopt); is_error(e)) return e;
+  listed_.push_back({fingerprint(listing), kTop});
+  if (GetError e = add(listing, "", 0, root, std::nullopt, 0); is_error(e)) return e;
   while (!queue_.empty()) {
-    auto [path, depth, moved] = std::move(queue_.front());
+    auto [path, depth, moved, parent] = std::move(queue_.front());
     queue_.pop_front();
     Url at = moved.value_or(url_);
     if (!moved) at.target = root + encode_path(path) + "/";
@@ -92,7 +124,14 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
       complete = false;
       continue;
     }
-    if (GetError e = add(listing, path, depth, at.target, moved); is_error(e)) return e;
+    const uint64_t print = fingerprint(listing);
+    if (repeats_an_ancestor(print, parent)) {
+      skip_loop(path, at.target);
+      continue;
+    }
+    listed_.push_back({print, parent});
+    if (GetError e = add(listing, path, depth, at.target, moved, listed_.size() - 1); is_error(e))
+      return e;
   }
   if (refused_unsaid_ > 0) {
     notice(url_.to_string() + ": skipped " + std::to_string(refused_unsaid_) +
@@ -102,6 +141,27 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
   std::sort(entries.begin(), entries.end(),
             [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
   return {};
+}
+
+bool Crawler::repeats_an_ancestor(uint64_t print, size_t parent) const {
+  for (size_t i = parent; i != kTop; i = listed_[i].parent) {
+    if (listed_[i].fingerprint == print) return true;
+  }
+  return false;
+}
+
+// A loop's directory is left out (not made empty in DEST) and --delete
+// not applied: a tree that merely looks like its parent loses nothing.
+void Crawler::skip_loop(const std::string& path, const std::string& target) {
+  if (!warned_loop_) {
+    notice(url_at(url_, target) + ": lists the same entries as a directory above it (a link " +
+           "loop?): not followed (said once)");
+  }
+  warned_loop_ = true;
+  complete = false;
+  auto it = std::find_if(entries.rbegin(), entries.rend(),
+                         [&](const ManifestEntry& m) { return m.path == path; });
+  if (it != entries.rend()) entries.erase(std::next(it).base());
 }
 
 GetError Crawler::connect() {
@@ -186,7 +246,7 @@ GetError Crawler::read_listing(HttpClient& c, const ResponseHead& head, const st
 }
 
 GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth,
-                      const std::string& target, const std::optional<Url>& moved) {
+                      const std::string& target, const std::optional<Url>& moved, size_t node) {
   if (listing.refused > 0 && ++refusing_listings_ <= kRefusalNotices) {
     notice(url_at(url_, target) + ": skipped " + std::to_string(listing.refused) +
            " link(s) leading outside the tree");
@@ -223,7 +283,7 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
         child = moved;
         child->target += encode_path(l.name) + "/";
       }
-      queue_.push_back({m.path, depth + 1, std::move(child)});
+      queue_.push_back({m.path, depth + 1, std::move(child), node});
     } else {
       m.type = 'f';
       m.mode = 0644;
