@@ -32,4 +32,7 @@ grep -q 'GET /hop/sub/b.txt' "$SCRATCH/requests.log" && fail "asked the redirect
 expect_exit 22 timeout 20 "$ZCP" get -r "$U/loop/" l
 expect_stderr "more than 10 redirects"
 [ ! -e l ] || fail "a redirect loop left DEST"
+expect_exit 22 timeout 20 "$ZCP" get -r "$U/tls/" s
+expect_stderr "not followed (only http:// is)"
+[ ! -e s ] || fail "a refused redirect left DEST"
 echo ok

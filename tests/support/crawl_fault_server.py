@@ -9,7 +9,7 @@
 #   /moved/  301 to /moved2/, which is 302 to /t/ (a start URL that moved)
 #   /hop/    a listing whose sub/ answers 301 to /t/sub/ and whose f.txt
 #            answers 302 to /t/a.txt
-#   /loop/   302 to itself
+#   /loop/   302 to itself; /tls/ 302 to https://
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,7 +36,7 @@ PAGES = {
 STATUS = {"/t/gone.txt": 404, "/t/secret.txt": 403, "/t/locked/": 403}
 REDIRECT = {"/moved/": (301, "/moved2/"), "/moved2/": (302, "/t/"),
             "/hop/sub/": (301, "/t/sub/"), "/hop/f.txt": (302, "/t/a.txt"),
-            "/loop/": (302, "/loop/")}
+            "/loop/": (302, "/loop/"), "/tls/": (302, "https://127.0.0.1:1/x/")}
 cut_once = [True]
 
 
