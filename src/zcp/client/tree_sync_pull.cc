@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "zcp/base/temp_name.h"
 #include "zcp/client/refusal.h"
@@ -173,6 +174,23 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
   for (const std::string& p : plan.replace) {
     if (Status s = remove_at(parents_, p, nullptr); !s) return fail(GetFailure::kWrite, s);
   }
+  // Crawl mode removes what is merely extra after the files (rsync's
+  // --delete-after), and only when every listed file came: a partial
+  // mirror never removes. What stands in a planned entry's way goes first,
+  // as in zcp serve's mode.
+  std::vector<std::string> extra;
+  std::unordered_set<std::string> planned;
+  if (mode_ == PullMode::kListings) {
+    for (const ManifestEntry& d : plan.dirs) planned.insert(d.path);
+    for (const ManifestEntry& e : plan.transfer) planned.insert(e.path);
+  }
+  for (const std::string& p : plan.remove) {
+    if (mode_ == PullMode::kListings && !planned.count(p)) {
+      extra.push_back(p);
+      continue;
+    }
+    if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
+  }
   if (Status s = make_dirs(plan); !s) return s;
   for (const ManifestEntry& e : plan.transfer) {
     not_modified_ = false;
@@ -197,12 +215,10 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     if (o_.progress) o_.progress(progress_);
   }
   r.bytes = progress_.bytes_done;
-  // --delete after the files (rsync's --delete-after), and only when every
-  // listed file came: a partial mirror never removes.
-  if (r.failed > 0 && !plan.remove.empty() && o_.notice) {
+  if (r.failed > 0 && !extra.empty() && o_.notice) {
     o_.notice("--delete not applied: " + std::to_string(r.failed) + " file(s) failed");
   }
-  for (const std::string& p : r.failed > 0 ? std::vector<std::string>{} : plan.remove) {
+  for (const std::string& p : r.failed > 0 ? std::vector<std::string>{} : extra) {
     if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
   }
   for (const ManifestEntry& e : plan.touch) {
