@@ -1,8 +1,8 @@
 #include "zcp/client/listing_parse.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
-#include <algorithm>
 #include <unordered_map>
 
 #include "zcp/http/validators.h"

@@ -212,7 +212,8 @@ GetError Crawler::read_listing(HttpClient& c, const ResponseHead& head, const st
   for (;;) {
     if (std::chrono::steady_clock::now() > deadline) {
       client.reset();
-      const auto bound = std::chrono::duration_cast<std::chrono::seconds>(kListingTimeFactor * o_.timeout);
+      const auto bound =
+          std::chrono::duration_cast<std::chrono::seconds>(kListingTimeFactor * o_.timeout);
       return failed(GetFailure::kConnect,
                     Status::invalid("listing not complete after " + std::to_string(bound.count()) +
                                     " s (zcp's bound: " + std::to_string(kListingTimeFactor) +
@@ -367,7 +368,8 @@ GetResultOr<Followed> get_following(std::optional<HttpClient>& c, std::optional<
       return failed(classify_failure(head.status()), std::move(head).take_status());
     }
     const std::string location(head->header("Location").value_or(""));
-    if (!is_redirect(head->status) || location.empty()) return Followed{&*conn, std::move(*head), now};
+    if (!is_redirect(head->status) || location.empty())
+      return Followed{&*conn, std::move(*head), now};
     conn.reset();  // the redirect's body is not read: its connection goes
     if (hops == kMaxRedirects) {
       return failed(GetFailure::kHttp,

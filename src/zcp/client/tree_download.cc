@@ -137,9 +137,9 @@ GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptio
 // The start URL answered a redirect: the tree is asked again where it
 // points, as single-file zcp get follows (at most kMaxRedirects, same
 // scheme); DEST stays the one the first URL named.
-GetResultOr<TreeGetResult> follow_start(const Url& url, const Url& asked,
-                                        const ResponseHead& head, const TreeGetOptions& opts,
-                                        const std::string& dest, int hops) {
+GetResultOr<TreeGetResult> follow_start(const Url& url, const Url& asked, const ResponseHead& head,
+                                        const TreeGetOptions& opts, const std::string& dest,
+                                        int hops) {
   if (hops == kMaxRedirects) {
     return fail_as(GetFailure::kHttp,
                    Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects"));
@@ -164,7 +164,8 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
 
 namespace {
 
-GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptions& opts, int hops) {
+GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptions& opts,
+                                              int hops) {
   const auto start = std::chrono::steady_clock::now();
   TreeGetResult r;
   r.name = tree_name(url);

@@ -115,7 +115,9 @@ class Puller {
   Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
   // Crawl mode: the last file was refused by status (404, 403): the
   // server's answer about one file, not a broken connection or disk.
-  bool refused_in_crawl() const { return mode_ == PullMode::kListings && kind_ == GetFailure::kHttp; }
+  bool refused_in_crawl() const {
+    return mode_ == PullMode::kListings && kind_ == GetFailure::kHttp;
+  }
   // Crawl mode keeps a file's own URL in `target` when a redirected
   // listing moved its directory.
   std::string file_url(const ManifestEntry& e) const {

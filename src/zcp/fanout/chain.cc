@@ -115,7 +115,8 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
   // byte was sent: the host cannot have stored the file, whatever its
   // status says (it was counted as stored with the full size). Plain
   // links only: over TLS a readable socket may hold just session tickets.
-  if (head->status == 100 && (client->tls() || !client->wait_readable(std::chrono::milliseconds(0)))) {
+  if (head->status == 100 &&
+      (client->tls() || !client->wait_readable(std::chrono::milliseconds(0)))) {
     watched.keep = true;
     return std::move(*client);
   }

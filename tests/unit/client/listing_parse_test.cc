@@ -68,7 +68,8 @@ TEST(ListingParse, RefusesWhatLeadsElsewhere) {
 TEST(ListingParse, FileAndDirectoryOfOneNameKeepTheDirectory) {
   for (const char* html : {"<a href=\"x\">x</a><a href=\"x/\">x/</a><a href=\"x\">x</a>",
                            "<a href=\"x/\">x/</a><a href=\"x\">x</a><a href=\"x/\">x/</a>"}) {
-    Listing l = parse_html_listing(std::string(html) + "<a href=\"y\">y</a><a href=\"y\">y</a>", "/t/");
+    Listing l =
+        parse_html_listing(std::string(html) + "<a href=\"y\">y</a><a href=\"y\">y</a>", "/t/");
     ASSERT_EQ(l.entries.size(), 2u) << html;
     EXPECT_EQ(l.entries[0].name, "x");
     EXPECT_TRUE(l.entries[0].directory) << html;
