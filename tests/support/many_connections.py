@@ -1,9 +1,10 @@
 """Many keep-alive connections to one zcp serve, for the io_uring loop's
 tests (tests/e2e/serve_ring_buffers.sh, serve_idle_connections_rss.sh).
 
-  many_connections.py ADDR PATH BYTES N
+  many_connections.py ADDR PATH BYTES N [PAD]
       opens N connections and makes a round: one GET on each, all sent
-      before any answer is read, each head 12 KiB; every answer must be
+      before any answer is read, each head PAD bytes longer than a plain
+      one (12000 unless given); every answer must be
       200 with BYTES body bytes. Then reads commands from stdin, one per
       line: "round" (again, on the same connections), "hold" (print "held";
       the connections stay open and idle until the next line), "quit".
@@ -34,9 +35,11 @@ def read_reply(s, want):
 
 def main():
     addr, path, size, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    pad = int(sys.argv[5]) if len(sys.argv) > 5 else 12000
     host, port = addr.rsplit(":", 1)
-    # A 12 KiB head (several of the loop's 2 KiB receive buffers) in one segment.
-    req = ("GET %s HTTP/1.1\r\nHost: x\r\nX-Pad: %s\r\n\r\n" % (path, "p" * 12000)).encode()
+    # By default a 12 KiB head (several of the loop's 2 KiB receive buffers) in one segment.
+    extra = "X-Pad: %s\r\n" % ("p" * pad) if pad else ""
+    req = ("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, extra)).encode()
     conns = []
     for _ in range(n):
         s = socket.create_connection((host, int(port)), timeout=20)
