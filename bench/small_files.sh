@@ -22,6 +22,7 @@
 #   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
 #   -x  servers, space-separated, from: zcp zcp-uring zcp-epoll zcp-nocache h2o
 #       lighttpd nginx canned (default "zcp zcp-uring h2o lighttpd nginx";
+#       zcp is zcp serve's defaults (the io_uring loop for plain HTTP),
 #       zcp-uring is zcp --event-loop io_uring, zcp-epoll --event-loop epoll,
 #       zcp-nocache is zcp --no-file-cache, zcp-copy=SIZE is zcp
 #       --copy-below SIZE: the threshold experiment; canned is the reference
