@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ struct RingIo {
   bool recv_cancelling = false;  // its cancel is queued
   bool send_armed = false;
   bool poll_armed = false;
+  uint32_t poll_events = 0;      // what the armed POLL waits for
+  bool poll_cancelling = false;  // it waits for something else now: its cancel is queued
   // A PUT waits for the multishot RECV to stop (its body is read from the
   // socket by the upload, a relay or a tree-upload thread) so that what
   // the RECV already took joins the body's first bytes: Connection::

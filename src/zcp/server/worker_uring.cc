@@ -127,6 +127,7 @@ void Worker::on_completion(const io_uring_cqe& cqe) {
   if (op == kSend) on_send(c, cqe.res);
   if (op == kPoll) {
     c.ring()->poll_armed = false;
+    c.ring()->poll_cancelling = false;
     if (c.state() != Connection::State::kClosed) {
       if (cqe.res > 0) handle_events(c, static_cast<uint32_t>(cqe.res));
       // Re-arming a failing poll would spin: close, saying why.
@@ -210,7 +211,15 @@ void Worker::sync_ring(uint64_t id, Connection& c) {
   if (c.state() == Connection::State::kReadingHead) return;  // the RECV's completions go on
   uint32_t want = c.interest();
   if (want == EPOLLOUT && r.send_busy()) return;  // the SEND's completion goes on
-  if (want != 0 && !r.poll_armed) arm_poll(id, c, want);
+  if (want == 0) return;
+  if (!r.poll_armed) {
+    arm_poll(id, c, want);
+  } else if (r.poll_events != want && !r.poll_cancelling) {
+    // A POLL for input while the connection now writes (a stalled
+    // upload's 408) may never fire: cancel it; its CQE re-arms for want.
+    cancel(tag(id, kPoll));
+    r.poll_cancelling = true;
+  }
 }
 
 // The multishot RECV: armed while the connection waits for a head (and
@@ -276,6 +285,7 @@ void Worker::arm_poll(uint64_t id, Connection& c, uint32_t events) {
   io_uring_prep_poll_add(s, c.fd(), events);
   io_uring_sqe_set_data64(s, tag(id, kPoll));
   c.ring()->poll_armed = true;
+  c.ring()->poll_events = events;
   ++inflight_;
 }
 
