@@ -20,10 +20,15 @@
 #   -t  wrk threads (2)                        -r  rounds, medians over them (3)
 #   -w  workers/threads of every server (2)    -S  strace run length, 0 skips it (3)
 #   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
-#   -x  servers, space-separated, from: zcp zcp-uring zcp-nocache h2o lighttpd nginx
-#       (default "zcp zcp-uring h2o lighttpd nginx"; zcp-uring is zcp
-#       --event-loop io_uring, zcp-nocache is zcp --no-file-cache,
-#       zcp-copy=SIZE is zcp --copy-below SIZE: the threshold experiment)
+#   -x  servers, space-separated, from: zcp zcp-uring zcp-epoll zcp-nocache h2o
+#       lighttpd nginx canned (default "zcp zcp-uring h2o lighttpd nginx";
+#       zcp is zcp serve's defaults (the io_uring loop for plain HTTP),
+#       zcp-uring is zcp --event-loop io_uring, zcp-epoll --event-loop epoll,
+#       zcp-nocache is zcp --no-file-cache, zcp-copy=SIZE is zcp
+#       --copy-below SIZE: the threshold experiment; canned is the reference
+#       row bench/canned_ceiling.c: one prebuilt 4 KiB reply per request head,
+#       the ceiling of recv + send via epoll, run on the 4 KiB file only and
+#       never counted as "best other")
 #   -o  where raw outputs and report.md go (bench/results/small-<date>)
 #   -z  zcp binary (build/zcp, or $ZCP)
 #   Extra arguments for every zcp server: $ZCP_ARGS (e.g. "--copy-below 0").
@@ -72,7 +77,7 @@ for v in DURATION CONNS THREADS ROUNDS WORKERS; do
 done
 [[ $STRACE_SECS =~ ^[0-9]+$ ]] || die "-S: want a number of seconds, got '$STRACE_SECS'"
 for s in $SERVERS; do
-  case $s in zcp | zcp-uring | zcp-nocache | zcp-copy=* | h2o | lighttpd | nginx) ;; *) die "-x: unknown server '$s'" ;; esac
+  case $s in zcp | zcp-uring | zcp-epoll | zcp-nocache | zcp-copy=* | h2o | lighttpd | nginx | canned) ;; *) die "-x: unknown server '$s'" ;; esac
 done
 OUT_DIR=${OUT_DIR:-$ROOT_DIR/bench/results/small-$(date +%Y%m%d-%H%M%S)}
 
@@ -87,6 +92,7 @@ for s in $SERVERS; do
     h2o) [ -x "$H2O" ] || die "$H2O not found: install h2o (make deps)" ;;
     lighttpd) [ -x "$LIGHTTPD" ] || die "$LIGHTTPD not found: install lighttpd (make deps)" ;;
     nginx) [ -x "$NGINX" ] || die "$NGINX not found: install nginx-light (make deps)" ;;
+    canned) need gcc "install gcc: the canned reference row is built from bench/canned_ceiling.c" ;;
   esac
 done
 mkdir -p "$OUT_DIR"
@@ -148,6 +154,15 @@ for z in $SIZES; do
 done
 cat "$WWW"/*.bin >/dev/null
 SMALLEST=${SIZES%% *}.bin # strace and RSS runs use the first size
+CANNED=$SCRATCH/canned_ceiling
+case " $SERVERS " in *" canned "*)
+  gcc -O2 -pthread -o "$CANNED" "$ROOT_DIR/bench/canned_ceiling.c" || die "cannot build bench/canned_ceiling.c"
+  [[ " $SIZES " == *" 4k "* ]] || die "-x canned: its reply is 4 KiB, so -s must include 4k"
+  ;;
+esac
+# serves SERVER FILE: whether SERVER's numbers for FILE mean anything (the
+# canned reply is 4 KiB whatever is asked for).
+serves() { [ "$1" != canned ] || [ "$2" = 4k.bin ]; }
 
 # --- the servers: one at a time, each on a fresh port -------------------------
 free_port() {
@@ -233,6 +248,8 @@ server_cmd() {
   case $1 in
     zcp) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet ${ZCP_ARGS:-}" ;;
     zcp-uring) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --event-loop io_uring ${ZCP_ARGS:-}" ;;
+    zcp-epoll) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --event-loop epoll ${ZCP_ARGS:-}" ;;
+    canned) echo "$CANNED $2 $WORKERS" ;;
     zcp-nocache) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --no-file-cache ${ZCP_ARGS:-}" ;;
     zcp-copy=*) echo "$ZCP serve $WWW --listen 127.0.0.1:$2 --workers $WORKERS --quiet --copy-below ${1#zcp-copy=} ${ZCP_ARGS:-}" ;;
     h2o) echo "$H2O -c $(write_config h2o "$2" "$d")" ;;
@@ -322,6 +339,10 @@ wrk_errors() { # non-2xx plus socket errors
 for s in $SERVERS; do
   start_server "$s"
   for f in $FILES; do
+    if [ "$s" = canned ]; then
+      [ "$(curl -s "$URL$f" | wc -c)" = 4096 ] || die "canned does not answer 4096 bytes"
+      continue
+    fi
     cmp -s <(curl -s "$URL$f") "$WWW/$f" || die "$s serves different bytes for $f"
   done
   stop_server
@@ -335,6 +356,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for s in "${order[@]}"; do
     start_server "$s"
     for f in $FILES; do
+      serves "$s" "$f" || continue
       run_wrk "$OUT_DIR/wrk-warmup.txt" -t"$THREADS" -c"$CONNS" -d1s "$URL$f"
       raw=$OUT_DIR/wrk-$f-$s-r$r.txt
       log "round $r/$ROUNDS: wrk $f -> $s"
@@ -429,7 +451,7 @@ report() {
     for s in $SERVERS; do
       m=$(median "$f" "$s")
       printf ' %s (%s)%s |' "$m" "$(runs_of "$f" "$s")" "$([ "$(errors_of "$f" "$s")" = 0 ] || echo ", $(errors_of "$f" "$s") errors")"
-      case $s in zcp*) ;; *) [ "$m" != NA ] && ((m > ref)) && ref=$m ;; esac
+      case $s in zcp* | canned) ;; *) [ "$m" != NA ] && ((m > ref)) && ref=$m ;; esac
     done
     for s in $zs; do
       m=$(median "$f" "$s")
@@ -437,6 +459,15 @@ report() {
     done
     echo
   done
+  if [[ " $SERVERS " == *" canned "* ]]; then
+    echo
+    printf 'canned is bench/canned_ceiling.c (one prebuilt 4 KiB reply per request head, recv + send via epoll): a reference, not counted as best other. On 4k.bin:'
+    for s in $zs $(for x in $SERVERS; do case $x in zcp* | canned) ;; *) echo "$x" ;; esac; done); do
+      awk -v n="$s" -v a="$(median 4k.bin "$s")" -v b="$(median 4k.bin canned)" \
+        'BEGIN { if (a == "NA" || b == "NA" || b == 0) printf " %s NA;", n; else printf " %s %.2fx canned;", n, a / b }'
+    done
+    echo
+  fi
   echo
   echo "## Server CPU per request (user + system of all its processes during each wrk run / requests), median µs"
   echo

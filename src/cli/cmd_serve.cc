@@ -42,7 +42,9 @@ struct ServeFlags {
   bool tls_self_signed = false;
   std::string relay_cacert;
   std::vector<std::string> relay_pins;
-  std::string event_loop = "epoll";
+  // "": io_uring, or epoll without a word for TLS (OpenSSL drives the
+  // socket itself) and, saying why, where io_uring is unavailable.
+  std::string event_loop;
 };
 
 std::chrono::milliseconds ms(double seconds) {
@@ -130,7 +132,9 @@ Result<ServerConfig> to_config(const ServeFlags& f) {
   c.tls_key = f.tls_key;
   c.tls_self_signed = f.tls_self_signed;
   if (Status s = relay_trust(f, c.relay_tls); !s) return s;
-  c.event_loop = f.event_loop == "io_uring" ? ServerConfig::EventLoop::kIoUring : ServerConfig::EventLoop::kEpoll;
+  bool tls = !c.tls_cert.empty() || c.tls_self_signed;
+  bool uring = f.event_loop == "io_uring" || (f.event_loop.empty() && !tls);
+  c.event_loop = uring ? ServerConfig::EventLoop::kIoUring : ServerConfig::EventLoop::kEpoll;
   if (!f.max_upload.empty()) {
     auto max = parse_byte_size(f.max_upload);
     if (!max) return std::move(max).take_status();
@@ -304,10 +308,10 @@ Runner add_serve_command(CLI::App& app) {
                 "localhost, 127.0.0.1, ::1 and the --listen host); the startup line prints its\n"
                 "pin for curl --pinnedpubkey / zcp get --pin");
   cmd->add_option("--event-loop", f->event_loop,
-                  "epoll, or io_uring: request heads by RECV and small replies by SEND, queued\n"
-                  "for all connections and submitted with one io_uring_enter per loop turn;\n"
-                  "falls back to epoll (saying why) where io_uring is unavailable, and with TLS")
-      ->capture_default_str()
+                  "io_uring (the default; epoll with TLS): request heads by multishot RECV and\n"
+                  "small replies by SEND, queued for all connections and submitted with one\n"
+                  "io_uring_enter per loop turn; falls back to epoll (saying why) where io_uring\n"
+                  "is unavailable. Or epoll.")
       ->envname("ZCP_EVENT_LOOP")
       ->check(CLI::IsMember({"epoll", "io_uring"}));
   cmd->add_flag("-q,--quiet", f->quiet, "no access log on stderr");

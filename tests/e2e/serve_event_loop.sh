@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# --event-loop io_uring: the startup line names the loop in use; it serves
-# the same bytes as epoll; where io_uring is unavailable (forced with the
-# test hook ZCP_TEST_IO_URING_UNAVAILABLE, as a sysctl would need root) or
-# with TLS the server says why and runs epoll; ZCP_EVENT_LOOP sets the
-# default; a bad value is a usage error.
+# --event-loop io_uring (the default): the startup line names the loop in
+# use; it serves the same bytes as epoll; where io_uring is unavailable
+# (forced with the test hook ZCP_TEST_IO_URING_UNAVAILABLE, as a sysctl
+# would need root) or when asked for with TLS the server says why and runs
+# epoll; TLS without --event-loop runs epoll without a note; ZCP_EVENT_LOOP
+# sets the default; a bad value is a usage error.
 source "$(dirname "$0")/../support/e2e.sh"
 unset ZCP_EVENT_LOOP
 mkdir "$SCRATCH/root"
@@ -33,8 +34,27 @@ check_bytes epoll
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
 
-ZCP_EVENT_LOOP=io_uring start_server "$SCRATCH/root"
-grep -q 'event loop io_uring)' "$SCRATCH/server.log" || fail "ZCP_EVENT_LOOP ignored: $(cat "$SCRATCH/server.log")"
+start_server "$SCRATCH/root"
+grep -q 'event loop io_uring)' "$SCRATCH/server.log" || fail "io_uring is not the default: $(cat "$SCRATCH/server.log")"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+
+ZCP_EVENT_LOOP=epoll start_server "$SCRATCH/root"
+grep -q 'event loop epoll)' "$SCRATCH/server.log" || fail "ZCP_EVENT_LOOP ignored: $(cat "$SCRATCH/server.log")"
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+
+ZCP_TEST_IO_URING_UNAVAILABLE=1 start_server "$SCRATCH/root"
+grep -q '^zcp serve: io_uring unavailable (.*): using epoll$' "$SCRATCH/server.log" ||
+  fail "no fallback note by default: $(cat "$SCRATCH/server.log")"
+grep -q 'event loop epoll)' "$SCRATCH/server.log" || fail "default fallback is not epoll: $(cat "$SCRATCH/server.log")"
+check_bytes default-fallback
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
+
+start_server --tls-self-signed "$SCRATCH/root"
+grep -q 'event loop epoll,' "$SCRATCH/server.log" || fail "TLS default is not epoll: $(cat "$SCRATCH/server.log")"
+! grep -q 'io_uring' "$SCRATCH/server.log" || fail "a TLS server by default mentions io_uring: $(cat "$SCRATCH/server.log")"
 kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
 

@@ -1,5 +1,7 @@
 #include "zcp/base/uring.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -36,10 +38,50 @@ Status Uring::probe() {
 Result<std::unique_ptr<Uring>> Uring::create(unsigned entries) {
   std::unique_ptr<Uring> u(new Uring());
   if (int rc = init_ring(entries, &u->ring_); rc < 0) return Status::from_errno("io_uring_queue_init", -rc);
+  // The ring's own descriptor, registered: io_uring_enter skips looking it
+  // up per call (5.18+; without it liburing passes the plain fd).
+  (void)io_uring_register_ring_fd(&u->ring_);
   return u;
 }
 
-Uring::~Uring() { io_uring_queue_exit(&ring_); }
+Uring::~Uring() {
+  io_uring_queue_exit(&ring_);  // first: the kernel lets go of the buffers
+  if (buf_ring_) ::munmap(buf_ring_, buf_ring_bytes_);
+  if (buffers_) ::munmap(buffers_, buffers_bytes_);
+}
+
+Status Uring::setup_buffers(unsigned count, unsigned size) {
+  buf_ring_bytes_ = count * sizeof(io_uring_buf);
+  void* r = ::mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (r == MAP_FAILED) return Status::from_errno("mmap (io_uring buffer ring)");
+  buf_ring_ = static_cast<io_uring_buf_ring*>(r);
+  buffers_bytes_ = static_cast<size_t>(count) * size;
+  void* b = ::mmap(nullptr, buffers_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (b == MAP_FAILED) return Status::from_errno("mmap (io_uring buffers)");
+  buffers_ = static_cast<char*>(b);
+  buffer_size_ = size;
+  buffer_mask_ = io_uring_buf_ring_mask(count);
+  io_uring_buf_reg reg{};
+  reg.ring_addr = reinterpret_cast<uintptr_t>(buf_ring_);
+  reg.ring_entries = count;
+  reg.bgid = kBufferGroup;
+  if (int rc = io_uring_register_buf_ring(&ring_, &reg, 0); rc < 0) {
+    return Status::from_errno("io_uring_register_buf_ring", -rc);
+  }
+  io_uring_buf_ring_init(buf_ring_);
+  for (unsigned i = 0; i < count; ++i) {
+    io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(i) * size, size, static_cast<unsigned short>(i),
+                          buffer_mask_, static_cast<int>(i));
+  }
+  io_uring_buf_ring_advance(buf_ring_, static_cast<int>(count));
+  return {};
+}
+
+void Uring::recycle(unsigned id) {
+  io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(id) * buffer_size_, buffer_size_,
+                        static_cast<unsigned short>(id), buffer_mask_, 0);
+  io_uring_buf_ring_advance(buf_ring_, 1);
+}
 
 io_uring_sqe* Uring::sqe() {
   for (;;) {

@@ -203,8 +203,13 @@ void Connection::handle_input() {
     r.close = true;  // a body, if any, was not read
     return start_response(std::move(r));
   }
-  if (cfg_.tree_put && is_tree_put(req)) return start_tree_put(req);
-  if (req.method == "PUT") return start_upload(req);
+  // A PUT's body is read from the socket itself: under io_uring the
+  // multishot RECV must stop first (resume_handover picks up from here).
+  if ((cfg_.tree_put && is_tree_put(req)) || req.method == "PUT") {
+    if (ring_hold_for_socket()) return;
+    if (cfg_.tree_put && is_tree_put(req)) return start_tree_put(req);
+    return start_upload(req);
+  }
   start_response(handle_request(req, cfg_.handler));
 }
 
@@ -424,6 +429,9 @@ void Connection::on_writable() {
 // sendmsg: a small file's head and body leave in one syscall. False when
 // the socket is full or the connection died.
 bool Connection::write_bytes() {
+  if (ring_) {
+    if (auto queued = ring_write_bytes()) return *queued;  // else a file follows: sendmsg below
+  }
   auto& body = reply_.response.body;
   iovec iov[kMaxIov];
   int n = 0;

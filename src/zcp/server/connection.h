@@ -31,8 +31,8 @@
 // through the TlsSession instead (connection_tls.cc), as do PUT bodies
 // (which without TLS Upload splices from the socket itself). In io_uring
 // mode (ring_io.h, worker_uring.cc) read_some() hands out what the
-// worker's RECV delivered and write_iov() leaves bytes that end a write
-// in a buffer for the worker's SEND.
+// worker's multishot RECV delivered, and bytes that end a write go by the
+// worker's SEND straight from head_ and the cached body (ring_write_bytes).
 #pragma once
 
 #include <sys/uio.h>
@@ -115,8 +115,16 @@ class Connection {
 
   // io_uring mode: the buffers the worker's SQEs name; null under epoll.
   RingIo* ring() { return ring_.get(); }
-  // Keep-alive and idle, nothing buffered: the next head may be received.
-  bool wants_next_head() const { return state_ == State::kReadingHead && in_.empty() && !peer_done_; }
+  // Waiting for a head and the client may still send one: the worker's
+  // multishot RECV is wanted.
+  bool wants_input() const { return state_ == State::kReadingHead && !peer_done_; }
+  // Received bytes not yet parsed (pipelined requests): the worker stops
+  // receiving past a bound.
+  size_t unparsed_bytes() const { return in_.size(); }
+  // io_uring mode: the multishot RECV a PUT waited for has stopped, and
+  // what it received is in ring()->in: start the upload (or hand the
+  // socket to a relay or tree upload) as handle_input would have.
+  void resume_handover();
   // The worker's SEND finished (all of it, or failed): go on with what
   // waited for it, a pipelined request or the rest of the response.
   void on_send_done();
@@ -158,6 +166,8 @@ class Connection {
   Progress send_file_range(int file_fd, uint64_t offset, uint64_t count);
   Io ring_read(char* buf, size_t len);
   Io ring_write(const iovec* iov, int count);
+  std::optional<bool> ring_write_bytes();
+  bool ring_hold_for_socket();
 
   // --- TLS (connection_tls.cc)
   void start_tls_wait();
@@ -172,7 +182,8 @@ class Connection {
 
   // io_uring mode: no request is parsed while a SEND is pending, so
   // replies leave in order and nothing else reads the socket meanwhile.
-  bool input_held() const { return ring_ && ring_->send_busy(); }
+  // A PUT waiting for the RECV to stop (RingIo::handover) holds it too.
+  bool input_held() const { return ring_ && (ring_->send_busy() || ring_->handover); }
 
   UniqueFd fd_;
   std::unique_ptr<RingIo> ring_;  // io_uring mode only

@@ -57,12 +57,12 @@ class Worker {
   Status run_uring();
   void on_completion(const io_uring_cqe& cqe);
   void on_accept(int res, bool more);
-  void on_recv(Connection& c, int res);
+  void on_recv(Connection& c, const io_uring_cqe& cqe);
   void on_send(Connection& c, int res);
   void sync_ring(uint64_t id, Connection& c);
+  void sync_recv(uint64_t id, Connection& c);
   void arm_accept();
   void arm_waker();
-  void arm_recv(uint64_t id, Connection& c);
   void arm_send(uint64_t id, Connection& c);
   void arm_poll(uint64_t id, Connection& c, uint32_t events);
   void cancel(uint64_t user_data);

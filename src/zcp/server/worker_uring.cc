@@ -1,13 +1,17 @@
 // The io_uring loop of a Worker (zcp serve --event-loop io_uring): the same
 // connections, accept, ticks and drain as worker.cc's epoll loop, but a
-// request head arrives by RECV into the connection's buffer and an
-// in-memory reply (head + small body, the common case) leaves by one SEND,
-// with the next RECV linked behind it. Everything an iteration queued goes
-// in with its one io_uring_enter, which also waits: under load one call
-// carries many connections' requests, where epoll pays a recv and a
-// sendmsg for each. Anything else (sendfile bodies, uploads, tar streams,
-// raw mode) waits with a one-shot POLL_ADD and runs the synchronous path
-// unchanged.
+// connection's bytes arrive by one multishot RECV, armed once and live
+// across requests, that fills buffers from the ring's provided-buffer pool
+// (given back as soon as the bytes are copied out, so an idle connection
+// holds none), and an in-memory reply (head + small body, the common case)
+// leaves by one SENDMSG straight from the head buffer and the file cache's
+// bytes. Everything an iteration queued goes in with its one
+// io_uring_enter, which also waits: under load one call carries many
+// connections' requests, where epoll pays a recv and a sendmsg for each.
+// Anything else (sendfile bodies, uploads, tar streams, raw mode) waits
+// with a one-shot POLL_ADD and runs the synchronous path unchanged; a PUT
+// first stops the multishot RECV and takes what it had received
+// (RingIo::handover).
 //
 // Lifetime rule: an SQE names a connection's buffers and descriptor, so a
 // closed connection stays (socket open, buffers kept) until the last of
@@ -16,6 +20,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+
+#include <cstdlib>
 
 #include "zcp/server/worker.h"
 
@@ -31,6 +37,26 @@ constexpr uint64_t tag(uint64_t id, Op op) { return id << kOpBits | op; }
 constexpr unsigned kRingEntries = 1024;
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr auto kShutdownWait = std::chrono::seconds(2);
+// The provided buffers multishot RECVs fill, per worker: a buffer is held
+// only from the kernel's copy to ours (within one loop turn), so the pool
+// needs about as many as completions in a turn, not one per connection.
+// A request head is ~100 bytes; a longer one takes several. When the pool
+// runs dry a RECV ends with ENOBUFS and is re-armed once the turn gave its
+// buffers back: slower, nothing lost. 256 x 2 KiB: 512 KiB per worker.
+constexpr unsigned kBufferCount = 256;
+constexpr unsigned kBufferSize = 2048;
+// Bytes received but not yet parsed (a client pipelining requests and not
+// reading the answers): past this the RECV is cancelled until they drain.
+constexpr size_t kMaxUnparsed = 64 * 1024;
+
+// ZCP_TEST_URING_BUFFERS=N (a power of two): a tiny pool, so the tests can
+// run more connections than buffers.
+unsigned buffer_count() {
+  const char* v = std::getenv("ZCP_TEST_URING_BUFFERS");
+  if (!v || !*v) return kBufferCount;
+  auto n = static_cast<unsigned>(std::strtoul(v, nullptr, 10));
+  return n > 0 && n <= 32768 && (n & (n - 1)) == 0 ? n : kBufferCount;
+}
 
 }  // namespace
 
@@ -39,6 +65,7 @@ Status Worker::run_uring() {
   auto ring = Uring::create(kRingEntries);
   if (!ring) return std::move(ring).take_status();
   ring_ = std::move(*ring);
+  if (Status st = ring_->setup_buffers(buffer_count(), kBufferSize); !st) return st;
   arm_accept();
   arm_waker();
   Status result;
@@ -96,10 +123,11 @@ void Worker::on_completion(const io_uring_cqe& cqe) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;  // cannot happen: kept until its last CQE
   Connection& c = *it->second;
-  if (op == kRecv) on_recv(c, cqe.res);
+  if (op == kRecv) on_recv(c, cqe);
   if (op == kSend) on_send(c, cqe.res);
   if (op == kPoll) {
     c.ring()->poll_armed = false;
+    c.ring()->poll_cancelling = false;
     if (c.state() != Connection::State::kClosed) {
       if (cqe.res > 0) handle_events(c, static_cast<uint32_t>(cqe.res));
       // Re-arming a failing poll would spin: close, saying why.
@@ -126,18 +154,29 @@ void Worker::on_accept(int res, bool more) {
   if (!accept_armed_ && !accept_paused_ && listener_) arm_accept();
 }
 
-void Worker::on_recv(Connection& c, int res) {
+void Worker::on_recv(Connection& c, const io_uring_cqe& cqe) {
   RingIo& r = *c.ring();
-  r.recv_armed = false;
-  if (res > 0) {
-    r.in_len = static_cast<size_t>(res);
-    r.in_off = 0;
-  } else if (res == 0) {
+  if (!(cqe.flags & IORING_CQE_F_MORE)) {
+    r.recv_armed = false;  // ended: ENOBUFS, EOF, an error, a cancel; sync_recv re-arms if wanted
+    r.recv_cancelling = false;
+  }
+  if (cqe.flags & IORING_CQE_F_BUFFER) {
+    unsigned id = Uring::buffer_id(cqe);
+    if (cqe.res > 0) r.in.append(ring_->buffer(id), static_cast<size_t>(cqe.res));
+    ring_->recycle(id);
+  }
+  if (cqe.res == 0) {
     r.in_eof = true;
-  } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
+  } else if (cqe.res < 0 && cqe.res != -ECANCELED && cqe.res != -ENOBUFS && cqe.res != -EAGAIN &&
+             cqe.res != -EINTR) {
     r.in_error = true;  // reset: read_some reports it
-  }  // cancelled (a short SEND broke the link, or a close): re-armed if still wanted
-  if (r.has_input() && c.state() != Connection::State::kClosed) c.on_readable();
+  }
+  if (c.state() != Connection::State::kReadingHead) return;  // kept in r.in until it is read
+  if (r.handover) {
+    if (!r.recv_armed) c.resume_handover();  // the RECV has stopped: the PUT may take the socket
+    return;
+  }
+  if (r.has_input() && !r.send_busy()) c.on_readable();
 }
 
 void Worker::on_send(Connection& c, int res) {
@@ -146,13 +185,11 @@ void Worker::on_send(Connection& c, int res) {
   if (res == -EAGAIN || res == -EINTR) return;  // sync_ring sends the rest again
   if (res < 0) {
     r.send_failed = true;
-    r.out.clear();
   } else {
-    r.out_sent += static_cast<size_t>(res);
-    if (r.out_sent < r.out.size()) return;  // short: the rest goes next iteration
-    r.out.clear();
-    r.out_sent = 0;
+    r.sent(static_cast<size_t>(res));
+    if (r.send_busy()) return;  // short: the rest goes next iteration
   }
+  r.send_done();
   c.on_send_done();
 }
 
@@ -160,19 +197,52 @@ void Worker::on_send(Connection& c, int res) {
 // waits for, at most one of each kind.
 void Worker::sync_ring(uint64_t id, Connection& c) {
   RingIo& r = *c.ring();
+  // Bytes that came while a reply was being written wait in r.in: the
+  // connection reads them once it waits for a head again.
+  if (c.state() == Connection::State::kReadingHead && r.has_input() && !r.send_busy() && !r.handover) {
+    c.on_readable();
+  }
   if (r.send_busy() && !r.send_armed && !r.send_failed) arm_send(id, c);
   if (c.state() == Connection::State::kClosed) {
     closed_.push_back(id);
     return;
   }
+  sync_recv(id, c);
+  if (c.state() == Connection::State::kReadingHead) return;  // the RECV's completions go on
   uint32_t want = c.interest();
-  if (c.state() == Connection::State::kReadingHead) {
-    // No RECV beside a pending SEND unless linked behind it (arm_send).
-    if (!r.send_busy() && !r.recv_armed && !r.has_input()) arm_recv(id, c);
+  if (want == EPOLLOUT && r.send_busy()) return;  // the SEND's completion goes on
+  if (want == 0) return;
+  if (!r.poll_armed) {
+    arm_poll(id, c, want);
+  } else if (r.poll_events != want && !r.poll_cancelling) {
+    // A POLL for input while the connection now writes (a stalled
+    // upload's 408) may never fire: cancel it; its CQE re-arms for want.
+    cancel(tag(id, kPoll));
+    r.poll_cancelling = true;
+  }
+}
+
+// The multishot RECV: armed while the connection waits for a head (and
+// left live while it writes the answer: the next request lands in r.in),
+// stopped for a PUT's hand-over and while too much waits unparsed.
+void Worker::sync_recv(uint64_t id, Connection& c) {
+  RingIo& r = *c.ring();
+  bool stop = r.handover || c.unparsed_bytes() + r.in.size() > kMaxUnparsed;
+  if (r.recv_armed) {
+    if (stop && !r.recv_cancelling) {
+      cancel(tag(id, kRecv));
+      r.recv_cancelling = true;
+    }
     return;
   }
-  if (want == EPOLLOUT && r.send_busy()) return;  // the SEND's completion goes on
-  if (want != 0 && !r.poll_armed) arm_poll(id, c, want);
+  if (stop || !c.wants_input() || r.in_eof || r.in_error) return;
+  io_uring_sqe* s = ring_->sqe();
+  io_uring_prep_recv_multishot(s, c.fd(), nullptr, 0, 0);
+  s->flags |= IOSQE_BUFFER_SELECT;
+  s->buf_group = Uring::kBufferGroup;
+  io_uring_sqe_set_data64(s, tag(id, kRecv));
+  r.recv_armed = true;
+  ++inflight_;
 }
 
 void Worker::arm_accept() {
@@ -191,31 +261,23 @@ void Worker::arm_waker() {
   ++inflight_;
 }
 
-void Worker::arm_recv(uint64_t id, Connection& c) {
-  RingIo& r = *c.ring();
-  r.in_len = r.in_off = 0;
-  io_uring_sqe* s = ring_->sqe();
-  io_uring_prep_recv(s, c.fd(), r.in.get(), RingIo::kInSize, 0);
-  io_uring_sqe_set_data64(s, tag(id, kRecv));
-  r.recv_armed = true;
-  ++inflight_;
-}
-
-// The reply's (rest of) bytes. A keep-alive connection with nothing else
-// to parse gets its next RECV linked behind: it starts once the SEND is
-// done, in the same submit (a short SEND cancels it; on_recv re-arms).
+// The reply's (rest of) bytes, from where they are (RingIo::iov): one
+// iovec (a head alone) by SEND, more by SENDMSG.
 void Worker::arm_send(uint64_t id, Connection& c) {
   RingIo& r = *c.ring();
-  bool link = c.wants_next_head() && !r.recv_armed && !r.has_input();
-  ring_->reserve(link ? 2 : 1);  // a link must not straddle two submits
   io_uring_sqe* s = ring_->sqe();
-  io_uring_prep_send(s, c.fd(), r.out.data() + r.out_sent, r.out.size() - r.out_sent, MSG_NOSIGNAL);
+  int n = r.iov_count - r.iov_first;
+  if (n == 1) {
+    io_uring_prep_send(s, c.fd(), r.iov[r.iov_first].iov_base, r.iov[r.iov_first].iov_len, MSG_NOSIGNAL);
+  } else {
+    r.msg = msghdr{};
+    r.msg.msg_iov = r.iov + r.iov_first;
+    r.msg.msg_iovlen = static_cast<size_t>(n);
+    io_uring_prep_sendmsg(s, c.fd(), &r.msg, MSG_NOSIGNAL);
+  }
   io_uring_sqe_set_data64(s, tag(id, kSend));
   r.send_armed = true;
   ++inflight_;
-  if (!link) return;
-  s->flags |= IOSQE_IO_LINK;
-  arm_recv(id, c);
 }
 
 void Worker::arm_poll(uint64_t id, Connection& c, uint32_t events) {
@@ -223,6 +285,7 @@ void Worker::arm_poll(uint64_t id, Connection& c, uint32_t events) {
   io_uring_prep_poll_add(s, c.fd(), events);
   io_uring_sqe_set_data64(s, tag(id, kPoll));
   c.ring()->poll_armed = true;
+  c.ring()->poll_events = events;
   ++inflight_;
 }
 
