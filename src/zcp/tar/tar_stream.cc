@@ -176,6 +176,7 @@ class TarSource final : public BodySource {
   Status start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix);
   Result<bool> add_link(const std::string& path, const std::string& relative,
                         const std::string& member, const struct stat& st, std::deque<Segment>& out);
+  bool other_part(const struct stat& st);
   static void add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                        std::deque<Segment>& out);
 
@@ -184,6 +185,7 @@ class TarSource final : public BodySource {
   std::vector<Level> stack_;
   std::string top_;      // the tree's top beneath the root: "" or "docs/"
   std::string pending_;  // the top directory's own header, when it has a name
+  std::vector<uint64_t> part_load_;  // part=K/N: the weight given to each part so far
   bool done_ = false;
 };
 
@@ -227,10 +229,16 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
   std::string path = stack_.back().path_prefix + name;
   std::string member = stack_.back().member_prefix + name;
   const std::string relative = path.substr(top_.size());
-  if (options_.keep_links) {
+  bool assigned = false;  // part=: this entry's part is decided (and it is this one)
+  if (options_.keep_links || options_.part_count > 1) {
     struct stat lst {};
-    if (::fstatat(root_.get(), path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
-      return add_link(path, relative, member, lst, out);
+    if (::fstatat(root_.get(), path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0) {
+      const bool link = options_.keep_links && S_ISLNK(lst.st_mode);
+      if (options_.part_count > 1 && (link || S_ISREG(lst.st_mode))) {
+        if (other_part(lst)) return false;  // not even opened
+        assigned = true;
+      }
+      if (link) return add_link(path, relative, member, lst, out);
     }
   }
   // DT_REG is never a symlink: the direct open's O_NOFOLLOW loses nothing.
@@ -239,6 +247,8 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
   if (!opened->fd) return false;
   const struct stat& st = opened->st;
   if (!S_ISDIR(st.st_mode)) {
+    // A followed link to a file: its part is decided by what it leads to.
+    if (options_.part_count > 1 && !assigned && other_part(st)) return false;
     if (options_.want && !options_.want(relative)) return false;
     add_file(std::move(opened->fd), st, member, out);
     return true;
@@ -250,6 +260,17 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
   out.push_back(Segment::bytes(encode_tar_header(dir_entry(member + "/", st))));
   stack_.push_back(std::move(*level));
   return true;
+}
+
+// Greedy in walk order: the entry goes to the least loaded part (the
+// lowest numbered of equals); every part's request walks the same tree
+// and so reaches the same answer for every entry.
+bool TarSource::other_part(const struct stat& st) {
+  constexpr uint64_t kFileCost = 64 * 1024;  // open, futimens, close, rename on the client
+  if (part_load_.empty()) part_load_.assign(options_.part_count, 0);
+  const auto least = std::min_element(part_load_.begin(), part_load_.end());
+  *least += kFileCost + (S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0);
+  return static_cast<uint32_t>(least - part_load_.begin()) != options_.part_index;
 }
 
 bool TarSource::on_stack(const struct stat& st) const {
@@ -350,7 +371,10 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
     if (!added) return std::move(added).take_status();
     if (*added) return true;
   }
+  // ZCP.delete members go in the last part only: once.
+  const bool last_part = options_.part_index + 1 >= options_.part_count;
   for (const std::string& gone : options_.deletions) {
+    if (!last_part) break;
     TarEntry e;
     e.name = options_.prefix.empty() ? gone : options_.prefix + "/" + gone;
     e.mode = 0600;

@@ -7,6 +7,7 @@
 // names, modes and mtimes.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -35,6 +36,13 @@ struct TarOptions {
   // directory (a name the server's URL paths refuse, such as one with a
   // newline, still reaches a syncing client this way).
   std::string only;
+  // ?part=K/N (part_index K-1, part_count N): only the files and links
+  // this part is given, a share of the tree's balanced by bytes (each
+  // file counting 64 KiB more for its fixed cost), decided in walk order
+  // from lstat, so N requests get disjoint parts that cover the tree;
+  // directories are in every part (a part's files need their parents).
+  // part_count <= 1: everything.
+  uint32_t part_index = 0, part_count = 1;
 };
 
 // Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;
