@@ -83,11 +83,15 @@ Status link_unnamed(int fd, int parent, const std::string& name, const std::stri
 }
 
 // An unnamed file in `parent` (O_TMPFILE), or an invalid fd when the file
-// system (or /proc) cannot do it: the caller falls back to NAME.part.
-UniqueFd create_unnamed(int parent, uint32_t mode) {
+// system (or a missing /proc) cannot do it: the caller falls back to
+// NAME.part. Other errors (EACCES, ENOSPC) are the member's.
+Result<UniqueFd> create_unnamed(int parent, uint32_t mode, const std::string& path) {
   static const bool proc = ::access("/proc/self/fd", X_OK) == 0;
   if (!proc) return UniqueFd();
-  return UniqueFd(::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
+  int fd = ::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return UniqueFd();
+  return Status::from_errno("open O_TMPFILE").at(path);
 }
 
 class Extractor {
@@ -288,7 +292,9 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   if (!parent) return std::move(parent).take_status();
   const uint32_t created = creation_mode(extracted_mode(m.mode, options_), umask_);
   if (options_.shared_dest) {
-    if (UniqueFd file = create_unnamed(*parent, created)) {
+    auto unnamed = create_unnamed(*parent, created, path);
+    if (!unnamed) return std::move(unnamed).take_status();
+    if (UniqueFd file = std::move(*unnamed)) {
       Status s = write_file(file.get(), m, path, created);
       if (s && options_.fsync && ::fsync(file.get()) != 0) s = Status::from_errno("fsync").at(path);
       if (s) s = link_unnamed(file.get(), *parent, parts.back(), path, options_.replace);
