@@ -66,6 +66,12 @@ GetError make_dest(const std::string& dest) {
   return {};
 }
 
+uint32_t tree_streams(int asked) {
+  if (asked > 0) return static_cast<uint32_t>(asked);
+  const unsigned cpus = std::thread::hardware_concurrency();
+  return cpus > 1 ? std::min(cpus, 4u) : 1;
+}
+
 std::string tree_name(const Url& url) {
   std::string path = directory_target(url);
   return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
@@ -84,14 +90,6 @@ bool empty_or_missing(const std::string& dest) {
   std::error_code ec;
   if (!std::filesystem::exists(dest, ec)) return true;
   return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
-}
-
-// How many tar streams a first copy asks for: -j N, else one per CPU up
-// to 4 (on one CPU there is nothing for a second stream to overlap).
-uint32_t tree_streams(int asked) {
-  if (asked > 0) return static_cast<uint32_t>(asked);
-  const unsigned cpus = std::thread::hardware_concurrency();
-  return cpus > 1 ? std::min(cpus, 4u) : 1;
 }
 
 std::string tar_query(uint32_t part, uint32_t parts) {

@@ -24,6 +24,10 @@ std::string directory_target(const Url& url);
 // `url` with another request target, as a message shows it.
 std::string url_at(const Url& url, const std::string& target);
 
+// How many tar streams a first copy (pull or push) uses: -j N, else one
+// per CPU up to 4 (on one CPU there is nothing for a second to overlap).
+uint32_t tree_streams(int asked);
+
 // Creates DEST (and its parents); kWrite naming it when it cannot be a directory.
 GetError make_dest(const std::string& dest);
 

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <cctype>
-#include <charconv>
 #include <memory>
 
 #include "zcp/http/http_text.h"
@@ -47,32 +46,13 @@ std::string tar_disposition(const std::string& relative) {
          percent_encode_path(base) + ".tar";
 }
 
-// "K/N" of ?part=, 1 <= K <= N <= kMaxTarParts, digits only: the K-th of
-// N disjoint parts of the tree (tar_stream.h). False for anything else.
-constexpr uint32_t kMaxTarParts = 64;
-bool parse_part(std::string_view text, TarOptions& opts) {
-  const size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return false;
-  auto number = [](std::string_view digits, uint32_t& out) {
-    if (digits.empty() || digits.size() > 2) return false;  // 64 at most: no sign, no overflow
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-    return ec == std::errc() && end == digits.data() + digits.size();
-  };
-  uint32_t k = 0, n = 0;
-  if (!number(text.substr(0, slash), k) || !number(text.substr(slash + 1), n)) return false;
-  if (k < 1 || n < 1 || k > n || n > kMaxTarParts) return false;
-  opts.part_index = k - 1;
-  opts.part_count = n;
-  return true;
-}
-
 Response tar_response(const HttpRequest& req, const RequestPath& path, const HandlerConfig& cfg) {
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
   opts.keep_links = query_param(path.query, "links") == "keep";  // tree sync (tree_manifest.h)
   opts.only = query_param(path.query, "only");
   const std::string part = query_param(path.query, "part");
-  if (!part.empty() && !parse_part(part, opts)) {
+  if (!part.empty() && !parse_tree_part(part, &opts.part_index, &opts.part_count)) {
     return error_response(400, "part= must be K/N with 1 <= K <= N <= 64");
   }
   auto source = make_tar_source(cfg.root_fd, path.relative, opts);
