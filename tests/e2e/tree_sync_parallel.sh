@@ -26,10 +26,11 @@ for j in 2 3; do
   expect_exit 0 "$ZCP" get -r --json -j $j "$SRC_URL" "$SCRATCH/pulled$j"
   [ "$(json_field files)" = 0 ] || fail "-j $j re-run moved files: $(cat "$SCRATCH/stdout")"
 done
-# rsync -a's view (-t -p, directories included) agrees: nothing to do.
+# rsync -a's view (-t -p, directories included) agrees: nothing to do
+# (but DEST's own mtime: -r leaves DEST as it was made, one stream or many).
 if command -v rsync >/dev/null; then
   out=$(rsync -a --dry-run --itemize-changes --exclude link-out --exclude sub/link-escape \
-    "$SCRATCH/src/" "$SCRATCH/pulled2/")
+    "$SCRATCH/src/" "$SCRATCH/pulled2/" | grep -v ' \./$' || true)
   [ -z "$out" ] || fail "rsync -a sees differences: $out"
 fi
 find "$SCRATCH"/pulled* -name '*.part' | grep -q . && fail "a .part was left"

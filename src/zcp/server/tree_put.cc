@@ -103,12 +103,16 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
   // (zcp put -r); files unnamed until complete, the directories' metadata
   // left for the client's last PUT. Named in the 100 Continue, so the
   // client sees the server took it before it sends a byte.
+  // With --max-upload the limit is the whole tree's, which no part can
+  // see: part= is then not taken (no Zcp-Part), and the client sends the
+  // whole tree on this connection, as to a server before part=.
   uint32_t part_index = 0, part_count = 0;
-  const std::string part = query_param(path->query, "part");
+  std::string part = query_param(path->query, "part");
   if (!part.empty() && !parse_tree_part(part, &part_index, &part_count)) {
     out.response = refuse(400, "part= must be K/N with 1 <= K <= N <= 64");
     return out;
   }
+  if (cfg.upload.max_bytes > 0) part.clear();
   if (job.expect_continue) {
     const std::string cont =
         part.empty() ? std::string(kContinueHead)
