@@ -403,7 +403,7 @@ Runner add_get_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-r,--recursive", f->recursive,
-                "fetch a whole directory from zcp serve: the first copy as one tar stream,\n"
+                "fetch a whole directory from zcp serve: the first copy as tar streams (-j),\n"
                 "later runs only the files whose size or mtime differ (rsync's quick check);\n"
                 "mtimes, permissions and symlinks inside the tree are kept. From any other\n"
                 "server with directory listings (nginx autoindex HTML or JSON, lighttpd,\n"

@@ -159,7 +159,8 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   return kExitOk;
 }
 
-// put -r DIR URL: the tree as one tar stream of what differs (tree_upload.h).
+// put -r DIR URL: the tree as tar of what differs (tree_upload.h): one stream,
+// or -j N of them for a first copy.
 // A URL ending in '/' receives DIR under its own name, as a file would.
 int run_tree(const PutFlags& f) {
   if (f.urls.size() != 1) {
@@ -297,7 +298,7 @@ Runner add_put_command(CLI::App& app) {
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_flag("-r,--recursive", f->recursive,
-                "FILE is a directory: send it as one tar stream, only the files whose size\n"
+                "FILE is a directory: send it as tar (-j streams for a first copy), only the files whose size\n"
                 "or mtime differ from the server's copy (rsync's quick check); mtimes,\n"
                 "permissions and symlinks inside the tree are kept; dotfiles (.git, .env)\n"
                 "go too, and a server without --dotfiles refuses the whole PUT (exit 22)");
