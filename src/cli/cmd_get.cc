@@ -181,7 +181,8 @@ void print_tree_summary(const GetFlags& f, const std::string& url, const TreeGet
                         {"directories", r.directories},               {"bytes", r.bytes},
                         {"symlinks", r.symlinks}, {"skipped", r.skipped}, {"deleted", r.deleted},
                         {"failed", r.failed},
-                        {"incremental", r.incremental}, {"dry_run", f.dry_run},
+                        {"incremental", r.incremental}, {"streams", r.streams},
+                        {"dry_run", f.dry_run},
                         {"seconds", r.seconds}, {"bytes_per_second", rate}};
     fmt::print("{}\n", json_line(j));
   } else if (!f.quiet) {
@@ -286,6 +287,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   o.delete_extra = f.delete_extra;
   o.dry_run = f.dry_run;
   o.fsync = f.fsync;
+  o.streams = f.streams;
   if (f.dry_run) {
     o.listed = [&f](char what, const std::string& path) {
       if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "get", shown(path));
@@ -399,11 +401,12 @@ Runner add_get_command(CLI::App& app) {
   cmd->add_option("-o,--output", f->output, "DEST (a file, a directory, or - for stdout)");
   cmd->add_flag("-c,--continue", f->resume, "resume from DEST.part (Range + If-Range)");
   cmd->add_option("-j,--parallel", f->streams,
-                  "split one file into N ranges on N connections (0: one per CPU, 2 to 4, for files >= 256 MiB)")
+                  "split one file into N ranges on N connections (0: one per CPU, 2 to 4, for files >= 256 MiB);\n"
+                  "with -r, a first copy as N tar streams, each a part of the tree (0: one per CPU, at most 4)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   cmd->add_flag("-r,--recursive", f->recursive,
-                "fetch a whole directory from zcp serve: the first copy as one tar stream,\n"
+                "fetch a whole directory from zcp serve: the first copy as tar streams (-j),\n"
                 "later runs only the files whose size or mtime differ (rsync's quick check);\n"
                 "mtimes, permissions and symlinks inside the tree are kept. From any other\n"
                 "server with directory listings (nginx autoindex HTML or JSON, lighttpd,\n"

@@ -24,6 +24,7 @@ struct PutFlags {
   std::string file, token, engine = "sendfile";
   std::vector<std::string> urls;
   double timeout = 30;
+  int streams = 0;  // -r: PUT streams of a first copy (0: one per CPU, at most 4)
   bool quiet = false, progress = false, json = false;
   bool recursive = false, checksum = false, delete_extra = false, dry_run = false, fsync = false;
   bool no_dotfiles = false;
@@ -158,7 +159,8 @@ int run_single(const PutFlags& f, const Url& url, PutOptions o) {
   return kExitOk;
 }
 
-// put -r DIR URL: the tree as one tar stream of what differs (tree_upload.h).
+// put -r DIR URL: the tree as tar of what differs (tree_upload.h): one stream,
+// or -j N of them for a first copy.
 // A URL ending in '/' receives DIR under its own name, as a file would.
 int run_tree(const PutFlags& f) {
   if (f.urls.size() != 1) {
@@ -188,6 +190,7 @@ int run_tree(const PutFlags& f) {
   o.dry_run = f.dry_run;
   o.fsync = f.fsync;
   o.token = f.token;
+  o.streams = f.streams;
   if (f.dry_run) {
     o.listed = [&f](char what, const std::string& path) {
       if (!f.json) fmt::print("{} {}\n", what == '-' ? "delete" : "put", shown(path));
@@ -210,7 +213,7 @@ int run_tree(const PutFlags& f) {
     fmt::print("{}\n", json_line({{"dir", dir}, {"url", url->to_string()}, {"files", r->files},
                                   {"symlinks", r->symlinks}, {"skipped", r->skipped},
                                   {"deleted", r->deleted}, {"bytes", r->bytes},
-                                  {"dry_run", f.dry_run}, {"seconds", r->seconds},
+                                  {"streams", r->streams}, {"dry_run", f.dry_run}, {"seconds", r->seconds},
                                   {"bytes_per_second", rate}}));
   } else if (!f.quiet) {
     fmt::print(stderr, "zcp put: {} -> {}/: {}{} {} sent, {} skipped, {} deleted, {} in {:.2f} s ({}/s)\n",
@@ -295,7 +298,7 @@ Runner add_put_command(CLI::App& app) {
       ->required();
   cmd->add_option("--token", f->token, "send 'Authorization: Bearer TOKEN'");
   cmd->add_flag("-r,--recursive", f->recursive,
-                "FILE is a directory: send it as one tar stream, only the files whose size\n"
+                "FILE is a directory: send it as tar (-j streams for a first copy), only the files whose size\n"
                 "or mtime differ from the server's copy (rsync's quick check); mtimes,\n"
                 "permissions and symlinks inside the tree are kept; dotfiles (.git, .env)\n"
                 "go too, and a server without --dotfiles refuses the whole PUT (exit 22)");
@@ -307,6 +310,11 @@ Runner add_put_command(CLI::App& app) {
                 "-r: leave names starting with '.' out (and the server's alone with --delete)");
   cmd->add_flag("-n,--dry-run", f->dry_run, "-r: list what would be sent or deleted, change nothing");
   cmd->add_flag("--fsync", f->fsync, "-r: the server flushes each file before its rename");
+  cmd->add_option("-j,--parallel", f->streams,
+                  "-r: a first copy (the server has nothing there yet) as N PUT streams, each a part\n"
+                  "of the tree (0: one per CPU, at most 4)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->add_option("--engine", f->engine, "sendfile, splice, copy[:SIZE], mmap")
       ->capture_default_str();
   cmd->add_option("--timeout", f->timeout, "seconds without progress before giving up")

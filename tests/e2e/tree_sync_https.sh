@@ -64,7 +64,7 @@ expect_stderr "401"
 rm "$SCRATCH/src/new-file"
 mkdir -p "$SCRATCH/bigtree"
 head -c $((200 << 20)) /dev/zero >"$SCRATCH/bigtree/z.bin"
-"$ZCP" put -r -q --cacert "$CA" --token s3cret "$SCRATCH/bigtree" "${URL}up/" 2>/dev/null &
+"$ZCP" put -r -q -j 1 --cacert "$CA" --token s3cret "$SCRATCH/bigtree" "${URL}up/" 2>/dev/null &
 kill_when $! "$SCRATCH/root/up/bigtree/z.bin.part" $((16 << 20))
 for _ in $(seq 50); do [ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] && break; sleep 0.1; done
 [ ! -e "$SCRATCH/root/up/bigtree/z.bin.part" ] || fail "an interrupted push left z.bin.part"

@@ -1,8 +1,16 @@
 #include "zcp/client/tree_download.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
@@ -10,6 +18,7 @@
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_crawl.h"
 #include "zcp/client/tree_pull.h"
+#include "zcp/fd.h"
 #include "zcp/http/http_client.h"
 #include "zcp/recv_engine.h"
 
@@ -58,6 +67,12 @@ GetError make_dest(const std::string& dest) {
   return {};
 }
 
+uint32_t tree_streams(int asked) {
+  if (asked > 0) return static_cast<uint32_t>(asked);
+  const unsigned cpus = std::thread::hardware_concurrency();
+  return cpus > 1 ? std::min(cpus, 4u) : 1;
+}
+
 std::string tree_name(const Url& url) {
   std::string path = directory_target(url);
   return Url{url.host, url.port, path.substr(0, path.size() - 1)}.file_name();
@@ -76,6 +91,137 @@ bool empty_or_missing(const std::string& dest) {
   std::error_code ec;
   if (!std::filesystem::exists(dest, ec)) return true;
   return std::filesystem::is_directory(dest, ec) && std::filesystem::is_empty(dest, ec);
+}
+
+std::string tar_query(uint32_t part, uint32_t parts) {
+  std::string q = "?format=tar&links=keep";
+  if (parts > 1) q += "&part=" + std::to_string(part) + "/" + std::to_string(parts);
+  return q;
+}
+
+// Whether the answer is the part asked for: zcp serve names it in
+// Zcp-Part; a server without part= sends the whole tree without it.
+bool part_honoured(const ResponseHead& head, uint32_t part, uint32_t parts) {
+  auto h = head.header("Zcp-Part");
+  return h && *h == std::to_string(part) + "/" + std::to_string(parts);
+}
+
+// One connection per part 2..N, each asked for its part and its answer
+// checked (200, a tar, the right Zcp-Part) before any is read.
+GetResultOr<std::vector<std::pair<HttpClient, ResponseHead>>> open_parts(const Url& url,
+                                                                          uint32_t parts,
+                                                                          const TreeGetOptions& opts) {
+  std::vector<std::pair<HttpClient, ResponseHead>> out;
+  std::vector<HttpClient> asked;
+  for (uint32_t k = 2; k <= parts; ++k) {
+    const std::string target = directory_target(url) + tar_query(k, parts);
+    auto c = HttpClient::connect(url, opts.timeout, opts.tls);
+    if (!c) return fail_as(connect_failure(c.status()), c.status());
+    if (Status st = c->send_head("GET", target, {}); !st) return fail_as(GetFailure::kConnect, st);
+    asked.push_back(std::move(*c));
+  }
+  for (uint32_t k = 2; k <= parts; ++k) {
+    HttpClient& c = asked[k - 2];
+    const std::string where = url_at(url, directory_target(url) + tar_query(k, parts));
+    auto head = c.read_head();
+    if (!head) return fail_as(classify_failure(head.status()), std::move(head).take_status().at(where));
+    if (head->status != 200) return fail_as(GetFailure::kHttp, Status::invalid(refusal(c, *head)).at(where));
+    if (!is_tar_answer(*head) || !part_honoured(*head, k, parts)) {
+      return fail_as(GetFailure::kProtocol,
+                     Status::invalid("not the tar part asked for (Zcp-Part: " +
+                                     escape_peer_text(head->header("Zcp-Part").value_or("none"), 40) + ")")
+                         .at(where));
+    }
+    out.emplace_back(std::move(c), std::move(*head));
+  }
+  return out;
+}
+
+// The streams of a parallel first copy, extracting side by side: the
+// first error shuts every other socket down (their reads end at once) and
+// is the one reported; progress sums them all.
+class PartExtraction {
+ public:
+  PartExtraction(std::vector<std::pair<HttpClient, ResponseHead>>& parts, const TreeGetOptions& opts)
+      : parts_(parts), opts_(opts), bytes_(parts.size(), 0), stats_(parts.size()) {}
+
+  GetError run(int dest_fd, TreeGetResult& r);
+
+ private:
+  void extract_one(size_t i, int dest_fd);
+  void failed(size_t i, GetError e);
+
+  std::vector<std::pair<HttpClient, ResponseHead>>& parts_;
+  const TreeGetOptions& opts_;
+  std::mutex mu_;  // guards all below and opts_.progress
+  GetError first_;
+  TreeProgress progress_;
+  std::vector<uint64_t> bytes_;  // per stream
+  std::vector<ExtractStats> stats_;
+};
+
+GetError PartExtraction::run(int dest_fd, TreeGetResult& r) {
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < parts_.size(); ++i) threads.emplace_back([this, i, dest_fd] { extract_one(i, dest_fd); });
+  extract_one(0, dest_fd);
+  for (std::thread& t : threads) t.join();
+  if (is_error(first_)) return first_;
+  // Only now, with every file in place, the directories' modes and mtimes.
+  std::vector<DirectoryMeta> dirs;
+  for (ExtractStats& st : stats_) {
+    std::move(st.pending_dirs.begin(), st.pending_dirs.end(), std::back_inserter(dirs));
+    r.files += st.files;
+    r.bytes += st.bytes;
+    r.symlinks += st.symlinks;
+    r.directories = std::max(r.directories, st.directories);  // every part has them all
+  }
+  if (Status s = apply_directory_meta(dest_fd, std::move(dirs)); !s) {
+    return fail_as(GetFailure::kWrite, std::move(s));
+  }
+  r.streams = static_cast<int>(parts_.size());
+  return {};
+}
+
+void PartExtraction::extract_one(size_t i, int dest_fd) {
+  auto& [client, head] = parts_[i];
+  BodyReader body = client.body(head);
+  body.set_read_ahead(kTarReadAhead);
+  auto engine = make_recv_engine(opts_.engine);
+  if (!engine) return failed(i, fail_as(GetFailure::kUsage, engine.status()));
+  ExtractOptions eo = opts_.extract;
+  eo.symlinks = true;
+  eo.replace = true;
+  eo.fsync = opts_.fsync;
+  eo.shared_dest = true;
+  std::function<void(uint64_t)> report;
+  if (opts_.progress) {
+    report = [this, i](uint64_t bytes) {
+      std::lock_guard<std::mutex> lock(mu_);
+      progress_.bytes_done += bytes - bytes_[i];
+      bytes_[i] = bytes;
+      opts_.progress(progress_);
+    };
+    eo.file_done = [this](const std::string&, uint64_t) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++progress_.files_done;
+      opts_.progress(progress_);
+    };
+  }
+  auto stats = extract_tar_at(body, dest_fd, **engine, report, eo);
+  if (!stats) return failed(i, fail_as(classify_failure(stats.status()), stats.status()));
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_[i] = std::move(*stats);
+}
+
+// The first failure is kept; the other streams' sockets are shut down so
+// their extraction ends now (with errors of their own, not reported).
+void PartExtraction::failed(size_t i, GetError e) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (is_error(first_)) return;
+  first_ = std::move(e);
+  for (size_t k = 0; k < parts_.size(); ++k) {
+    if (k != i) ::shutdown(parts_[k].first.fd(), SHUT_RDWR);
+  }
 }
 
 GetError extract_all(HttpClient& client, const ResponseHead& head, const TreeGetOptions& opts,
@@ -172,10 +318,11 @@ GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptio
   r.dest = !opts.dest.empty() ? opts.dest : (r.name.empty() ? "." : r.name);
   const bool first_copy = !opts.dry_run && !opts.checksum && empty_or_missing(r.dest);
   r.incremental = !first_copy;
+  const uint32_t streams = first_copy ? tree_streams(opts.streams) : 1;
   Url req_url = url;
   req_url.target =
       directory_target(url) +
-      (first_copy ? "?format=tar&links=keep"
+      (first_copy ? tar_query(1, streams)
                   : (opts.checksum ? "?format=manifest&digest=sha-256" : "?format=manifest"));
   // 1. Ask for the stream (or the manifest).
   auto client = HttpClient::connect(req_url, opts.timeout, opts.tls);
@@ -202,7 +349,19 @@ GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptio
     return mirror_instead(url, std::move(*client), *head, opts, r, start);
   }
   // 3. Only now, with the server's tree on its way, does DEST come to be.
-  if (first_copy) {
+  if (first_copy && streams > 1 && part_honoured(*head, 1, streams)) {
+    auto more = open_parts(url, streams, opts);
+    if (!more) return std::move(more).take_error();
+    if (GetError e = make_dest(r.dest); is_error(e)) return e;
+    auto dest_fd = open_file(r.dest, O_PATH | O_DIRECTORY);
+    if (!dest_fd) return fail_as(GetFailure::kWrite, std::move(dest_fd).take_status());
+    more->emplace(more->begin(), std::move(*client), std::move(*head));
+    PartExtraction parts(*more, opts);
+    if (GetError e = parts.run(dest_fd->get(), r); is_error(e)) return e;
+    r.seconds = seconds_since(start);
+    return r;
+  }
+  if (first_copy) {  // one stream; or a server without part=, whose answer is the whole tree
     if (GetError e = make_dest(r.dest); is_error(e)) return e;
     if (GetError e = extract_all(*client, *head, opts, r); is_error(e)) return e;
     r.seconds = seconds_since(start);

@@ -1,6 +1,7 @@
 // zcp get -r: a whole directory from zcp serve into DEST. The first copy
-// (DEST missing or empty) is one tar stream (?format=tar&links=keep)
-// extracted with tar_extract's safety; later runs fetch the server's
+// (DEST missing or empty) is tar streams (?format=tar&links=keep, one per
+// CPU, each a part of the tree: &part=K/N) extracted with tar_extract's
+// safety; later runs fetch the server's
 // manifest (?format=manifest), plan with tree_plan.h and move only what
 // changed, one keep-alive GET per file, each landing under a temporary
 // name and renamed. A server that is not zcp serve (its answer is a
@@ -37,6 +38,10 @@ struct TreeGetOptions {
   bool delete_extra = false;  // --delete: remove what the source no longer has (never outside DEST)
   bool dry_run = false;       // plan only: `listed` hears each action, nothing changes
   bool fsync = false;         // flush each file before its rename
+  // get -r -j N: a first copy as N tar streams, each one part of the tree
+  // (?part=K/N); 0: one per CPU, at most 4 (1 on one CPU). A server that
+  // does not honour part= (no Zcp-Part in its answer) gets one stream.
+  int streams = 0;
   bool dotfiles = true;       // put -r: send names starting with '.' (rsync -a does)
   std::string token;          // put -r: "Authorization: Bearer TOKEN"
   TlsOptions tls;             // https:// URLs: how the server is trusted
@@ -61,6 +66,7 @@ struct TreeGetResult {
   // fetched and --delete not applied. 0: the whole tree.
   uint64_t failed = 0;
   bool incremental = false;  // planned from manifests (else one tar of everything)
+  int streams = 1;           // tar streams of a first copy
   double seconds = 0;
 };
 

@@ -38,6 +38,10 @@ GetResultOr<Followed> get_following(std::optional<HttpClient>& c, std::optional<
                                     const Url& start, const Url& at, const HeaderList& headers,
                                     const TreeGetOptions& o);
 
+// How many tar streams a first copy (pull or push) uses: -j N, else one
+// per CPU up to 4 (on one CPU there is nothing for a second to overlap).
+uint32_t tree_streams(int asked);
+
 // Creates DEST (and its parents); kWrite naming it when it cannot be a directory.
 GetError make_dest(const std::string& dest);
 

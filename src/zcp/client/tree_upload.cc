@@ -3,6 +3,9 @@
 #include <fcntl.h>
 
 #include <charconv>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <unordered_set>
 
 #include <sys/socket.h>
@@ -13,6 +16,7 @@
 #include "zcp/base/stats.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_plan.h"
+#include "zcp/client/tree_pull.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
 #include "zcp/http/http_response.h"
@@ -193,6 +197,155 @@ Status dotfiles_refused(const std::vector<std::string>& dots) {
                   "them out with --no-dotfiles", names));
 }
 
+
+// One tree PUT's fixed parts: the tree, where it goes, the query's flags.
+struct PutStream {
+  const Url& url;
+  int root_fd;
+  const std::string& dir_target;
+  const std::string& query;  // "?format=tar" and the flags (delete, fsync, dotfiles)
+  const std::vector<std::string>& dots;
+  const TreeGetOptions& o;
+};
+
+struct PutCounts {
+  uint64_t files = 0, bytes = 0, deleted = 0;
+  int streams = 1;
+};
+
+// Sends the PUT's head and waits for 100 Continue, whose head is returned
+// (a Zcp-Part there says the server took ?part=); a refusal is the error.
+GetResultOr<ResponseHead> put_head(HttpClient& c, const PutStream& put, const std::string& target) {
+  std::vector<std::pair<std::string, std::string>> h = {{"Transfer-Encoding", "chunked"},
+                                                        {"Content-Type", "application/x-tar"},
+                                                        {"Expect", "100-continue"}};
+  if (!put.o.token.empty()) h.emplace_back("Authorization", "Bearer " + put.o.token);
+  if (Status s = c.send_head("PUT", target, h); !s) return failed(GetFailure::kConnect, s);
+  auto first = c.read_any_head();
+  if (!first) return failed(classify_failure(first.status()), first.status());
+  if (first->status != 100) {
+    if (first->status == 403 && first->header("Zcp-Refused") == "dotfiles" && !put.dots.empty()) {
+      (void)refusal(c, *first);  // its body read, as for any refusal
+      return failed(GetFailure::kHttp, dotfiles_refused(put.dots));
+    }
+    return failed(GetFailure::kHttp, Status::invalid(refusal(c, *first)));
+  }
+  return std::move(*first);
+}
+
+// After the 100: the tar `to` describes as the body, then the server's count.
+GetResultOr<PutCounts> put_body(HttpClient& c, const PutStream& put, TarOptions to,
+                                const TreeGetOptions& o, TreeProgress& p) {
+  auto tar = make_tar_source(put.root_fd, ".", std::move(to));
+  if (!tar) return failed(GetFailure::kUsage, tar.status());
+  auto body = make_chunked_source(std::move(*tar));
+  auto engine = make_send_engine(EngineSpec{"sendfile", 0});
+  if (!engine) return failed(GetFailure::kUsage, engine.status());
+  TarOut out(c, **engine);
+  Status sent = send_source(*body, out, o, p);
+  auto head = c.read_head();  // the server's words explain a failed send best
+  if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent);
+  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(c, *head)));
+  if (!sent) return failed(classify_failure(sent), sent);
+  PutCounts n;
+  n.bytes = header_number(*head, "Zcp-Bytes");
+  n.files = header_number(*head, "Zcp-Files");
+  n.deleted = header_number(*head, "Zcp-Deleted");
+  return n;
+}
+
+GetResultOr<PutCounts> put_whole(const PutStream& put, HttpClient& c, TarOptions to, TreeProgress& p) {
+  auto cont = put_head(c, put, put.dir_target + put.query);
+  if (!cont) return std::move(cont).take_error();
+  return put_body(c, put, std::move(to), put.o, p);
+}
+
+std::string part_query(const PutStream& put, uint32_t k, uint32_t n) {
+  return put.dir_target + put.query + "&part=" + std::to_string(k) + "/" + std::to_string(n);
+}
+
+// A first copy as `n` PUTs side by side, each one part of the tree
+// (?part=K/N: the server extracts them at once, files unnamed until
+// complete, and leaves the directories' metadata), then one small PUT
+// holding only the directories, whose modes and mtimes it sets: an
+// interrupted push leaves complete files and a re-run (incremental)
+// finishes. A server whose 100 Continue names no Zcp-Part (zcp before
+// part=) gets the whole tree on the first connection instead.
+GetResultOr<PutCounts> put_parts(const PutStream& put, HttpClient first, TarOptions to, uint32_t n,
+                                 TreeProgress& p) {
+  auto cont = put_head(first, put, part_query(put, 1, n));
+  if (!cont) return std::move(cont).take_error();
+  if (cont->header("Zcp-Part") != "1/" + std::to_string(n)) return put_body(first, put, std::move(to), put.o, p);
+  std::vector<HttpClient> conns;
+  conns.push_back(std::move(first));
+  for (uint32_t k = 2; k <= n; ++k) {
+    auto c = HttpClient::connect(put.url, put.o.timeout, put.o.tls);
+    if (!c) return failed(connect_failure(c.status()), c.status());
+    const std::string target = part_query(put, k, n);
+    auto head = put_head(*c, put, target);
+    if (!head) return std::move(head).take_error();
+    if (head->header("Zcp-Part") != std::to_string(k) + "/" + std::to_string(n)) {
+      return failed(GetFailure::kProtocol, Status::invalid("no Zcp-Part in the 100 Continue").at(url_at(put.url, target)));
+    }
+    conns.push_back(std::move(*c));
+  }
+  // The bodies, one thread each; the first failure shuts the others down.
+  std::mutex mu;
+  std::optional<GetError> error;
+  PutCounts total;
+  std::vector<TreeProgress> each(n, p);
+  auto run = [&](uint32_t i) {
+    TarOptions part = to;
+    part.part_index = i;
+    part.part_count = n;
+    TreeGetOptions oi = put.o;  // progress summed over the streams, under `mu`
+    if (put.o.progress) {
+      oi.progress = [&, i](const TreeProgress& mine) {
+        std::lock_guard<std::mutex> lock(mu);
+        each[i] = mine;
+        TreeProgress sum = p;
+        sum.files_done = sum.bytes_done = 0;
+        for (const TreeProgress& e : each) sum.files_done += e.files_done, sum.bytes_done += e.bytes_done;
+        put.o.progress(sum);
+      };
+    }
+    TreeProgress mine = p;
+    auto got = put_body(conns[i], put, std::move(part), oi, mine);
+    std::lock_guard<std::mutex> lock(mu);
+    if (!got) {
+      if (error) return;
+      error = std::move(got).take_error();
+      for (uint32_t k = 0; k < n; ++k) {
+        if (k != i) ::shutdown(conns[k].fd(), SHUT_RDWR);
+      }
+      return;
+    }
+    total.files += got->files;
+    total.bytes += got->bytes;
+    total.deleted += got->deleted;
+  };
+  std::vector<std::thread> threads;
+  for (uint32_t i = 1; i < n; ++i) threads.emplace_back(run, i);
+  run(0);
+  for (std::thread& t : threads) t.join();
+  if (error) return std::move(*error);
+  // Last, the directories alone: the server sets their modes and mtimes.
+  auto c = HttpClient::connect(put.url, put.o.timeout, put.o.tls);
+  if (!c) return failed(connect_failure(c.status()), c.status());
+  TarOptions dirs = to;
+  dirs.want = [](const std::string&) { return false; };
+  dirs.deletions.clear();
+  TreeProgress none;
+  TreeGetOptions silent = put.o;
+  silent.progress = nullptr;
+  auto head = put_head(*c, put, put.dir_target + put.query);
+  if (!head) return std::move(head).take_error();
+  auto last = put_body(*c, put, std::move(dirs), silent, none);
+  if (!last) return std::move(last).take_error();
+  total.streams = static_cast<int>(n);
+  return total;
+}
+
 }  // namespace
 
 GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
@@ -240,7 +393,7 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
     r.seconds = seconds_since(start);
     return r;
   }
-  // 3. One tar stream of what differs.
+  // 3. What differs as tar streams: several for a first copy, else one.
   auto wanted = std::make_shared<std::unordered_set<std::string>>();
   for (const ManifestEntry& e : plan->transfer) wanted->insert(e.path);
   for (const ManifestEntry& e : plan->touch) wanted->insert(e.path);
@@ -249,43 +402,23 @@ GetResultOr<TreeGetResult> upload_tree(const std::string& dir, const Url& url,
   to.dotfiles = o.dotfiles;
   to.want = [wanted](const std::string& path) { return wanted->count(path) > 0; };
   if (o.delete_extra) to.deletions = plan->remove;
-  auto tar = make_tar_source(root->get(), ".", to);
-  if (!tar) return failed(GetFailure::kUsage, tar.status());
-  auto body = make_chunked_source(std::move(*tar));
-  std::string target = dir_target + "?format=tar";
-  if (o.delete_extra) target += "&delete=1";
-  if (o.fsync) target += "&fsync=1";
+  std::string query = "?format=tar";
+  if (o.delete_extra) query += "&delete=1";
+  if (o.fsync) query += "&fsync=1";
   const std::vector<std::string> dots = dot_paths(*plan);
-  if (!dots.empty()) target += "&dotfiles=1";
-  std::vector<std::pair<std::string, std::string>> h = {{"Transfer-Encoding", "chunked"},
-                                                        {"Content-Type", "application/x-tar"},
-                                                        {"Expect", "100-continue"}};
-  if (!o.token.empty()) h.emplace_back("Authorization", "Bearer " + o.token);
-  if (Status s = client->send_head("PUT", target, h); !s) return failed(GetFailure::kConnect, s);
-  // 4. 100 Continue (or the refusal), the body, the server's count.
-  auto first = client->read_any_head();
-  if (!first) return failed(classify_failure(first.status()), first.status());
-  if (first->status != 100) {
-    if (first->status == 403 && first->header("Zcp-Refused") == "dotfiles" && !dots.empty()) {
-      (void)refusal(*client, *first);  // its body read, as for any refusal
-      return failed(GetFailure::kHttp, dotfiles_refused(dots));
-    }
-    return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *first)));
-  }
-  auto engine = make_send_engine(EngineSpec{"sendfile", 0});
-  if (!engine) return failed(GetFailure::kUsage, engine.status());
+  if (!dots.empty()) query += "&dotfiles=1";
+  PutStream put{url, root->get(), dir_target, query, dots, o};
   TreeProgress p;
   p.files_total = plan->transfer.size();
   p.bytes_total = plan->bytes;
-  TarOut out(*client, **engine);
-  Status sent = send_source(*body, out, o, p);
-  auto head = client->read_head();  // the server's words explain a failed send best
-  if (!head) return failed(classify_failure(sent ? head.status() : sent), sent ? head.status() : sent);
-  if (head->status != 200) return failed(GetFailure::kHttp, Status::invalid(refusal(*client, *head)));
-  if (!sent) return failed(classify_failure(sent), sent);
-  r.bytes = header_number(*head, "Zcp-Bytes");
-  r.files = header_number(*head, "Zcp-Files");
-  r.deleted = header_number(*head, "Zcp-Deleted");
+  const uint32_t streams = remote->empty() ? tree_streams(o.streams) : 1;
+  auto counts = streams > 1 ? put_parts(put, std::move(*client), to, streams, p)
+                            : put_whole(put, *client, to, p);
+  if (!counts) return std::move(counts).take_error();
+  r.bytes = counts->bytes;
+  r.files = counts->files;
+  r.deleted = counts->deleted;
+  r.streams = counts->streams;
   r.seconds = seconds_since(start);
   return r;
 }

@@ -1,7 +1,8 @@
 // zcp put -r: a local tree to zcp serve --upload. The server's manifest of
 // the target (GET DIR/?format=manifest; 404: nothing there yet) is planned
 // against the local tree (tree_plan.h), and one PUT DIR/?format=tar
-// carries only what differs, built with the server's own tar writer
+// carries only what differs (a first copy: N PUTs of ?part=K/N side by
+// side, then one of the directories alone), built with the server's own tar writer
 // (tar_stream.h: headers in memory, bodies sent with sendfile), links
 // inside the tree as links, --delete as ZCP.delete members.
 #pragma once

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <string_view>
 
 #include "zcp/base/socket.h"
 
@@ -54,16 +55,27 @@ Result<size_t> recv_append(ByteStream& in, std::string& out, size_t n) {
   return got;
 }
 
+// The same onto the buffer's unconsumed bytes, which move to its front
+// first (few by then: a line's start, or nothing).
+Result<size_t> recv_append(ByteStream& in, BodyReader::RecvBuffer& out, size_t n) {
+  if (out.head > 0) {
+    out.bytes.erase(0, out.head);
+    out.head = 0;
+  }
+  return recv_append(in, out.bytes, n);
+}
+
 // One CRLF-terminated line (without the CRLF), received into `buffer`
 // piece by piece and consumed from it.
-Result<std::string> read_line(ByteStream& fd, std::string& buffer) {
+Result<std::string> read_line(ByteStream& fd, BodyReader::RecvBuffer& buffer) {
   size_t scanned = 0;
   for (;;) {
-    size_t lf = buffer.find('\n', scanned);
-    if (lf != std::string::npos) {
-      if (lf == 0 || buffer[lf - 1] != '\r') return framing_error("line not ended by CRLF");
-      std::string line = buffer.substr(0, lf - 1);
-      buffer.erase(0, lf + 1);
+    const std::string_view text(buffer.data(), buffer.size());
+    size_t lf = text.find('\n', scanned);
+    if (lf != std::string_view::npos) {
+      if (lf == 0 || text[lf - 1] != '\r') return framing_error("line not ended by CRLF");
+      std::string line(text.substr(0, lf - 1));
+      buffer.consume(lf + 1);
       return line;
     }
     if (buffer.size() > kMaxLine) return framing_error("framing line over 4096 bytes");
@@ -91,7 +103,7 @@ Result<uint64_t> parse_chunk_size(std::string_view line) {
 }
 
 // Trailer fields after the last chunk, up to the empty line; dropped.
-Status skip_trailers(ByteStream& fd, std::string& buffer) {
+Status skip_trailers(ByteStream& fd, BodyReader::RecvBuffer& buffer) {
   for (int i = 0; i <= kMaxTrailers; ++i) {
     auto line = read_line(fd, buffer);
     if (!line) return std::move(line).take_status();
@@ -122,10 +134,10 @@ Progress write_at(const char* data, size_t len, int fd, uint64_t offset) {
 
 // Writes the first `n` bytes of `buffer` (or all it has) to `fd` at
 // `offset` and drops them from `buffer`.
-Progress write_buffered(std::string& buffer, int fd, uint64_t offset, uint64_t n) {
+Progress write_buffered(BodyReader::RecvBuffer& buffer, int fd, uint64_t offset, uint64_t n) {
   size_t len = static_cast<size_t>(std::min<uint64_t>(buffer.size(), n));
   Progress p = write_at(buffer.data(), len, fd, offset);
-  buffer.erase(0, static_cast<size_t>(p.moved));
+  buffer.consume(static_cast<size_t>(p.moved));
   return p;
 }
 
@@ -152,7 +164,7 @@ BodyReader::BodyReader(ByteStream* stream, Framing framing, uint64_t length, std
     : stream_(stream),
       framing_(framing),
       remaining_(framing == Framing::kLength ? length : 0),
-      buffer_(std::move(leftover)),
+      buffer_{std::move(leftover), 0},
       done_(framing == Framing::kLength && length == 0) {}
 
 Result<bool> BodyReader::open_chunk() {
@@ -208,8 +220,8 @@ Result<size_t> BodyReader::read(std::string& out, size_t n) {
     got = std::min(want, buffer_.size());
   }
   if (got > 0) {
-    out.append(buffer_, 0, got);
-    buffer_.erase(0, got);
+    out.append(buffer_.data(), got);
+    buffer_.consume(got);
   } else {
     auto r = recv_append(*stream_, out, want);
     if (!r) return std::move(r).take_status();

@@ -61,6 +61,23 @@ class BodyReader {
   // recv per many members instead of one per header.
   void set_read_ahead(size_t bytes) { read_ahead_ = bytes; }
 
+  // The reader's bytes read from the socket, not yet consumed (public for
+  // body_reader.cc's helpers only): taken from the front by
+  // moving `head` (erasing the front of a 128 KiB read-ahead for every tar
+  // header and chunk line moved the rest each time: memmove was 17% of a
+  // 10,000-file first copy's client CPU, perf record).
+  struct RecvBuffer {
+    std::string bytes;
+    size_t head = 0;
+    const char* data() const { return bytes.data() + head; }
+    size_t size() const { return bytes.size() - head; }
+    bool empty() const { return size() == 0; }
+    void consume(size_t n) {
+      head += n;
+      if (head == bytes.size()) bytes.clear(), head = 0;
+    }
+  };
+
  private:
   // Ensures a chunk is open (reads "size\r\n"); false at the last chunk.
   Result<bool> open_chunk();
@@ -73,7 +90,7 @@ class BodyReader {
   std::vector<char> user_buffer_;  // through_userspace()'s, made on first use
   Framing framing_;
   uint64_t remaining_;  // in the body (kLength) or the current chunk (kChunked)
-  std::string buffer_;  // bytes read from the socket, not yet consumed
+  RecvBuffer buffer_;  // bytes read from the socket, not yet consumed
   bool in_chunk_ = false;
   bool done_ = false;
   bool write_failed_ = false;

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 
@@ -235,6 +236,22 @@ std::string query_param(std::string_view query, std::string_view key) {
     start = end + 1;
   }
   return {};
+}
+
+bool parse_tree_part(std::string_view text, uint32_t* index, uint32_t* count) {
+  const size_t slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  auto number = [](std::string_view digits, uint32_t& out) {
+    if (digits.empty() || digits.size() > 2) return false;  // 64 at most: no sign, no overflow
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && end == digits.data() + digits.size();
+  };
+  uint32_t k = 0, n = 0;
+  if (!number(text.substr(0, slash), k) || !number(text.substr(slash + 1), n)) return false;
+  if (k < 1 || k > n || n > kMaxTreeParts) return false;
+  *index = k - 1;
+  *count = n;
+  return true;
 }
 
 }  // namespace zcp

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,5 +65,11 @@ std::string percent_encode_path(std::string_view path);
 
 // The value of `key` in a query string ("format=json&x=1"), decoded.
 std::string query_param(std::string_view query, std::string_view key);
+
+// ?part=K/N of a tree GET or PUT (docs/DESIGN.md, "Tree sync"): digits
+// only, 1 <= K <= N <= kMaxTreeParts; *index = K-1, *count = N. False for
+// anything else (a 400).
+inline constexpr uint32_t kMaxTreeParts = 64;
+bool parse_tree_part(std::string_view text, uint32_t* index, uint32_t* count);
 
 }  // namespace zcp

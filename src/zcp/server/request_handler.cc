@@ -51,9 +51,16 @@ Response tar_response(const HttpRequest& req, const RequestPath& path, const Han
   opts.dotfiles = cfg.dotfiles;
   opts.keep_links = query_param(path.query, "links") == "keep";  // tree sync (tree_manifest.h)
   opts.only = query_param(path.query, "only");
+  const std::string part = query_param(path.query, "part");
+  if (!part.empty() && !parse_tree_part(part, &opts.part_index, &opts.part_count)) {
+    return error_response(400, "part= must be K/N with 1 <= K <= N <= 64");
+  }
   auto source = make_tar_source(cfg.root_fd, path.relative, opts);
   if (!source) return error_response(500, source.status().to_string());
   Response r;
+  // Says the part was honoured: a server without part= (zcp before it)
+  // sends the whole tree and no such header, and the client falls back.
+  if (!part.empty()) r.set("Zcp-Part", std::to_string(opts.part_index + 1) + "/" + std::to_string(opts.part_count));
   r.set("Content-Type", "application/x-tar");
   r.set("Content-Disposition", tar_disposition(path.relative));
   bool http10 = req.version_major == 1 && req.version_minor == 0;

@@ -99,8 +99,25 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
     out.response = refuse(perr.status, perr.reason);
     return out;
   }
+  // ?part=K/N: one of several PUTs of a first copy extracting at once
+  // (zcp put -r); files unnamed until complete, the directories' metadata
+  // left for the client's last PUT. Named in the 100 Continue, so the
+  // client sees the server took it before it sends a byte.
+  // With --max-upload the limit is the whole tree's, which no part can
+  // see: part= is then not taken (no Zcp-Part), and the client sends the
+  // whole tree on this connection, as to a server before part=.
+  uint32_t part_index = 0, part_count = 0;
+  std::string part = query_param(path->query, "part");
+  if (!part.empty() && !parse_tree_part(part, &part_index, &part_count)) {
+    out.response = refuse(400, "part= must be K/N with 1 <= K <= N <= 64");
+    return out;
+  }
+  if (cfg.upload.max_bytes > 0) part.clear();
   if (job.expect_continue) {
-    if (Status s = stream.write(kContinueHead); !s) {
+    const std::string cont =
+        part.empty() ? std::string(kContinueHead)
+                     : fmt::format("HTTP/1.1 100 Continue\r\nZcp-Part: {}/{}\r\n\r\n", part_index + 1, part_count);
+    if (Status s = stream.write(cont); !s) {
       out.response = refuse(499, "client gone");
       return out;
     }
@@ -110,6 +127,7 @@ Outcome store(TreePutJob& job, ByteStream& stream, const TreePutConfig& cfg) {
   body.set_read_ahead(128 * 1024);  // the connection closes after this body (as get -r's)
   auto engine = make_recv_engine(EngineSpec{"splice", 0});
   ExtractOptions eo = extract_options(cfg.upload, *path);
+  eo.shared_dest = !part.empty();
   eo.file_done = [&out](const std::string&, uint64_t n) {
     ++out.files;
     out.bytes += n;

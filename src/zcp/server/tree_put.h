@@ -3,7 +3,9 @@
 // safety (openat2 RESOLVE_BENEATH, no links out, no special files, modes
 // as tar applies them); each file lands under a temporary name and is
 // renamed (fsync'd first with &fsync=1), so a broken stream leaves every
-// completed file and no partial one. &delete=1 honours ZCP.delete members
+// completed file and no partial one. &part=K/N: one of several PUTs of a
+// first copy at once (files unnamed until complete, O_TMPFILE; directory
+// metadata left to the client's last PUT). &delete=1 honours ZCP.delete members
 // (the push's --delete). The reply says what was stored: 200 with
 // Zcp-Files, Zcp-Bytes, Zcp-Deleted; on a broken stream the error and the
 // same counts.

@@ -64,13 +64,35 @@ Result<UniqueFd> create_part(int parent, const std::string& name, uint32_t mode)
   return UniqueFd(fd);
 }
 
-// A directory extracted, whose mode and mtime are set once it is complete.
-struct PendingDir {
-  std::string path;
-  uint32_t mode = 0;
-  timespec mtime{};
-  size_t depth = 0;
-};
+// Makes the unnamed file `fd` (O_TMPFILE) appear as `name` in `parent`:
+// linkat through /proc/self/fd (AT_EMPTY_PATH would need
+// CAP_DAC_READ_SEARCH). A name already there (a tree changed between the
+// streams' walks) is replaced, as a rename would, when `replace` says so.
+Status link_unnamed(int fd, int parent, const std::string& name, const std::string& path,
+                    bool replace) {
+  const std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), parent, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return {};
+  int err = errno;
+  if (err == EEXIST && replace) {
+    auto removed = remove_entry_at(parent, name, path);
+    if (!removed) return std::move(removed).take_status();
+    if (::linkat(AT_FDCWD, proc.c_str(), parent, name.c_str(), AT_SYMLINK_FOLLOW) == 0) return {};
+    err = errno;
+  }
+  return Status::from_errno("linkat", err).at(path);
+}
+
+// An unnamed file in `parent` (O_TMPFILE), or an invalid fd when the file
+// system (or a missing /proc) cannot do it: the caller falls back to
+// NAME.part. Other errors (EACCES, ENOSPC) are the member's.
+Result<UniqueFd> create_unnamed(int parent, uint32_t mode, const std::string& path) {
+  static const bool proc = ::access("/proc/self/fd", X_OK) == 0;
+  if (!proc) return UniqueFd();
+  int fd = ::openat(parent, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (fd >= 0) return UniqueFd(fd);
+  if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return UniqueFd();
+  return Status::from_errno("open O_TMPFILE").at(path);
+}
 
 class Extractor {
  public:
@@ -91,9 +113,14 @@ class Extractor {
   Status extract(const TarMember& m);
   Status extract_file(const TarMember& m, const std::vector<std::string>& parts);
   Status write_file(int fd, const TarMember& m, const std::string& path, uint32_t created);
+  Status finish_file(const TarMember& m, const std::string& path);
   Status extract_directory(const TarMember& m, const std::vector<std::string>& parts);
   Status extract_symlink(const TarMember& m, const std::vector<std::string>& parts);
   Status delete_entry(const std::vector<std::string>& parts);
+  Status make_link_via_temp(int parent, const std::string& target, const std::string& name,
+                            const std::string& path);
+  Status make_link_in_place(int parent, const std::string& target, const std::string& name,
+                            const std::string& path);
   Status rename_into_place(int parent, const std::string& temp, const std::string& name,
                            const std::string& path);
   Result<int> open_parent(const std::vector<std::string>& parts);
@@ -112,7 +139,7 @@ class Extractor {
   // The last parent directory used: members of one directory come together.
   std::string parent_path_;
   UniqueFd parent_fd_;
-  std::vector<PendingDir> dirs_;
+  std::vector<DirectoryMeta> dirs_;
 };
 
 // Member by member until the end-of-archive zero block; then the zeros
@@ -126,6 +153,11 @@ Result<ExtractStats> Extractor::run() {
     if (Status s = extract(m); !s) return s;
   }
   drain_rest();
+  if (options_.shared_dest) {
+    parent_fd_.reset();
+    stats_.pending_dirs = std::move(dirs_);
+    return stats_;
+  }
   if (Status s = finish_directories(); !s) return s;
   return stats_;
 }
@@ -258,8 +290,19 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
   }
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
-  const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
   const uint32_t created = creation_mode(extracted_mode(m.mode, options_), umask_);
+  if (options_.shared_dest) {
+    auto unnamed = create_unnamed(*parent, created, path);
+    if (!unnamed) return std::move(unnamed).take_status();
+    if (UniqueFd file = std::move(*unnamed)) {
+      Status s = write_file(file.get(), m, path, created);
+      if (s && options_.fsync && ::fsync(file.get()) != 0) s = Status::from_errno("fsync").at(path);
+      if (s) s = link_unnamed(file.get(), *parent, parts.back(), path, options_.replace);
+      if (s) s = file.close().at(path);
+      return s ? finish_file(m, path) : s;  // unnamed: an error leaves nothing behind
+    }
+  }
+  const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
   auto opened = create_part(*parent, part_name, created);
   if (!opened) return std::move(opened).take_status();
   UniqueFd file = std::move(*opened);
@@ -271,6 +314,11 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
     ::unlinkat(*parent, part_name.c_str(), 0);  // no resume for archives
     return s;
   }
+  return finish_file(m, path);
+}
+
+// A file under its final name: counted and reported.
+Status Extractor::finish_file(const TarMember& m, const std::string& path) {
   ++stats_.files;
   stats_.bytes += m.size;
   if (options_.file_done) options_.file_done(path, m.size);
@@ -347,19 +395,44 @@ Status Extractor::extract_symlink(const TarMember& m, const std::vector<std::str
   if (!link_stays_inside(path, m.linkname)) return {};  // a link out is not extracted
   auto parent = open_parent(parts);
   if (!parent) return std::move(parent).take_status();
-  const std::string temp = part_name_for(parts.back());
-  ::unlinkat(*parent, temp.c_str(), 0);  // a leftover of an interrupted run
-  if (::symlinkat(m.linkname.c_str(), *parent, temp.c_str()) != 0) {
-    return Status::from_errno("symlink").at(path);
-  }
-  if (Status s = rename_into_place(*parent, temp, parts.back(), path); !s) {
-    ::unlinkat(*parent, temp.c_str(), 0);
+  if (options_.shared_dest) {
+    // Made at once under its name (a link appears whole); no temporary name.
+    if (Status s = make_link_in_place(*parent, m.linkname, parts.back(), path); !s) return s;
+  } else if (Status s = make_link_via_temp(*parent, m.linkname, parts.back(), path); !s) {
     return s;
   }
   const timespec times[2] = {{0, UTIME_OMIT}, m.mtime};
   ::utimensat(*parent, parts.back().c_str(), times, AT_SYMLINK_NOFOLLOW);  // best effort, as tar
   ++stats_.symlinks;
   return {};
+}
+
+// NAME.part made and renamed over NAME (which may exist).
+Status Extractor::make_link_via_temp(int parent, const std::string& target, const std::string& name,
+                                     const std::string& path) {
+  const std::string temp = part_name_for(name);
+  ::unlinkat(parent, temp.c_str(), 0);  // a leftover of an interrupted run
+  if (::symlinkat(target.c_str(), parent, temp.c_str()) != 0) {
+    return Status::from_errno("symlink").at(path);
+  }
+  if (Status s = rename_into_place(parent, temp, name, path); !s) {
+    ::unlinkat(parent, temp.c_str(), 0);
+    return s;
+  }
+  return {};
+}
+
+// shared_dest: symlinkat under NAME; with `replace`, an entry already
+// there (a tree changed between the streams' walks) goes first.
+Status Extractor::make_link_in_place(int parent, const std::string& target, const std::string& name,
+                                     const std::string& path) {
+  if (::symlinkat(target.c_str(), parent, name.c_str()) == 0) return {};
+  if (errno == EEXIST && options_.replace) {
+    auto removed = remove_entry_at(parent, name, path);
+    if (!removed) return std::move(removed).take_status();
+    if (::symlinkat(target.c_str(), parent, name.c_str()) == 0) return {};
+  }
+  return Status::from_errno("symlink").at(path);
 }
 
 // ZCP.delete: the entry goes, whatever it is, never anything outside DEST
@@ -418,17 +491,25 @@ Result<UniqueFd> Extractor::make_parents(const std::vector<std::string>& parts) 
 // Deepest first, so setting a directory's mtime never disturbs its parent's.
 Status Extractor::finish_directories() {
   parent_fd_.reset();
-  std::stable_sort(dirs_.begin(), dirs_.end(),
-                   [](const PendingDir& a, const PendingDir& b) { return a.depth > b.depth; });
-  for (const PendingDir& d : dirs_) {
-    auto fd = open_beneath(dest_fd_, d.path, O_RDONLY | O_DIRECTORY);
+  return apply_directory_meta(dest_fd_, std::move(dirs_));
+}
+
+}  // namespace
+
+Status apply_directory_meta(int dest_fd, std::vector<DirectoryMeta> dirs) {
+  // Deepest first; equal paths together, so each is set once.
+  std::stable_sort(dirs.begin(), dirs.end(), [](const DirectoryMeta& a, const DirectoryMeta& b) {
+    return a.depth != b.depth ? a.depth > b.depth : a.path < b.path;
+  });
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    const DirectoryMeta& d = dirs[i];
+    if (i > 0 && dirs[i - 1].path == d.path) continue;
+    auto fd = open_beneath(dest_fd, d.path, O_RDONLY | O_DIRECTORY);
     if (!fd) return std::move(fd).take_status();
     if (Status s = set_mode_and_mtime(fd->get(), d.mode, d.mtime, d.path); !s) return s;
   }
   return {};
 }
-
-}  // namespace
 
 // GNU tar 1.34, measured on archives holding 04755, 02755, 01777, 0777 and
 // 0666 entries: an ordinary user gets mode & 0777 & ~umask (setuid, setgid

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "zcp/http/body_reader.h"
 #include "zcp/recv_engine.h"
@@ -36,6 +38,24 @@ struct ExtractOptions {
   // --dotfiles) instead: a tree PUT never loses a .env without a word.
   bool refuse_dotfiles = false;
   uint64_t max_bytes = 0;  // file bytes in all (serve --max-upload); 0: no limit
+  // One of several streams extracting disjoint parts of a tree into the
+  // same DEST at once (zcp get -r's parallel first copy): a file is
+  // written unnamed (O_TMPFILE) and linked under its name when complete,
+  // a link is made under its name, so no temporary name exists that
+  // another stream's member (a file really named NAME.part) could take
+  // or replace; and directory modes and mtimes are not set but returned
+  // (ExtractStats::pending_dirs) for apply_directory_meta() once every
+  // stream is done (a read-only directory would refuse the others' files,
+  // and their files would change its mtime).
+  bool shared_dest = false;
+};
+
+// A directory's metadata, set after everything inside it is extracted.
+struct DirectoryMeta {
+  std::string path;  // relative to DEST
+  uint32_t mode = 0;
+  timespec mtime{};
+  size_t depth = 0;
 };
 
 // The process's umask, without setting it (umask(2) can only be read by
@@ -60,7 +80,13 @@ struct ExtractStats {
   uint64_t bytes = 0;  // file content bytes
   uint64_t symlinks = 0;
   uint64_t deleted = 0;  // ZCP.delete members that removed something
+  std::vector<DirectoryMeta> pending_dirs;  // shared_dest: left for apply_directory_meta()
 };
+
+// Sets each directory's mode and mtime beneath `dest_fd`, deepest first
+// (so setting one never disturbs its parent's), once per path however
+// many streams listed it.
+Status apply_directory_meta(int dest_fd, std::vector<DirectoryMeta> dirs);
 
 // DEST must exist and be a directory. Regular files, directories (modes
 // as `options` say, mtimes kept; directory modes and mtimes set after

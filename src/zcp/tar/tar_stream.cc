@@ -239,6 +239,7 @@ class TarSource final : public BodySource {
                         const std::string& member, const struct stat& st, std::deque<Segment>& out);
   Status add_file(UniqueFd fd, const struct stat& st, const std::string& member,
                   std::deque<Segment>& out) const;
+  bool other_part(const std::string& relative) const;
 
   UniqueFd root_;
   TarOptions options_;
@@ -294,6 +295,7 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
   if (options_.keep_links && type != DT_DIR) {
     struct stat lst {};
     if (::fstatat(root_.get(), path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+      if (other_part(relative)) return false;
       return add_link(path, relative, member, lst, out);
     }
   }
@@ -302,6 +304,7 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
   if (!opened->fd) return false;
   const struct stat& st = opened->st;
   if (!S_ISDIR(st.st_mode)) {
+    if (other_part(relative)) return false;
     if (options_.want && !options_.want(relative)) return false;
     if (Status s = add_file(std::move(opened->fd), st, member, out); !s) return s;
     return true;
@@ -321,6 +324,7 @@ Result<bool> TarSource::visit(const std::string& name, unsigned char type, std::
 Result<bool> TarSource::visit_regular(const std::string& name, const std::string& path,
                                       const std::string& relative, const std::string& member,
                                       std::deque<Segment>& out) {
+  if (other_part(relative)) return false;
   if (options_.want && !options_.want(relative)) return false;
   auto dir = level_fd(stack_.back());
   if (!dir) return skippable(dir.status()) ? Result<bool>(false) : std::move(dir).take_status();
@@ -341,6 +345,24 @@ Result<int> TarSource::level_fd(Level& level) const {
     level.fd = std::move(*fd);
   }
   return level.fd.get();
+}
+
+// part=K/N: which part an entry belongs to depends on its path alone, so
+// every part's request, walking the tree at its own moment, gives each
+// file to exactly one part even while the tree changes (a choice made
+// from sizes or walk order could hand a file to no part when another
+// file grows or appears between the walks). A hash spreads many files
+// evenly; a few big ones can fall unevenly, which costs time, not bytes.
+bool TarSource::other_part(const std::string& relative) const {
+  if (options_.part_count <= 1) return false;
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : relative) h = (h ^ c) * 1099511628211ull;
+  // FNV's low bits are a parity of the bytes' low bits: mix the high
+  // ones down (murmur3's finalizer) before taking the remainder.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h % options_.part_count != options_.part_index;
 }
 
 bool TarSource::on_stack(const struct stat& st) const {
@@ -449,7 +471,10 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
     if (!added) return std::move(added).take_status();
     if (*added) return true;
   }
+  // ZCP.delete members go in the last part only: once.
+  const bool last_part = options_.part_index + 1 >= options_.part_count;
   for (const std::string& gone : options_.deletions) {
+    if (!last_part) break;
     TarEntry e;
     e.name = options_.prefix.empty() ? gone : options_.prefix + "/" + gone;
     e.mode = 0600;

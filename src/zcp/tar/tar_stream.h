@@ -46,6 +46,13 @@ struct TarOptions {
   // and the chunked framing gathers ~16 such members into one send.
   // Measured in docs/BENCHMARKS.md section 5 ("tar members by pread").
   uint64_t copy_below = kTarCopyBelow;
+  // ?part=K/N (part_index K-1, part_count N): only the files and links
+  // this part is given, chosen by a hash of the entry's path (never by
+  // sizes or walk order), so N requests get disjoint parts that cover the
+  // tree even if it changes between their walks;
+  // directories are in every part (a part's files need their parents).
+  // part_count <= 1: everything.
+  uint32_t part_index = 0, part_count = 1;
 };
 
 // Streams the tree under `dir_fd` (a directory opened beneath `root_fd`;

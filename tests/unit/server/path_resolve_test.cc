@@ -302,5 +302,23 @@ TEST(QueryParam, FindsAndDecodesValues) {
   EXPECT_EQ(query_param("for%6Dat=json", "format"), "json");
 }
 
+TEST(ParseTreePart, TakesKOfNAndRefusesTheRest) {
+  uint32_t index = 99, count = 99;
+  ASSERT_TRUE(parse_tree_part("1/2", &index, &count));
+  EXPECT_EQ(index, 0u);
+  EXPECT_EQ(count, 2u);
+  ASSERT_TRUE(parse_tree_part("64/64", &index, &count));
+  EXPECT_EQ(index, 63u);
+  EXPECT_EQ(count, 64u);
+  ASSERT_TRUE(parse_tree_part("1/1", &index, &count));
+  for (const char* bad : {"0/0", "5/2", "-1/2", "0/2", "1/0", "1/65", "2/1", "1/", "/2", "1", "",
+                          "1/2/3", "a/b", "+1/2", " 1/2", "1/2 ", "01/002", "1/99999999999999999999",
+                          "4294967297/4294967298"}) {
+    index = count = 7;
+    EXPECT_FALSE(parse_tree_part(bad, &index, &count)) << bad;
+    EXPECT_EQ(index, 7u) << bad;  // untouched
+  }
+}
+
 }  // namespace
 }  // namespace zcp

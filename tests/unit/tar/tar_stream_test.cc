@@ -370,6 +370,44 @@ TEST_F(TarStreamTest, SmallFilesAreReadIntoTheStreamLargerOnesStayFileRanges) {
   EXPECT_EQ(file_bytes(ranges_tar), file_bytes(tar_));
 }
 
+// part=K/N: the parts are disjoint and together the whole tree, even when
+// the tree changes between the parts' walks (files grow, shrink, appear):
+// a file's part follows from its path alone, so no file falls in no part.
+TEST_F(TarStreamTest, PartsCoverTheTreeOnceWhileItChanges) {
+  std::string dir = tmp_.file("parts");
+  for (int i = 0; i < 60; ++i) {
+    add_file(dir + "/d" + std::to_string(i % 4) + "/f" + std::to_string(i),
+             test::pattern_bytes(static_cast<uint64_t>(i) * 700), fs::perms(0644));
+  }
+  const uint32_t kParts = 3;
+  std::set<std::string> seen;
+  size_t members = 0;
+  for (uint32_t k = 0; k < kParts; ++k) {
+    // Before each part's walk, every file so far grows and a new one appears.
+    for (int i = 0; i < 60; ++i) {
+      std::string path = dir + "/d" + std::to_string(i % 4) + "/f" + std::to_string(i);
+      add_file(path, test::pattern_bytes(static_cast<uint64_t>(i) * 700 + 1000 * (k + 1)),
+               fs::perms(0644));
+    }
+    add_file(dir + "/d0/new" + std::to_string(k), "x", fs::perms(0644));
+    TarOptions part;
+    part.part_index = k;
+    part.part_count = kParts;
+    std::string tar = tmp_.file("part" + std::to_string(k) + ".tar");
+    make_tar(dir, "", part, tar);
+    for (const std::string& name : tar_names(tar)) {
+      if (name.back() == '/') continue;  // directories are in every part
+      ++members;
+      EXPECT_TRUE(seen.insert(name).second) << name << " in two parts";
+    }
+  }
+  EXPECT_EQ(members, seen.size());
+  for (int i = 0; i < 60; ++i) {
+    std::string name = "d" + std::to_string(i % 4) + "/f" + std::to_string(i);
+    EXPECT_EQ(seen.count(name), 1U) << name << " in no part";
+  }
+}
+
 // Beneath a deep tree, with a file after each subdirectory (its directory
 // is reopened on the way back): still one directory and one file open.
 TEST_F(TarStreamTest, DeepTreesHoldOneDirectoryDescriptor) {
