@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
+#include <unordered_set>
 
 #include "zcp/base/temp_name.h"
 #include "zcp/client/refusal.h"
@@ -17,6 +19,7 @@
 #include "zcp/client/tree_pull.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
+#include "zcp/http/http_request.h"
 #include "zcp/http/validators.h"
 #include "zcp/recv_engine.h"
 #include "zcp/tar/tar_extract.h"
@@ -40,6 +43,20 @@ bool needs_tar(const std::string& path) {
     return u < 0x20 || u == 0x7f || c == '\\';
   });
 }
+
+// A re-run's changed files come as tar streams of many members (GET
+// DIR/?format=tar&links=keep&only=A&only=B...) from this many on; fewer
+// come as one GET each (no extractor, the body spliced straight in).
+// Measured in docs/BENCHMARKS.md section 5 ("Batched re-run").
+constexpr size_t kBatchFrom = 2;
+// A batch's request-target stays within what zcp serve accepts (414
+// beyond): ~300 paths of 20 bytes; a longer list is several requests on
+// the same keep-alive connection.
+constexpr size_t kMaxBatchTarget = HttpLimits{}.max_target_bytes;
+// As for a first copy (tree_download.cc): headers and small files read
+// 128 KiB at a time. Safe on a kept-alive connection because requests are
+// not pipelined: nothing follows a batch's body until the next request.
+constexpr size_t kBatchReadAhead = 128 * 1024;
 
 bool has_dot_component(const std::string& path) {
   return path[0] == '.' || path.find("/.") != std::string::npos;
@@ -118,6 +135,10 @@ class Puller {
   Status land(HttpClient& c, const ResponseHead& head, const ManifestEntry& e,
               std::optional<uint64_t> size, int64_t mtime);
   Status fetch_as_tar(const ManifestEntry& e);
+  Status fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r);
+  Status fetch_batch(const std::string& target, std::span<const ManifestEntry* const> asked,
+                     TreeGetResult& r);
+  Status vanished_status();
   Status make_link(const ManifestEntry& e);
   Status make_dirs(const SyncPlan& plan);
   Status finish_dirs(const SyncPlan& plan);
@@ -133,6 +154,9 @@ class Puller {
   std::optional<HttpClient> client_;
   std::unique_ptr<RecvEngine> engine_;
   TreeProgress progress_;
+  // Asked for in a batch but not in its stream: gone from the server (or
+  // no longer a file) since its manifest; reported when the run ends.
+  std::vector<std::string> vanished_;
   const uint32_t umask_ = process_umask();  // open's, for creation_mode()
 };
 
@@ -168,7 +192,15 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
   }
   if (Status s = make_dirs(plan); !s) return s;
+  std::vector<const ManifestEntry*> batched;  // regular files, when there are enough
+  if (mode_ == PullMode::kManifest) {
+    for (const ManifestEntry& e : plan.transfer) {
+      if (e.type == 'f') batched.push_back(&e);
+    }
+    if (batched.size() < kBatchFrom) batched.clear();
+  }
   for (const ManifestEntry& e : plan.transfer) {
+    if (!batched.empty() && e.type == 'f') continue;
     not_modified_ = false;
     Status s =
         e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
@@ -183,6 +215,9 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     ++progress_.files_done;
     if (o_.progress) o_.progress(progress_);
   }
+  if (!batched.empty()) {
+    if (Status s = fetch_batches(batched, r); !s) return s;
+  }
   r.bytes = progress_.bytes_done;
   for (const ManifestEntry& e : plan.touch) {
     auto parent = parents_.open(e.path);
@@ -193,7 +228,8 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
       return fail(GetFailure::kWrite, Status::from_errno("chmod").at(e.path));
     }
   }
-  return finish_dirs(plan);
+  if (Status s = finish_dirs(plan); !s) return s;
+  return vanished_status();
 }
 
 Status Puller::make_dirs(const SyncPlan& plan) {
@@ -399,6 +435,106 @@ Status Puller::fetch_as_tar(const ManifestEntry& e) {
   progress_.bytes_done = base + stats->bytes;
   if (!head->keep_alive || !body.done()) client_.reset();
   return {};
+}
+
+// The files as few requests as the target limit allows, in walk order, on
+// the one keep-alive connection. A path too long for any batch's target
+// comes as a GET of its own (which zcp serve answers 414 when it is too
+// long for that too).
+Status Puller::fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r) {
+  const std::string base = directory_target(url_) + "?format=tar&links=keep";
+  for (size_t from = 0; from < files.size();) {
+    std::string target = base;
+    size_t to = from;
+    for (; to < files.size(); ++to) {
+      std::string item = "&only=" + encode_path(files[to]->path);
+      if (target.size() + item.size() > kMaxBatchTarget) break;
+      target += item;
+    }
+    Status s;
+    if (to == from) {
+      s = fetch(*files[to++]);
+      if (s) {
+        ++r.files;
+        ++progress_.files_done;
+      }
+    } else {
+      s = fetch_batch(target, std::span(files).subspan(from, to - from), r);
+    }
+    if (!s) return s;
+    from = to;
+  }
+  return {};
+}
+
+// One batch's tar stream through the extractor, which lands each member as
+// NAME.part renamed over the old file (mode, mtime, --fsync as in a first
+// copy). Files the stream lacks are noted (vanished_); a stream cut short
+// fails the run with the files before the cut in place, which a re-run
+// then skips. A server without batches (no Zcp-Only: it sends the first
+// only= alone) gets the rest one GET each.
+Status Puller::fetch_batch(const std::string& target, std::span<const ManifestEntry* const> asked,
+                           TreeGetResult& r) {
+  auto c = connection();
+  if (!c) return c.status();
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
+  auto head = (*c)->read_head();
+  if (!head) return fail(classify_failure(head.status()), head.status());
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head)).at(url_at(url_, directory_target(url_)) + "?only=...");
+    client_.reset();
+    return fail(GetFailure::kHttp, s);
+  }
+  const bool batches = head->header("Zcp-Only").has_value();
+  BodyReader body = (*c)->body(*head);
+  body.set_read_ahead(kBatchReadAhead);
+  ExtractOptions eo = o_.extract;
+  eo.replace = true;
+  eo.fsync = o_.fsync;
+  std::unordered_set<std::string> landed;
+  eo.file_done = [this, &landed](const std::string& path, uint64_t) {
+    landed.insert(path);
+    ++progress_.files_done;
+    if (o_.progress) o_.progress(progress_);
+  };
+  const uint64_t base = progress_.bytes_done;
+  std::function<void(uint64_t)> report = [this, base](uint64_t n) {
+    progress_.bytes_done = base + n;
+    if (o_.progress) o_.progress(progress_);
+  };
+  parents_.forget();
+  auto stats = extract_tar_at(body, dest_fd_, *engine_, report, eo);
+  for (const ManifestEntry* e : asked) r.files += landed.count(e->path);
+  if (!stats) {
+    client_.reset();
+    return fail(classify_failure(stats.status()), stats.status());
+  }
+  progress_.bytes_done = base + stats->bytes;
+  if (!head->keep_alive || !body.done()) client_.reset();
+  for (const ManifestEntry* e : asked) {
+    if (landed.count(e->path)) continue;
+    if (!batches) {
+      if (Status s = fetch(*e); !s) return s;
+      ++r.files;
+      ++progress_.files_done;
+    } else {
+      vanished_.push_back(e->path);
+    }
+  }
+  return {};
+}
+
+// rsync's "file has vanished", as an error once everything else is done:
+// the run moved all it could, and a re-run (with the server's new
+// manifest) finishes it.
+Status Puller::vanished_status() {
+  if (vanished_.empty()) return {};
+  kind_ = GetFailure::kHttp;
+  return Status(Code::kInvalid, "GET",
+                "not sent: vanished on the server since its manifest (" +
+                    std::to_string(vanished_.size()) + (vanished_.size() == 1 ? " file" : " files") +
+                    "; run again)")
+      .at(vanished_.front());
 }
 
 Result<std::string> local_sha(int dest_fd, const ManifestEntry& e) {
