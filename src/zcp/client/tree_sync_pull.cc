@@ -15,6 +15,7 @@
 
 #include "zcp/base/temp_name.h"
 #include "zcp/client/refusal.h"
+#include "zcp/client/tree_batches.h"
 #include "zcp/client/tree_plan.h"
 #include "zcp/client/tree_pull.h"
 #include "zcp/http/digest.h"
@@ -442,27 +443,14 @@ Status Puller::fetch_as_tar(const ManifestEntry& e) {
 // comes as a GET of its own (which zcp serve answers 414 when it is too
 // long for that too).
 Status Puller::fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r) {
-  const std::string base = directory_target(url_) + "?format=tar&links=keep";
-  for (size_t from = 0; from < files.size();) {
-    std::string target = base;
-    size_t to = from;
-    for (; to < files.size(); ++to) {
-      std::string item = "&only=" + encode_path(files[to]->path);
-      if (target.size() + item.size() > kMaxBatchTarget) break;
-      target += item;
+  for (const Batch& b : plan_batches(directory_target(url_), files, kMaxBatchTarget)) {
+    if (!b.target.empty()) {
+      if (Status s = fetch_batch(b.target, std::span(files).subspan(b.from, b.to - b.from), r); !s) return s;
+      continue;
     }
-    Status s;
-    if (to == from) {
-      s = fetch(*files[to++]);
-      if (s) {
-        ++r.files;
-        ++progress_.files_done;
-      }
-    } else {
-      s = fetch_batch(target, std::span(files).subspan(from, to - from), r);
-    }
-    if (!s) return s;
-    from = to;
+    if (Status s = fetch(*files[b.from]); !s) return s;
+    ++r.files;
+    ++progress_.files_done;
   }
   return {};
 }
@@ -481,7 +469,9 @@ Status Puller::fetch_batch(const std::string& target, std::span<const ManifestEn
   auto head = (*c)->read_head();
   if (!head) return fail(classify_failure(head.status()), head.status());
   if (head->status != 200) {
-    Status s = Status::invalid(refusal(**c, *head)).at(url_at(url_, directory_target(url_)) + "?only=...");
+    Status s = Status::invalid(refusal(**c, *head))
+                   .at(url_at(url_, directory_target(url_)) + "?format=tar&only=... (" +
+                       std::to_string(asked.size()) + " files)");
     client_.reset();
     return fail(GetFailure::kHttp, s);
   }
