@@ -180,13 +180,15 @@ void print_tree_summary(const GetFlags& f, const std::string& url, const TreeGet
     nlohmann::json j = {{"url", url},         {"dest", r.dest},       {"files", r.files},
                         {"directories", r.directories},               {"bytes", r.bytes},
                         {"symlinks", r.symlinks}, {"skipped", r.skipped}, {"deleted", r.deleted},
+                        {"failed", r.failed},
                         {"incremental", r.incremental}, {"dry_run", f.dry_run},
                         {"seconds", r.seconds}, {"bytes_per_second", rate}};
     fmt::print("{}\n", json_line(j));
   } else if (!f.quiet) {
-    fmt::print(stderr, "zcp get: {} -> {}: {}{} {} sent, {} skipped, {} deleted, {} {}, {} in {:.2f} s ({}/s)\n",
+    fmt::print(stderr, "zcp get: {} -> {}: {}{} {} sent, {} skipped, {}{} deleted, {} {}, {} in {:.2f} s ({}/s)\n",
                shown(url), shown(r.dest), f.dry_run ? "dry run: would be " : "",
                r.files + r.symlinks, r.files + r.symlinks == 1 ? "file" : "files", r.skipped,
+               r.failed > 0 ? fmt::format("{} FAILED (named above), ", r.failed) : "",
                r.deleted, r.directories, r.directories == 1 ? "directory" : "directories",
                human_bytes(static_cast<double>(r.bytes)), r.seconds, human_bytes(rate));
   }
@@ -305,7 +307,7 @@ int get_tree(const GetFlags& f, const std::vector<std::string>& urls, const std:
   if (!r) return fail(line, url->to_string(), r.error().status, r.error().kind);
   line.finish();
   print_tree_summary(f, url->to_string(), *r);
-  return kExitOk;
+  return r->failed > 0 ? kExitPartial : kExitOk;
 }
 
 int run(GetFlags& f) {
@@ -387,7 +389,8 @@ Runner add_get_command(CLI::App& app) {
       "          zcp get --raw 127.0.0.1:9000 copy.bin                (pairs with zcp serve --raw)\n\n"
       "Exit codes: 0 ok, 2 bad command line, 3 bad URL, 7 connection failed or lost\n"
       "(also timeouts), 8 nonsensical server reply, 22 HTTP status other than 200/206\n(404, 500, more than 10 redirects ...), 23 cannot write\n"
-      "DEST (disk full, permissions), 30 --verify found a sha-256 mismatch, 31 --verify\n"
+      "DEST (disk full, permissions), 24 -r: partial, some files or listings failed (each\n"
+      "named with its URL; the rest arrived, --delete not applied), 30 --verify found a sha-256 mismatch, 31 --verify\n"
       "but the server sends no digest (nothing was fetched); https: 35 TLS handshake failed,\n"
       "60 certificate not trusted (expired, wrong host name, unknown issuer, self-signed),\n"
       "77 --cacert unreadable, 90 --pin mismatch. Redirects are followed (at most 10, never\n"
@@ -405,8 +408,9 @@ Runner add_get_command(CLI::App& app) {
                 "mtimes, permissions and symlinks inside the tree are kept. From any other\n"
                 "server with directory listings (nginx autoindex HTML or JSON, lighttpd,\n"
                 "Apache, python -m http.server): its listings are crawled (relative links\n"
-                "beneath the URL only; at most 64 levels, 8 MiB per listing, 1,000,000\n"
-                "entries), each file fetched, mtime from Last-Modified; later runs ask\n"
+                "beneath the URL only; at most 64 levels, 8 MiB per listing arriving within\n"
+                "4x --timeout, 1,000,000 entries), each file fetched (one refused: named,\n"
+                "the rest still fetched, exit 24), mtime from Last-Modified; later runs ask\n"
                 "If-Modified-Since and skip what answers 304");
   cmd->add_flag("-p,--preserve-permissions", f->preserve,
                 "-r: keep the archive's permission bits (setuid, setgid, sticky too) and\n"

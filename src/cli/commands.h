@@ -22,6 +22,7 @@ inline constexpr int kExitConnect = 7;   // cannot connect, connection lost, tim
 inline constexpr int kExitProtocol = 8;  // the server's reply makes no sense
 inline constexpr int kExitHttp = 22;     // an HTTP status other than 200/206
 inline constexpr int kExitWrite = 23;    // cannot write the destination (disk full ...)
+inline constexpr int kExitPartial = 24;  // get -r: some files failed (each named), the rest came
 inline constexpr int kExitVerify = 30;   // --verify: sha-256 differs from Repr-Digest
 inline constexpr int kExitNoDigest = 31; // --verify: the server sends no digest (nothing fetched)
 inline constexpr int kExitTlsHandshake = 35;  // https: the TLS handshake failed

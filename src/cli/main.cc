@@ -1,5 +1,8 @@
 // zcp: the command-line front of the zcp library. Parses argv with CLI11,
 // runs one subcommand, turns its outcome into an exit code.
+#include <signal.h>
+
+#include <cstring>
 #include <exception>
 
 #include <fmt/core.h>
@@ -28,6 +31,31 @@ bool is_subcommand(CLI::App& app, const std::string& word) {
     if (sub->check_name(word)) return true;
   }
   return false;
+}
+
+// SIGINT and SIGTERM are blocked before main() and before any library's
+// constructor: a supervisor's SIGTERM sent right after exec (systemd stop
+// during start-up, a test) then waits, pending, for zcp serve's signal
+// thread and becomes a clean shutdown (exit 0) instead of a kill (143).
+// The mask is inherited by every thread; other subcommands unblock it in
+// main() (or take the signals themselves, as zcp get does).
+void block_stop_signals(int, char**, char**) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
+}
+// preinit_array runs in the executable only, ahead of every init_array.
+[[gnu::section(".preinit_array"), gnu::used]] void (*kBlockStopSignals)(int, char**, char**) =
+    block_stop_signals;
+
+void unblock_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
 }
 
 }  // namespace
@@ -67,6 +95,7 @@ int main(int argc, char** argv) {
   }
   for (auto& [sub, run] : commands) {
     if (!sub->parsed()) continue;
+    if (sub->get_name() != "serve") unblock_stop_signals();  // serve takes them in its own thread
     // The core throws nothing; what a library (nlohmann-json, fmt, the
     // standard one) might throw is a message and exit 1, never abort().
     try {

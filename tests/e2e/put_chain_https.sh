@@ -63,8 +63,11 @@ grep -q '"PUT /a.bin HTTP/1.1" 201 .*tls=userspace.*3 of 3 hosts stored' "$SCRAT
 expect_exit 0 put "$SCRATCH/f.bin" "${URL_h0}b.bin" "${URL_r2}b.bin" "${URL_last}b.bin"
 for h in h0 r2 last; do [ "$(sum "$SCRATCH/$h/b.bin")" = "$want" ] || fail "$h: copy differs (http first)"; done
 expect_stderr "3 of 3 hosts stored"
-grep -q '"PUT /b.bin HTTP/1.1" 201 .*tls=userspace.*3 of 3 hosts stored' "$SCRATCH/h0.log" ||
+# Its access line describes its own (plain) connection: no tls=, and the
+# note says the body went through user space for the TLS link onward.
+grep -q '"PUT /b.bin HTTP/1.1" 201 .* 3 of 3 hosts stored; body via userspace (TLS to the next host)' "$SCRATCH/h0.log" ||
   fail "h0's access line: $(grep PUT "$SCRATCH/h0.log")"
+grep '"PUT /b.bin' "$SCRATCH/h0.log" | grep -q 'tls=' && fail "h0 logs tls= for its plain connection from the sender"
 # ... and http to http still splices, with no tls= note.
 put --json "$SCRATCH/f.bin" "${URL_h0}c.bin" "${URL_last}c.bin" >"$SCRATCH/j" || fail "plain chain: $(cat "$SCRATCH/j")"
 report "$SCRATCH/j" 'assert h[0]["ok"] and h[0]["path"] == "splice" and h[1]["ok"], h'

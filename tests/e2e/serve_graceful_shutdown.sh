@@ -19,7 +19,7 @@ wait "$SERVER_PID" || fail "server exited $?"
 grep -q 'shutting down' "$SCRATCH/server.log" || fail "no shutdown message"
 
 # Drain timeout: a slow reader of a file larger than all socket buffers
-# (64 MiB) is cut off after 1 s.
+# (64 MiB) is cut off after 1 s, and its access-log line says so.
 truncate -s 64M "$SCRATCH/root/big.bin"
 start_server --drain-timeout 1 "$SCRATCH/root"
 curl -s --limit-rate 1M -o "$SCRATCH/slow" "${URL}big.bin" &
@@ -30,4 +30,9 @@ start=$(date +%s)
 wait "$SERVER_PID" || fail "server exited $?"
 [ $(($(date +%s) - start)) -le 4 ] || fail "drain timeout not honoured"
 wait "$CURL" && fail "cut-off transfer reported success"
+# ... and logged, with the bytes it got and why it ended early.
+line=$(grep 'GET /big.bin' "$SCRATCH/server.log") || fail "the cut-off transfer has no access-log line"
+grep -q 'cut at --drain-timeout' <<<"$line" || fail "the log line does not say it was cut: $line"
+sent=$(awk '{print $10}' <<<"$line")
+[ "$sent" -gt 0 ] && [ "$sent" -lt $((64 << 20)) ] || fail "logged bytes $sent, not the part sent: $line"
 echo ok

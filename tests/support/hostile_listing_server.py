@@ -2,7 +2,7 @@
 # try to lead zcp get -r's crawl outside DEST (tests/e2e/
 # get_recursive_hostile_listing.sh): hrefs with "..", absolute paths, other
 # hosts, encoded slashes and NULs, a directory that lists itself forever
-# (/t/loop/loop/...), and /huge/, a listing larger than zcp's bound.
+# (/t/loop/loop/..., each level a little different, in JSON), and /huge/, a listing larger than zcp's bound.
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +20,6 @@ ROOT = b"""<html><body><h1>Index of /t/</h1><pre>
 <a href="good.txt">good.txt</a>
 </pre></body></html>
 """
-LOOP = b'<html><body><pre><a href="../">../</a>\n<a href="loop/">loop/</a>\n<a href="..%2Fescape">e</a></pre></body></html>\n'
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -39,7 +38,12 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/t/":
             self.send(200, ROOT)
         elif path.startswith("/t/loop/") and path.endswith("/"):
-            self.send(200, LOOP)
+            # Each level's listing differs (the mtime it gives loop/), so
+            # zcp's "same as an ancestor" check cannot end it: the depth
+            # bound must.
+            depth = path.count("loop/")
+            item = b'{"name":"loop","type":"directory","mtime":%d}' % depth
+            self.send(200, b'[%s,{"name":"../escape","type":"file"}]' % item, "application/json")
         elif path == "/t/good.txt":
             self.send(200, b"good\n", "text/plain")
         elif path == "/huge/":

@@ -19,6 +19,7 @@
 #include "zcp/base/socket.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/atomic_file.h"
+#include "zcp/client/redirect.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/resume_record.h"
 #include "zcp/http/digest.h"
@@ -127,10 +128,6 @@ GetResultOr<ResponseHead> request(std::optional<HttpClient>& c, std::string_view
   if (!again) return std::move(again).take_error();
   c.emplace(std::move(*again));
   return exchange(*c, method, url, headers);
-}
-
-bool is_redirect(int status) {
-  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 // A status other than the one wanted: a redirect to follow (kRedirect, the
@@ -722,11 +719,17 @@ std::string without_dot_segments(const std::string& target) {
   return result + rest;
 }
 
+}  // namespace
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 // Where a redirect's Location points, as curl -L resolves it: absolute,
 // scheme-relative, absolute path, or relative to the current directory;
 // only to the scheme it came from (never a downgrade from https; an
 // upgrade would need trust options the user gave for another host).
-Result<Url> follow(const Url& from, const std::string& location) {
+Result<Url> follow_redirect(const Url& from, const std::string& location) {
   std::string text = location;
   std::string own = from.tls ? "https" : "http";
   if (text.rfind("//", 0) == 0) {
@@ -747,8 +750,6 @@ Result<Url> follow(const Url& from, const std::string& location) {
   return parse_url(own + text.substr(scheme_end));
 }
 
-}  // namespace
-
 GetResultOr<GetResult> download(const Url& url, const GetOptions& o) {
   Url current = url;
   for (int hops = 0;; ++hops) {
@@ -758,7 +759,7 @@ GetResultOr<GetResult> download(const Url& url, const GetOptions& o) {
       return fail(GetFailure::kHttp,
                   Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects"));
     }
-    auto next = follow(current, r.error().status.subject());
+    auto next = follow_redirect(current, r.error().status.subject());
     if (!next) return fail(GetFailure::kHttp, std::move(next).take_status());
     current = std::move(*next);
   }

@@ -1,8 +1,9 @@
 #include "zcp/client/listing_parse.h"
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "zcp/http/validators.h"
 
@@ -160,9 +161,31 @@ std::optional<std::string> decode_path_component(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Adds `e` unless its name is listed already. The same name as a file and
+// as a directory cannot both land: the directory stays (it may hold a
+// tree, and it does not depend on the listing's order), the file is named
+// in out.conflicts once.
+void keep(Listing& out, std::unordered_map<std::string, size_t>& seen, ListedEntry e) {
+  auto [it, fresh] = seen.emplace(e.name, out.entries.size());
+  if (fresh) {
+    out.entries.push_back(std::move(e));
+    return;
+  }
+  ListedEntry& first = out.entries[it->second];
+  if (first.directory == e.directory) return;
+  if (std::find(out.conflicts.begin(), out.conflicts.end(), e.name) == out.conflicts.end()) {
+    out.conflicts.push_back(e.name);
+  }
+  if (e.directory) first = std::move(e);
+}
+
+}  // namespace
+
 Listing parse_html_listing(std::string_view html, std::string_view self_path) {
   Listing out;
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, size_t> seen;
   for (size_t pos = find_ci(html, "<a", 0); pos != std::string_view::npos;
        pos = find_ci(html, "<a", pos)) {
     size_t end = html.find('>', pos);
@@ -178,7 +201,7 @@ Listing parse_html_listing(std::string_view html, std::string_view self_path) {
     if (kind != Href::kChild) continue;
     if (!e.directory) e.size = nginx_size(html, pos);
     // Apache links each name twice (icon and text): the first one counts.
-    if (seen.insert(e.name).second) out.entries.push_back(std::move(e));
+    keep(out, seen, std::move(e));
   }
   return out;
 }
@@ -187,7 +210,7 @@ std::optional<Listing> parse_json_listing(std::string_view text) {
   auto j = nlohmann::json::parse(text, nullptr, false);  // no exceptions in the core
   if (j.is_discarded() || !j.is_array()) return std::nullopt;
   Listing out;
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, size_t> seen;
   for (const auto& item : j) {
     if (!item.is_object()) return std::nullopt;
     auto name = item.find("name");
@@ -214,7 +237,7 @@ std::optional<Listing> parse_json_listing(std::string_view text) {
     } else if (mtime != item.end() && mtime->is_number_integer()) {
       e.mtime = mtime->get<int64_t>();
     }
-    if (seen.insert(e.name).second) out.entries.push_back(std::move(e));
+    keep(out, seen, std::move(e));
   }
   return out;
 }

@@ -25,6 +25,9 @@ struct ListedEntry {
 struct Listing {
   std::vector<ListedEntry> entries;  // in listing order, each name once
   uint64_t refused = 0;              // hrefs leading elsewhere (not the parent link)
+  // Names listed both as a file and as a directory ("x" and "x/"): the
+  // directory is kept wherever it came, the file is named here.
+  std::vector<std::string> conflicts;
 };
 
 // `html`: every <a href> of the page; nginx's exact sizes after the link

@@ -10,6 +10,7 @@
 #include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
 #include "zcp/client/listing_parse.h"
+#include "zcp/client/redirect.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_plan.h"
 #include "zcp/client/tree_pull.h"
@@ -21,6 +22,23 @@ namespace {
 GetError failed(GetFailure kind, Status s) { return GetError{kind, std::move(s)}; }
 bool is_error(const GetError& e) { return e.kind != GetFailure::kNone; }
 
+// What a listing says, names in order with type, size and mtime, hashed:
+// equal for a directory and a link to it (nginx lists both alike).
+uint64_t fingerprint(const Listing& listing) {
+  std::vector<const ListedEntry*> sorted;
+  for (const ListedEntry& e : listing.entries) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ListedEntry* a, const ListedEntry* b) { return a->name < b->name; });
+  std::string text;
+  for (const ListedEntry* e : sorted) {
+    text += e->name;
+    text += e->directory ? "/\n" : "\n";
+    text += std::to_string(e->size.value_or(UINT64_MAX)) + " " +
+            std::to_string(e->mtime.value_or(INT64_MIN)) + "\n";
+  }
+  return std::hash<std::string>{}(text);
+}
+
 std::string_view content_type(const ResponseHead& head) {
   return head.header("Content-Type").value_or("");
 }
@@ -31,8 +49,11 @@ constexpr size_t kListingRead = 64 * 1024;
 // The breadth-first walk over listings, one keep-alive connection, each
 // directory URL asked once: every path is built here from a checked
 // single-component name, so a child's URL is always longer than its
-// parent's and nothing is asked twice; a link loop on the server ends at
-// kMaxCrawlDepth.
+// parent's and nothing is asked twice. A server-side link loop (a/x -> .)
+// shows as a listing identical to an ancestor's: it is not followed, so
+// branching loops (a/x -> ., a/y -> .) cost one request per link instead
+// of doubling per level up to kMaxCrawlEntries; kMaxCrawlDepth bounds any
+// loop that changes its listing as it goes.
 class Crawler {
  public:
   Crawler(const Url& url, const TreeGetOptions& o) : url_(url), o_(o) {}
@@ -40,22 +61,42 @@ class Crawler {
   GetError connect();
 
   std::vector<ManifestEntry> entries;
-  bool complete = true;              // false: a directory was not listed (depth bound)
+  bool complete = true;              // false: a directory was not listed (depth bound, refusal)
+  uint64_t failures = 0;             // listings refused, files lost to a name conflict
   std::optional<HttpClient> client;  // the connection, for the files
 
  private:
-  GetError read_listing(const ResponseHead& head, const std::string& target, Listing& out);
-  GetError request_listing(const std::string& target, Listing& out);
+  // A directory to list: its path beneath DEST, its depth, and where a
+  // redirect moved its listing (then its children are asked there too).
+  struct Pending {
+    std::string path;
+    int depth;
+    std::optional<Url> moved;
+    size_t parent;  // the parent's listing in listed_
+  };
+  // Each listing read: its fingerprint and its parent's index (or kTop).
+  struct Listed {
+    uint64_t fingerprint;
+    size_t parent;
+  };
+  static constexpr size_t kTop = SIZE_MAX;
+  bool repeats_an_ancestor(uint64_t fingerprint, size_t parent) const;
+  void skip_loop(const std::string& path, const std::string& target);
+  GetError read_listing(HttpClient& c, const ResponseHead& head, const std::string& target,
+                        Listing& out);
+  GetError request_listing(const Url& at, Listing& out, std::optional<Url>& moved);
   GetError add(const Listing& listing, const std::string& prefix, int depth,
-               const std::string& target);
+               const std::string& target, const std::optional<Url>& moved, size_t node);
   void notice(const std::string& text) {
     if (o_.notice) o_.notice(text);
   }
 
   const Url& url_;
   const TreeGetOptions& o_;
-  std::deque<std::pair<std::string, int>> queue_;  // directories to list: path, depth
+  std::deque<Pending> queue_;
   bool warned_depth_ = false;
+  bool warned_loop_ = false;
+  std::vector<Listed> listed_;
   // Skipped links are named for the first few listings, then summed once.
   static constexpr int kRefusalNotices = 3;
   int refusing_listings_ = 0;
@@ -66,14 +107,31 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
   client.emplace(std::move(first));
   const std::string root = directory_target(url_);
   Listing listing;
-  if (GetError e = read_listing(head, root, listing); is_error(e)) return e;
-  if (GetError e = add(listing, "", 0, root); is_error(e)) return e;
+  if (GetError e = read_listing(*client, head, root, listing); is_error(e)) return e;
+  listed_.push_back({fingerprint(listing), kTop});
+  if (GetError e = add(listing, "", 0, root, std::nullopt, 0); is_error(e)) return e;
   while (!queue_.empty()) {
-    auto [path, depth] = std::move(queue_.front());
+    auto [path, depth, moved, parent] = std::move(queue_.front());
     queue_.pop_front();
-    const std::string target = root + encode_path(path) + "/";
-    if (GetError e = request_listing(target, listing); is_error(e)) return e;
-    if (GetError e = add(listing, path, depth, target); is_error(e)) return e;
+    Url at = moved.value_or(url_);
+    if (!moved) at.target = root + encode_path(path) + "/";
+    if (GetError e = request_listing(at, listing, moved); is_error(e)) {
+      if (e.kind != GetFailure::kHttp) return e;
+      // A refused listing (403, 404) costs its directory, not the mirror;
+      // --delete is then not applied (its files would look extra).
+      notice(e.status.to_string());
+      ++failures;
+      complete = false;
+      continue;
+    }
+    const uint64_t print = fingerprint(listing);
+    if (repeats_an_ancestor(print, parent)) {
+      skip_loop(path, at.target);
+      continue;
+    }
+    listed_.push_back({print, parent});
+    if (GetError e = add(listing, path, depth, at.target, moved, listed_.size() - 1); is_error(e))
+      return e;
   }
   if (refused_unsaid_ > 0) {
     notice(url_.to_string() + ": skipped " + std::to_string(refused_unsaid_) +
@@ -85,6 +143,27 @@ GetError Crawler::run(HttpClient first, const ResponseHead& head) {
   return {};
 }
 
+bool Crawler::repeats_an_ancestor(uint64_t print, size_t parent) const {
+  for (size_t i = parent; i != kTop; i = listed_[i].parent) {
+    if (listed_[i].fingerprint == print) return true;
+  }
+  return false;
+}
+
+// A loop's directory is left out (not made empty in DEST) and --delete
+// not applied: a tree that merely looks like its parent loses nothing.
+void Crawler::skip_loop(const std::string& path, const std::string& target) {
+  if (!warned_loop_) {
+    notice(url_at(url_, target) + ": lists the same entries as a directory above it (a link " +
+           "loop?): not followed (said once)");
+  }
+  warned_loop_ = true;
+  complete = false;
+  auto it = std::find_if(entries.rbegin(), entries.rend(),
+                         [&](const ManifestEntry& m) { return m.path == path; });
+  if (it != entries.rend()) entries.erase(std::next(it).base());
+}
+
 GetError Crawler::connect() {
   if (client) return {};
   auto c = HttpClient::connect(url_, o_.timeout, o_.tls);
@@ -93,27 +172,27 @@ GetError Crawler::connect() {
   return {};
 }
 
-GetError Crawler::request_listing(const std::string& target, Listing& out) {
-  if (GetError e = connect(); is_error(e)) return e;
-  if (Status s = client->send_head("GET", target, {}); !s) {
-    client.reset();
-    return failed(GetFailure::kConnect, s);
+// The listing at `at`, following redirects; `moved` becomes where it was
+// read when that is not where it was asked.
+GetError Crawler::request_listing(const Url& at, Listing& out, std::optional<Url>& moved) {
+  std::optional<HttpClient> other;
+  auto answer = get_following(client, other, url_, at, {}, o_);
+  if (!answer) return std::move(answer).take_error();
+  if (answer->url.to_string() != at.to_string()) {
+    moved = answer->url;
+    moved->target = directory_target(answer->url);
   }
-  auto head = client->read_head();
-  if (!head) {
-    client.reset();
-    return failed(classify_failure(head.status()), std::move(head).take_status());
-  }
-  return read_listing(*head, target, out);
+  return read_listing(*answer->client, answer->head, moved ? moved->target : at.target, out);
 }
 
 // The body of a listing, bounded by kMaxListingBytes, parsed as its
 // Content-Type says.
-GetError Crawler::read_listing(const ResponseHead& head, const std::string& target, Listing& out) {
+GetError Crawler::read_listing(HttpClient& c, const ResponseHead& head, const std::string& target,
+                               Listing& out) {
   // The start URL is in every message already (the CLI's prefix).
   const std::string where = target == directory_target(url_) ? "" : url_at(url_, target);
   if (head.status != 200) {
-    Status s = Status::invalid(refusal(*client, head)).at(where);
+    Status s = Status::invalid(refusal(c, head)).at(where);
     client.reset();
     return failed(GetFailure::kHttp, s);
   }
@@ -124,9 +203,23 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
                                   escape_peer_text(content_type(head), 100) + ")")
                       .at(where));
   }
-  BodyReader body = client->body(head);
+  BodyReader body = c.body(head);
   std::string text;
+  // A listing trickling in under the idle timeout would hold the crawl
+  // without end: each one must arrive whole within kListingTimeFactor x
+  // --timeout (2 minutes at the default 30 s).
+  const auto deadline = std::chrono::steady_clock::now() + kListingTimeFactor * o_.timeout;
   for (;;) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      client.reset();
+      const auto bound =
+          std::chrono::duration_cast<std::chrono::seconds>(kListingTimeFactor * o_.timeout);
+      return failed(GetFailure::kConnect,
+                    Status::invalid("listing not complete after " + std::to_string(bound.count()) +
+                                    " s (zcp's bound: " + std::to_string(kListingTimeFactor) +
+                                    " x --timeout): not mirrored")
+                        .at(where.empty() ? url_.to_string() : where));
+    }
     auto n = body.read(text, kListingRead);
     if (!n) {
       client.reset();
@@ -154,12 +247,17 @@ GetError Crawler::read_listing(const ResponseHead& head, const std::string& targ
 }
 
 GetError Crawler::add(const Listing& listing, const std::string& prefix, int depth,
-                      const std::string& target) {
+                      const std::string& target, const std::optional<Url>& moved, size_t node) {
   if (listing.refused > 0 && ++refusing_listings_ <= kRefusalNotices) {
     notice(url_at(url_, target) + ": skipped " + std::to_string(listing.refused) +
            " link(s) leading outside the tree");
   } else {
     refused_unsaid_ += listing.refused;
+  }
+  for (const std::string& name : listing.conflicts) {
+    notice(url_at(url_, target) + ": lists both a file and a directory named '" + name +
+           "': the directory is mirrored, the file is not");
+    ++failures;
   }
   for (const ListedEntry& l : listing.entries) {
     if (entries.size() >= kMaxCrawlEntries) {
@@ -181,12 +279,18 @@ GetError Crawler::add(const Listing& listing, const std::string& prefix, int dep
       m.type = 'd';
       m.mode = 0755;
       m.mtime = l.mtime.value_or(-1);
-      queue_.emplace_back(m.path, depth + 1);
+      std::optional<Url> child;
+      if (moved) {
+        child = moved;
+        child->target += encode_path(l.name) + "/";
+      }
+      queue_.push_back({m.path, depth + 1, std::move(child), node});
     } else {
       m.type = 'f';
       m.mode = 0644;
       m.mtime = -1;  // never "current" by the quick check: If-Modified-Since decides
       m.size = l.size.value_or(kUnlistedSize);
+      if (moved) m.target = moved->to_string() + encode_path(l.name);  // where it is asked
     }
     entries.push_back(std::move(m));
   }
@@ -237,7 +341,46 @@ bool has_dot_component(const std::string& path) {
   return path[0] == '.' || path.find("/.") != std::string::npos;
 }
 
+bool same_origin(const Url& a, const Url& b) {
+  return a.tls == b.tls && a.host == b.host && a.port == b.port;
+}
+
 }  // namespace
+
+GetResultOr<Followed> get_following(std::optional<HttpClient>& c, std::optional<HttpClient>& other,
+                                    const Url& start, const Url& at, const HeaderList& headers,
+                                    const TreeGetOptions& o) {
+  Url now = at;
+  for (int hops = 0;; ++hops) {
+    std::optional<HttpClient>& conn = same_origin(now, start) ? c : other;
+    if (!conn) {
+      auto fresh = HttpClient::connect(now, o.timeout, o.tls);
+      if (!fresh) return failed(connect_failure(fresh.status()), fresh.status());
+      conn.emplace(std::move(*fresh));
+    }
+    if (Status s = conn->send_head("GET", now.target, headers); !s) {
+      conn.reset();
+      return failed(GetFailure::kConnect, s);
+    }
+    auto head = conn->read_head();
+    if (!head) {
+      conn.reset();
+      return failed(classify_failure(head.status()), std::move(head).take_status());
+    }
+    const std::string location(head->header("Location").value_or(""));
+    if (!is_redirect(head->status) || location.empty())
+      return Followed{&*conn, std::move(*head), now};
+    conn.reset();  // the redirect's body is not read: its connection goes
+    if (hops == kMaxRedirects) {
+      return failed(GetFailure::kHttp,
+                    Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects")
+                        .at(at.to_string()));
+    }
+    auto next = follow_redirect(now, location);
+    if (!next) return failed(GetFailure::kHttp, std::move(next).take_status().at(at.to_string()));
+    now = std::move(*next);
+  }
+}
 
 bool is_tar_answer(const ResponseHead& head) {
   return content_type(head).substr(0, 17) == "application/x-tar";
@@ -257,6 +400,7 @@ GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
   // 1. Every listing, before DEST is touched.
   Crawler crawler(url, o);
   if (GetError e = crawler.run(std::move(client), head); is_error(e)) return e;
+  r.failed = crawler.failures;
   // 2. What DEST has (nothing when missing).
   ManifestIndex local;
   std::error_code ec;
@@ -266,9 +410,10 @@ GetResultOr<TreeGetResult> mirror_listings(const Url& url, HttpClient client,
     local = std::move(*scanned);
   }
   // 3. The plan: every listed file is asked (conditionally when DEST has it).
-  const bool delete_extra = o.delete_extra && crawler.complete;
+  const bool delete_extra = o.delete_extra && crawler.complete && crawler.failures == 0;
   if (o.delete_extra && !delete_extra && o.notice) {
-    o.notice("--delete not applied: some directories were not listed");
+    o.notice(crawler.complete ? "--delete not applied: some listed files will not be fetched"
+                              : "--delete not applied: some directories were not listed");
   }
   auto plan = plan_sync(crawler.entries, local, false, delete_extra, nullptr);
   if (!plan) return failed(classify_failure(plan.status()), plan.status());

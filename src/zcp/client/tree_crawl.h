@@ -17,6 +17,7 @@ namespace zcp {
 inline constexpr int kMaxCrawlDepth = 64;                // directories below the start
 inline constexpr size_t kMaxListingBytes = 8 << 20;      // one listing's body
 inline constexpr uint64_t kMaxCrawlEntries = 1'000'000;  // entries in the whole tree
+inline constexpr int kListingTimeFactor = 4;             // one listing's time: 4 x --timeout
 
 // Whether `head`, the answer to ?format=tar, is zcp serve's tar stream:
 // its Content-Type, never a guess from bytes (nothing else is extracted).

@@ -6,6 +6,7 @@
 
 #include "zcp/base/escape.h"
 #include "zcp/base/stats.h"
+#include "zcp/client/redirect.h"
 #include "zcp/client/refusal.h"
 #include "zcp/client/tree_crawl.h"
 #include "zcp/client/tree_pull.h"
@@ -131,9 +132,40 @@ GetResultOr<TreeGetResult> mirror_instead(const Url& url, HttpClient client,
   return mirror_listings(url, std::move(client), head, opts, std::move(r), start);
 }
 
+GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptions& opts, int hops);
+
+// The start URL answered a redirect: the tree is asked again where it
+// points, as single-file zcp get follows (at most kMaxRedirects, same
+// scheme); DEST stays the one the first URL named.
+GetResultOr<TreeGetResult> follow_start(const Url& url, const Url& asked, const ResponseHead& head,
+                                        const TreeGetOptions& opts, const std::string& dest,
+                                        int hops) {
+  if (hops == kMaxRedirects) {
+    return fail_as(GetFailure::kHttp,
+                   Status::invalid("more than " + std::to_string(kMaxRedirects) + " redirects"));
+  }
+  auto next = follow_redirect(asked, std::string(*head.header("Location")));
+  if (!next) return fail_as(GetFailure::kHttp, std::move(next).take_status());
+  if (opts.notice) {
+    opts.notice(url.to_string() + " redirected (" + std::to_string(head.status) + ") to " +
+                next->to_string());
+  }
+  TreeGetOptions moved = opts;
+  moved.dest = dest;
+  next->target = next->target.substr(0, next->target.find('?'));  // our query is asked again
+  return download_tree_from(*next, moved, hops + 1);
+}
+
 }  // namespace
 
 GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& opts) {
+  return download_tree_from(url, opts, 0);
+}
+
+namespace {
+
+GetResultOr<TreeGetResult> download_tree_from(const Url& url, const TreeGetOptions& opts,
+                                              int hops) {
   const auto start = std::chrono::steady_clock::now();
   TreeGetResult r;
   r.name = tree_name(url);
@@ -153,6 +185,9 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
   }
   auto head = client->read_head();
   if (!head) return fail_as(classify_failure(head.status()), head.status());
+  if (is_redirect(head->status) && head->header("Location").value_or("") != "") {
+    return follow_start(url, req_url, *head, opts, r.dest, hops);
+  }
   if (head->status != 200) {
     std::string why = refusal(*client, *head);
     if (head->status == 404 && names_a_file(url, opts.timeout, opts.tls)) {
@@ -198,5 +233,7 @@ GetResultOr<TreeGetResult> download_tree(const Url& url, const TreeGetOptions& o
   r.seconds = seconds_since(start);
   return r;
 }
+
+}  // namespace
 
 }  // namespace zcp

@@ -56,6 +56,10 @@ struct TreeGetResult {
   uint64_t symlinks = 0;     // links made
   uint64_t skipped = 0;      // files and links already up to date
   uint64_t deleted = 0;      // entries removed (--delete)
+  // Crawl mode: files and listings the server refused (404, 403 ...) or
+  // a name conflict cost, each already named by `notice`; the rest was
+  // fetched and --delete not applied. 0: the whole tree.
+  uint64_t failed = 0;
   bool incremental = false;  // planned from manifests (else one tar of everything)
   double seconds = 0;
 };

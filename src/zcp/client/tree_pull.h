@@ -24,6 +24,20 @@ std::string directory_target(const Url& url);
 // `url` with another request target, as a message shows it.
 std::string url_at(const Url& url, const std::string& target);
 
+// GET `at` following redirects as single-file zcp get does (at most
+// kMaxRedirects, never to another scheme): `c` carries requests to the
+// start URL's origin, `other` to any other a redirect leads to. The final
+// head, the connection whose body it starts, and the URL that answered.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+struct Followed {
+  HttpClient* client;
+  ResponseHead head;
+  Url url;
+};
+GetResultOr<Followed> get_following(std::optional<HttpClient>& c, std::optional<HttpClient>& other,
+                                    const Url& start, const Url& at, const HeaderList& headers,
+                                    const TreeGetOptions& o);
+
 // Creates DEST (and its parents); kWrite naming it when it cannot be a directory.
 GetError make_dest(const std::string& dest);
 

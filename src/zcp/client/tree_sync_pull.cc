@@ -130,6 +130,17 @@ class Puller {
     return s;
   }
   Status run_steps(std::optional<HttpClient> client, const SyncPlan& plan, TreeGetResult& r);
+  // Crawl mode: the last file was refused by status (404, 403): the
+  // server's answer about one file, not a broken connection or disk.
+  bool refused_in_crawl() const {
+    return mode_ == PullMode::kListings && kind_ == GetFailure::kHttp;
+  }
+  // Crawl mode keeps a file's own URL in `target` when a redirected
+  // listing moved its directory.
+  std::string file_url(const ManifestEntry& e) const {
+    if (mode_ == PullMode::kListings && !e.target.empty()) return e.target;
+    return url_at(url_, directory_target(url_) + encode_path(e.path));
+  }
 
   Status fetch(const ManifestEntry& e);
   Status fetch_listed(const ManifestEntry& e);
@@ -189,7 +200,21 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
   for (const std::string& p : plan.replace) {
     if (Status s = remove_at(parents_, p, nullptr); !s) return fail(GetFailure::kWrite, s);
   }
+  // Crawl mode removes what is merely extra after the files (rsync's
+  // --delete-after), and only when every listed file came: a partial
+  // mirror never removes. What stands in a planned entry's way goes first,
+  // as in zcp serve's mode.
+  std::vector<std::string> extra;
+  std::unordered_set<std::string> planned;
+  if (mode_ == PullMode::kListings) {
+    for (const ManifestEntry& d : plan.dirs) planned.insert(d.path);
+    for (const ManifestEntry& e : plan.transfer) planned.insert(e.path);
+  }
   for (const std::string& p : plan.remove) {
+    if (mode_ == PullMode::kListings && !planned.count(p)) {
+      extra.push_back(p);
+      continue;
+    }
     if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
   }
   if (Status s = make_dirs(plan); !s) return s;
@@ -205,6 +230,13 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     not_modified_ = false;
     Status s =
         e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
+    if (!s && refused_in_crawl()) {  // named, counted; the other files still come
+      if (o_.notice) o_.notice(s.to_string());
+      ++r.failed;
+      kind_ = GetFailure::kNone;
+      ++progress_.files_done;
+      continue;
+    }
     if (!s) return s;
     if (not_modified_) {
       ++r.skipped;
@@ -220,6 +252,12 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     if (Status s = fetch_batches(batched, r); !s) return s;
   }
   r.bytes = progress_.bytes_done;
+  if (r.failed > 0 && !extra.empty() && o_.notice) {
+    o_.notice("--delete not applied: " + std::to_string(r.failed) + " file(s) failed");
+  }
+  for (const std::string& p : r.failed > 0 ? std::vector<std::string>{} : extra) {
+    if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
+  }
   for (const ManifestEntry& e : plan.touch) {
     auto parent = parents_.open(e.path);
     if (!parent) return fail(GetFailure::kWrite, parent.status());
@@ -346,6 +384,8 @@ Status Puller::land(HttpClient& c, const ResponseHead& head, const ManifestEntry
     s = n.status();
   }
   GetFailure kind = body.write_failed() ? GetFailure::kWrite : classify_failure(s);
+  // A body that broke off names the file's URL, not the tree's.
+  if (!s && kind != GetFailure::kWrite) s.at(file_url(e));
   if (s) {
     progress_.bytes_done = base + got;
     const timespec times[2] = {{0, UTIME_OMIT}, {mtime, 0}};
@@ -373,8 +413,6 @@ Status Puller::land(HttpClient& c, const ResponseHead& head, const ManifestEntry
 // If-Modified-Since when DEST has a file of the listed size (nginx answers
 // 304 on an exact match: skipped); mtime from Last-Modified.
 Status Puller::fetch_listed(const ManifestEntry& e) {
-  auto c = connection();
-  if (!c) return c.status();
   auto parent = parents_.open(e.path);
   if (!parent) return fail(classify_failure(parent.status()), parent.status());
   std::vector<std::pair<std::string, std::string>> headers;
@@ -384,23 +422,28 @@ Status Puller::fetch_listed(const ManifestEntry& e) {
       (e.size == kUnlistedSize || static_cast<uint64_t>(st.st_size) == e.size)) {
     headers.emplace_back("If-Modified-Since", http_date(st.st_mtime));
   }
-  const std::string target = directory_target(url_) + encode_path(e.path);
-  if (Status s = (*c)->send_head("GET", target, headers); !s) return fail(GetFailure::kConnect, s);
-  auto head = (*c)->read_head();
-  if (!head) return fail(classify_failure(head.status()), head.status());
-  if (head->status == 304 && !headers.empty()) {
+  auto at = parse_url(file_url(e));
+  if (!at) return fail(GetFailure::kProtocol, at.status());
+  // Redirects are followed (a mirror sending files to a CDN); another
+  // origin's connection lives for this file only.
+  std::optional<HttpClient> other;
+  auto answer = get_following(client_, other, url_, *at, headers, o_);
+  if (!answer) return fail(answer.error().kind, answer.error().status);
+  HttpClient& c = *answer->client;
+  const ResponseHead& head = answer->head;
+  if (head.status == 304 && !headers.empty()) {
     not_modified_ = true;
-    if (!head->keep_alive) client_.reset();
+    if (!head.keep_alive && client_ && &c == &*client_) client_.reset();
     return {};
   }
-  if (head->status != 200) {
-    Status s = Status::invalid(refusal(**c, *head)).at(url_at(url_, target));
+  if (head.status != 200) {
+    Status s = Status::invalid(refusal(c, head)).at(at->to_string());
     client_.reset();
     return fail(GetFailure::kHttp, s);
   }
-  auto modified = head->header("Last-Modified");
+  auto modified = head.header("Last-Modified");
   std::optional<int64_t> mtime = modified ? parse_http_date(*modified) : std::nullopt;
-  return land(**c, *head, e, head->content_length, mtime.value_or(-1));
+  return land(c, head, e, head.content_length, mtime.value_or(-1));
 }
 
 // The file as GET DIR/?format=tar&links=keep&only=PATH: the extractor

@@ -111,11 +111,32 @@ std::optional<HttpClient> try_hop(const std::vector<Url>& hops, size_t i, const 
     fail(r, 0, "unreachable: " + head.status().to_string());
     return std::nullopt;
   }
-  if (head->status == 100) {
+  // A final answer already there after 100 Continue came before any body
+  // byte was sent: the host cannot have stored the file, whatever its
+  // status says (it was counted as stored with the full size). Plain
+  // links only: over TLS a readable socket may hold just session tickets.
+  if (head->status == 100 &&
+      (client->tls() || !client->wait_readable(std::chrono::milliseconds(0)))) {
     watched.keep = true;
     return std::move(*client);
   }
+  if (head->status == 100) {
+    head = client->read_any_head();
+    if (!head) {
+      fail(r, 0, "unreachable: " + head.status().to_string());
+      return std::nullopt;
+    }
+    if (head->status < 200) {  // another interim head (103): still waiting for the body
+      watched.keep = true;
+      return std::move(*client);
+    }
+  }
   auto body = read_small_body(*client, *head);
+  if (head->status >= 200 && head->status < 300) {
+    fail(r, head->status,
+         fmt::format("answered {} before the body was sent: nothing stored", head->status));
+    return std::nullopt;
+  }
   fail(r, head->status, "refused: " + reason_text(head->status, body ? *body : ""));
   return std::nullopt;
 }

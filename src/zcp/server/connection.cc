@@ -41,7 +41,11 @@ using State = Connection::State;
 
 }  // namespace
 
-Connection::~Connection() = default;
+// Past --drain-timeout the worker drops what is left: a transfer still
+// running gets its access-log line here, with the bytes it sent.
+Connection::~Connection() {
+  if (draining_) log_access("cut at --drain-timeout");
+}
 
 Connection::Connection(UniqueFd fd, SocketAddress peer, const ConnectionConfig& cfg)
     : fd_(std::move(fd)), peer_(peer), cfg_(cfg), parser_(cfg.limits) {

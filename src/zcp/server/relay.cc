@@ -258,9 +258,15 @@ void RelayPool::log(const RelayJob& job, int status, uint64_t bytes, const std::
   rec.user_agent = job.user_agent;
   rec.seconds = seconds_since(job.started);
   rec.note = note;  // holds the other hosts' words: format_access_line escapes it
-  // Either side TLS (from the host before or to the host after): stream_pump,
-  // the body went through user space. Both plain: no tls= note (splice).
-  if (userspace || job.tls) rec.tls = "userspace";
+  // tls= describes the logged connection, the one from the host before:
+  // over TLS its body went through user space. A plain one whose next hop
+  // is TLS went through user space too (stream_pump): the note says so,
+  // since this connection itself was plain. Both plain: neither (splice).
+  if (job.tls) {
+    rec.tls = "userspace";
+  } else if (userspace) {
+    rec.note += "; body via userspace (TLS to the next host)";
+  }
   cfg_.log(format_access_line(rec, cfg_.log_json));
 }
 

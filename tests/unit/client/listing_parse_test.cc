@@ -62,6 +62,29 @@ TEST(ListingParse, RefusesWhatLeadsElsewhere) {
   EXPECT_EQ(l.refused, 14u);
 }
 
+// "x" and "x/" in one listing cannot both land: the directory stays
+// whichever came first, the file is named once; an Apache-style repeated
+// link is no conflict.
+TEST(ListingParse, FileAndDirectoryOfOneNameKeepTheDirectory) {
+  for (const char* html : {"<a href=\"x\">x</a><a href=\"x/\">x/</a><a href=\"x\">x</a>",
+                           "<a href=\"x/\">x/</a><a href=\"x\">x</a><a href=\"x/\">x/</a>"}) {
+    Listing l =
+        parse_html_listing(std::string(html) + "<a href=\"y\">y</a><a href=\"y\">y</a>", "/t/");
+    ASSERT_EQ(l.entries.size(), 2u) << html;
+    EXPECT_EQ(l.entries[0].name, "x");
+    EXPECT_TRUE(l.entries[0].directory) << html;
+    EXPECT_EQ(l.entries[1].name, "y");
+    ASSERT_EQ(l.conflicts.size(), 1u) << html;
+    EXPECT_EQ(l.conflicts[0], "x");
+  }
+  auto j = parse_json_listing(
+      R"([{"name":"x","type":"file","size":3},{"name":"x","type":"directory"}])");
+  ASSERT_TRUE(j);
+  ASSERT_EQ(j->entries.size(), 1u);
+  EXPECT_TRUE(j->entries[0].directory);
+  EXPECT_EQ(j->conflicts, std::vector<std::string>{"x"});
+}
+
 TEST(ListingParse, NginxJson) {
   auto l = parse_json_listing(
       "[{ \"name\":\"d\", \"type\":\"directory\", \"mtime\":\"Tue, 01 Dec 2026 16:11:00 GMT\" },"
