@@ -3,7 +3,8 @@
 # middle keeps every file completed before the cut, leaves no partial file
 # under a final name nor a .part, and the next run finishes the tree; a
 # file that vanishes on the server between the manifest and its batch is
-# reported by name (exit 22) while the rest of the batch lands.
+# reported by name while the rest of the batch lands (exit 24, partial,
+# as rsync's "file has vanished").
 source "$(dirname "$0")/../support/e2e.sh"
 mkdir -p "$SCRATCH/src"
 for d in 0 1 2; do
@@ -50,9 +51,10 @@ same_tree "$SCRATCH/src" "$SCRATCH/dest"
 # A file removed on the server after the manifest, before its batch.
 for f in "$SCRATCH"/src/d1/f0*.bin; do head -c 65536 /dev/urandom >"$f"; touch -d '2032-01-01' "$f"; done
 proxy vanish "$SCRATCH/src/d1/f05.bin" vanish
-expect_exit 22 "$ZCP" get -r -q "$PROXY_URL" "$SCRATCH/dest"
-expect_stderr "d1/f05.bin"
-expect_stderr "vanished on the server"
+expect_exit 24 "$ZCP" get -r "$PROXY_URL" "$SCRATCH/dest"
+expect_stderr "d1/f05.bin: vanished on the server"
+expect_stderr "9 files sent"
+expect_stderr "1 FAILED"
 for i in 0 1 2 3 4 6 7 8 9; do
   cmp -s "$SCRATCH/src/d1/f0$i.bin" "$SCRATCH/dest/d1/f0$i.bin" || fail "d1/f0$i.bin did not land beside the vanished file"
 done

@@ -150,7 +150,6 @@ class Puller {
   Status fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r);
   Status fetch_batch(const std::string& target, std::span<const ManifestEntry* const> asked,
                      TreeGetResult& r);
-  Status vanished_status();
   Status make_link(const ManifestEntry& e);
   Status make_dirs(const SyncPlan& plan);
   Status finish_dirs(const SyncPlan& plan);
@@ -166,9 +165,6 @@ class Puller {
   std::optional<HttpClient> client_;
   std::unique_ptr<RecvEngine> engine_;
   TreeProgress progress_;
-  // Asked for in a batch but not in its stream: gone from the server (or
-  // no longer a file) since its manifest; reported when the run ends.
-  std::vector<std::string> vanished_;
   const uint32_t umask_ = process_umask();  // open's, for creation_mode()
 };
 
@@ -267,8 +263,7 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
       return fail(GetFailure::kWrite, Status::from_errno("chmod").at(e.path));
     }
   }
-  if (Status s = finish_dirs(plan); !s) return s;
-  return vanished_status();
+  return finish_dirs(plan);
 }
 
 Status Puller::make_dirs(const SyncPlan& plan) {
@@ -500,7 +495,9 @@ Status Puller::fetch_batches(const std::vector<const ManifestEntry*>& files, Tre
 
 // One batch's tar stream through the extractor, which lands each member as
 // NAME.part renamed over the old file (mode, mtime, --fsync as in a first
-// copy). Files the stream lacks are noted (vanished_); a stream cut short
+// copy). A file the stream lacks vanished on the server (or became
+// something else) since its manifest: named, counted as failed (exit 24,
+// rsync's "file has vanished"), the rest still comes; a stream cut short
 // fails the run with the files before the cut in place, which a re-run
 // then skips. A server without batches (no Zcp-Only: it sends the first
 // only= alone) gets the rest one GET each.
@@ -549,25 +546,17 @@ Status Puller::fetch_batch(const std::string& target, std::span<const ManifestEn
     if (!batches) {
       if (Status s = fetch(*e); !s) return s;
       ++r.files;
-      ++progress_.files_done;
     } else {
-      vanished_.push_back(e->path);
+      if (o_.notice) {
+        o_.notice(Status(Code::kInvalid, "GET", "vanished on the server since its manifest: not sent")
+                      .at(e->path)
+                      .to_string());
+      }
+      ++r.failed;
     }
+    ++progress_.files_done;
   }
   return {};
-}
-
-// rsync's "file has vanished", as an error once everything else is done:
-// the run moved all it could, and a re-run (with the server's new
-// manifest) finishes it.
-Status Puller::vanished_status() {
-  if (vanished_.empty()) return {};
-  kind_ = GetFailure::kHttp;
-  return Status(Code::kInvalid, "GET",
-                "not sent: vanished on the server since its manifest (" +
-                    std::to_string(vanished_.size()) + (vanished_.size() == 1 ? " file" : " files") +
-                    "; run again)")
-      .at(vanished_.front());
 }
 
 Result<std::string> local_sha(int dest_fd, const ManifestEntry& e) {
