@@ -32,6 +32,7 @@ proxy cut $((1536 * 1024)) cut
 got=0
 "$ZCP" get -r -q "$PROXY_URL" "$SCRATCH/dest" 2>"$SCRATCH/cut.err" || got=$?
 [ "$got" != 0 ] || fail "a batch cut at 1.5 MiB of ~4 MiB ended in success"
+grep -q "${PROXY_URL}d[0-2]/f[0-9]*\.bin" "$SCRATCH/cut.err" || fail "the cut does not name its file's URL: $(cat "$SCRATCH/cut.err")"
 new=0
 while IFS= read -r -d '' f; do
   rel=${f#"$SCRATCH/dest/"}

@@ -537,7 +537,14 @@ Status Puller::fetch_batch(const std::string& target, std::span<const ManifestEn
   for (const ManifestEntry* e : asked) r.files += landed.count(e->path);
   if (!stats) {
     client_.reset();
-    return fail(classify_failure(stats.status()), stats.status());
+    Status s = stats.status();
+    GetFailure kind = classify_failure(s);
+    // A stream that broke off names the file it was in (members come in
+    // the order asked: the first not landed), as a GET's own would.
+    auto cut = std::find_if(asked.begin(), asked.end(),
+                            [&](const ManifestEntry* e) { return !landed.count(e->path); });
+    if (kind != GetFailure::kWrite && cut != asked.end()) s.at(file_url(**cut));
+    return fail(kind, s);
   }
   progress_.bytes_done = base + stats->bytes;
   if (!head->keep_alive || !body.done()) client_.reset();
