@@ -48,10 +48,11 @@ bool needs_tar(const std::string& path) {
 // A re-run's changed files come as tar streams of many members (GET
 // DIR/?format=tar&links=keep&only=A&only=B...) from this many on; fewer
 // come as one GET each (no extractor, the body spliced straight in).
-// Measured in docs/BENCHMARKS.md section 5 ("Batched re-run").
+// Within noise of each other up to 8 files: docs/BENCHMARKS.md section 5
+// ("batched re-runs"), so one file keeps the plain GET and its size check.
 constexpr size_t kBatchFrom = 2;
 // A batch's request-target stays within what zcp serve accepts (414
-// beyond): ~300 paths of 20 bytes; a longer list is several requests on
+// beyond): ~500 paths of 10 bytes; a longer list is several requests on
 // the same keep-alive connection.
 constexpr size_t kMaxBatchTarget = HttpLimits{}.max_target_bytes;
 // As for a first copy (tree_download.cc): headers and small files read
