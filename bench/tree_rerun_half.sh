@@ -5,9 +5,11 @@
 # round DEST starts as a copy of the tree before the change; the two
 # tools' order alternates; every copy is checked with diff -r. Prints one
 # line per run: tool, wall s, client CPU s, server CPU s. A benchmark,
-# not a test (issue 15: zcp asks one GET per changed file).
+# not a test (issue 15: zcp asked one GET per changed file; now batches).
+# BASE=another zcp build adds it as a third tool ("zcp-base", its own
+# zcp serve on the same tree), interleaved with the other two.
 #
-# Usage: bench/tree_rerun_half.sh [ROUNDS (3)]   ZCP=build/zcp DIR=/dev/shm/zcp-half
+# Usage: bench/tree_rerun_half.sh [ROUNDS (3)]   ZCP=build/zcp DIR=/dev/shm/zcp-half BASE=
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-3}
@@ -36,12 +38,24 @@ PY
 "$Z" serve --listen 127.0.0.1:0 "$W/src" 2>"$W/zcp.log" &
 ZP=$!
 PIDS+=("$ZP")
-URL=""
-for _ in $(seq 100); do
-  URL=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$W/zcp.log" | head -1)
-  [ -n "$URL" ] && break
-  sleep 0.05
-done
+url_of() {  # url_of LOG: the URL zcp serve's startup line names
+  local u=""
+  for _ in $(seq 100); do
+    u=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' "$1" | head -1)
+    [ -n "$u" ] && break
+    sleep 0.05
+  done
+  echo "$u"
+}
+URL=$(url_of "$W/zcp.log")
+B=""
+if [ -n "${BASE:-}" ]; then
+  B=$(realpath "$BASE")
+  "$B" serve --listen 127.0.0.1:0 "$W/src" 2>"$W/base.log" &
+  BP=$!
+  PIDS+=("$BP")
+  BURL=$(url_of "$W/base.log")
+fi
 port=$((20000 + RANDOM % 20000))
 printf 'pid file = %s\nuse chroot = no\nuid = %s\ngid = %s\n[src]\n  path = %s\n  read only = yes\n' \
   "$W/rsyncd.pid" "$(id -u)" "$(id -g)" "$W/src" >"$W/rsyncd.conf"
@@ -66,11 +80,18 @@ for p in files[r % 2::2]:
 PY
   order="zcp rsyncd"
   [ $((r % 2)) -eq 0 ] && order="rsyncd zcp"
+  if [ -n "$B" ]; then
+    case $((r % 3)) in
+      1) order="zcp zcp-base rsyncd" ;; 2) order="zcp-base rsyncd zcp" ;; 0) order="rsyncd zcp zcp-base" ;;
+    esac
+  fi
   for tool in $order; do
     rm -rf "$W/dest"
     cp -a "$W/old" "$W/dest"
     if [ "$tool" = zcp ]; then
       sp=$ZP cmd=("$Z" get -r -q "$URL" "$W/dest")
+    elif [ "$tool" = zcp-base ]; then
+      sp=$BP cmd=("$B" get -r -q "$BURL" "$W/dest")
     else
       sp=$RP cmd=(/usr/bin/rsync -a "rsync://127.0.0.1:$port/src/" "$W/dest/")
     fi

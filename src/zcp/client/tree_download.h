@@ -63,7 +63,8 @@ struct TreeGetResult {
   uint64_t deleted = 0;      // entries removed (--delete)
   // Crawl mode: files and listings the server refused (404, 403 ...) or
   // a name conflict cost, each already named by `notice`; the rest was
-  // fetched and --delete not applied. 0: the whole tree.
+  // fetched and --delete not applied. zcp serve's: files that vanished
+  // between the manifest and their batch, named too. 0: the whole tree.
   uint64_t failed = 0;
   bool incremental = false;  // planned from manifests (else one tar of everything)
   int streams = 1;           // tar streams of a first copy

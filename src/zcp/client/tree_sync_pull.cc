@@ -9,15 +9,18 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <span>
 #include <thread>
 #include <unordered_set>
 
 #include "zcp/base/temp_name.h"
 #include "zcp/client/refusal.h"
+#include "zcp/client/tree_batches.h"
 #include "zcp/client/tree_plan.h"
 #include "zcp/client/tree_pull.h"
 #include "zcp/http/digest.h"
 #include "zcp/http/http_client.h"
+#include "zcp/http/http_request.h"
 #include "zcp/http/validators.h"
 #include "zcp/recv_engine.h"
 #include "zcp/tar/tar_extract.h"
@@ -41,6 +44,21 @@ bool needs_tar(const std::string& path) {
     return u < 0x20 || u == 0x7f || c == '\\';
   });
 }
+
+// A re-run's changed files come as tar streams of many members (GET
+// DIR/?format=tar&links=keep&only=A&only=B...) from this many on; fewer
+// come as one GET each (no extractor, the body spliced straight in).
+// Within noise of each other up to 8 files: docs/BENCHMARKS.md section 5
+// ("batched re-runs"), so one file keeps the plain GET and its size check.
+constexpr size_t kBatchFrom = 2;
+// A batch's request-target stays within what zcp serve accepts (414
+// beyond): ~500 paths of 10 bytes; a longer list is several requests on
+// the same keep-alive connection.
+constexpr size_t kMaxBatchTarget = HttpLimits{}.max_target_bytes;
+// As for a first copy (tree_download.cc): headers and small files read
+// 128 KiB at a time. Safe on a kept-alive connection because requests are
+// not pipelined: nothing follows a batch's body until the next request.
+constexpr size_t kBatchReadAhead = 128 * 1024;
 
 bool has_dot_component(const std::string& path) {
   return path[0] == '.' || path.find("/.") != std::string::npos;
@@ -130,6 +148,9 @@ class Puller {
   Status land(HttpClient& c, const ResponseHead& head, const ManifestEntry& e,
               std::optional<uint64_t> size, int64_t mtime);
   Status fetch_as_tar(const ManifestEntry& e);
+  Status fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r);
+  Status fetch_batch(const std::string& target, std::span<const ManifestEntry* const> asked,
+                     TreeGetResult& r);
   Status make_link(const ManifestEntry& e);
   Status make_dirs(const SyncPlan& plan);
   Status finish_dirs(const SyncPlan& plan);
@@ -194,7 +215,15 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     if (Status s = remove_at(parents_, p, &r.deleted); !s) return fail(GetFailure::kWrite, s);
   }
   if (Status s = make_dirs(plan); !s) return s;
+  std::vector<const ManifestEntry*> batched;  // regular files, when there are enough
+  if (mode_ == PullMode::kManifest) {
+    for (const ManifestEntry& e : plan.transfer) {
+      if (e.type == 'f') batched.push_back(&e);
+    }
+    if (batched.size() < kBatchFrom) batched.clear();
+  }
   for (const ManifestEntry& e : plan.transfer) {
+    if (!batched.empty() && e.type == 'f') continue;
     not_modified_ = false;
     Status s =
         e.type == 'l' ? make_link(e) : (mode_ == PullMode::kListings ? fetch_listed(e) : fetch(e));
@@ -215,6 +244,9 @@ Status Puller::run_steps(std::optional<HttpClient> client, const SyncPlan& plan,
     }
     ++progress_.files_done;
     if (o_.progress) o_.progress(progress_);
+  }
+  if (!batched.empty()) {
+    if (Status s = fetch_batches(batched, r); !s) return s;
   }
   r.bytes = progress_.bytes_done;
   if (r.failed > 0 && !extra.empty() && o_.notice) {
@@ -442,6 +474,96 @@ Status Puller::fetch_as_tar(const ManifestEntry& e) {
   }
   progress_.bytes_done = base + stats->bytes;
   if (!head->keep_alive || !body.done()) client_.reset();
+  return {};
+}
+
+// The files as few requests as the target limit allows, in walk order, on
+// the one keep-alive connection. A path too long for any batch's target
+// comes as a GET of its own (which zcp serve answers 414 when it is too
+// long for that too).
+Status Puller::fetch_batches(const std::vector<const ManifestEntry*>& files, TreeGetResult& r) {
+  for (const Batch& b : plan_batches(directory_target(url_), files, kMaxBatchTarget)) {
+    if (!b.target.empty()) {
+      if (Status s = fetch_batch(b.target, std::span(files).subspan(b.from, b.to - b.from), r); !s) return s;
+      continue;
+    }
+    if (Status s = fetch(*files[b.from]); !s) return s;
+    ++r.files;
+    ++progress_.files_done;
+  }
+  return {};
+}
+
+// One batch's tar stream through the extractor, which lands each member as
+// NAME.part renamed over the old file (mode, mtime, --fsync as in a first
+// copy). A file the stream lacks vanished on the server (or became
+// something else) since its manifest: named, counted as failed (exit 24,
+// rsync's "file has vanished"), the rest still comes; a stream cut short
+// fails the run with the files before the cut in place, which a re-run
+// then skips. A server without batches (no Zcp-Only: it sends the first
+// only= alone) gets the rest one GET each.
+Status Puller::fetch_batch(const std::string& target, std::span<const ManifestEntry* const> asked,
+                           TreeGetResult& r) {
+  auto c = connection();
+  if (!c) return c.status();
+  if (Status s = (*c)->send_head("GET", target, {}); !s) return fail(GetFailure::kConnect, s);
+  auto head = (*c)->read_head();
+  if (!head) return fail(classify_failure(head.status()), head.status());
+  if (head->status != 200) {
+    Status s = Status::invalid(refusal(**c, *head))
+                   .at(url_at(url_, directory_target(url_)) + "?format=tar&only=... (" +
+                       std::to_string(asked.size()) + " files)");
+    client_.reset();
+    return fail(GetFailure::kHttp, s);
+  }
+  const bool batches = head->header("Zcp-Only").has_value();
+  BodyReader body = (*c)->body(*head);
+  body.set_read_ahead(kBatchReadAhead);
+  ExtractOptions eo = o_.extract;
+  eo.replace = true;
+  eo.fsync = o_.fsync;
+  std::unordered_set<std::string> landed;
+  eo.file_done = [this, &landed](const std::string& path, uint64_t) {
+    landed.insert(path);
+    ++progress_.files_done;
+    if (o_.progress) o_.progress(progress_);
+  };
+  const uint64_t base = progress_.bytes_done;
+  std::function<void(uint64_t)> report = [this, base](uint64_t n) {
+    progress_.bytes_done = base + n;
+    if (o_.progress) o_.progress(progress_);
+  };
+  parents_.forget();
+  auto stats = extract_tar_at(body, dest_fd_, *engine_, report, eo);
+  for (const ManifestEntry* e : asked) r.files += landed.count(e->path);
+  if (!stats) {
+    client_.reset();
+    Status s = stats.status();
+    GetFailure kind = classify_failure(s);
+    // A stream that broke off names the file it was in (members come in
+    // the order asked: the first not landed), as a GET's own would.
+    auto cut = std::find_if(asked.begin(), asked.end(),
+                            [&](const ManifestEntry* e) { return !landed.count(e->path); });
+    if (kind != GetFailure::kWrite && cut != asked.end()) s.at(file_url(**cut));
+    return fail(kind, s);
+  }
+  progress_.bytes_done = base + stats->bytes;
+  if (!head->keep_alive || !body.done()) client_.reset();
+  for (const ManifestEntry* e : asked) {
+    if (landed.count(e->path)) continue;
+    if (!batches) {
+      if (Status s = fetch(*e); !s) return s;
+      ++r.files;
+    } else {
+      if (o_.notice) {
+        o_.notice(Status(Code::kInvalid, "GET", "vanished on the server since its manifest: not sent")
+                      .at(e->path)
+                      .to_string());
+      }
+      ++r.failed;
+    }
+    ++progress_.files_done;
+  }
   return {};
 }
 

@@ -254,4 +254,21 @@ bool parse_tree_part(std::string_view text, uint32_t* index, uint32_t* count) {
   return true;
 }
 
+std::vector<std::string> query_params(std::string_view query, std::string_view key) {
+  std::vector<std::string> values;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(start, end - start);
+    size_t equals = pair.find('=');
+    if (decode_query_component(pair.substr(0, equals)) == key) {
+      values.push_back(equals == std::string_view::npos ? std::string()
+                                                         : decode_query_component(pair.substr(equals + 1)));
+    }
+    start = end + 1;
+  }
+  return values;
+}
+
 }  // namespace zcp

@@ -65,6 +65,9 @@ std::string percent_encode_path(std::string_view path);
 
 // The value of `key` in a query string ("format=json&x=1"), decoded.
 std::string query_param(std::string_view query, std::string_view key);
+// Every value of `key`, in order ("only=a&only=b": {"a", "b"}); as many as
+// the request-target holds, so the head limit bounds them.
+std::vector<std::string> query_params(std::string_view query, std::string_view key);
 
 // ?part=K/N of a tree GET or PUT (docs/DESIGN.md, "Tree sync"): digits
 // only, 1 <= K <= N <= kMaxTreeParts; *index = K-1, *count = N. False for

@@ -50,17 +50,23 @@ Response tar_response(const HttpRequest& req, const RequestPath& path, const Han
   TarOptions opts;
   opts.dotfiles = cfg.dotfiles;
   opts.keep_links = query_param(path.query, "links") == "keep";  // tree sync (tree_manifest.h)
-  opts.only = query_param(path.query, "only");
+  opts.only = query_params(path.query, "only");  // a pull re-run's changed files (DESIGN.md)
   const std::string part = query_param(path.query, "part");
   if (!part.empty() && !parse_tree_part(part, &opts.part_index, &opts.part_count)) {
     return error_response(400, "part= must be K/N with 1 <= K <= N <= 64");
   }
   auto source = make_tar_source(cfg.root_fd, path.relative, opts);
+  if (!source && source.status().code() == Code::kInvalid && !opts.only.empty()) {
+    return error_response(400, "only= must name a path inside the directory");
+  }
   if (!source) return error_response(500, source.status().to_string());
   Response r;
   // Says the part was honoured: a server without part= (zcp before it)
   // sends the whole tree and no such header, and the client falls back.
   if (!part.empty()) r.set("Zcp-Part", std::to_string(opts.part_index + 1) + "/" + std::to_string(opts.part_count));
+  // Says the only= list was honoured whole: zcp before batches sends the
+  // first alone, and its client then asks for the rest one GET each.
+  if (!opts.only.empty()) r.set("Zcp-Only", std::to_string(opts.only.size()));
   r.set("Content-Type", "application/x-tar");
   r.set("Content-Disposition", tar_disposition(path.relative));
   bool http10 = req.version_major == 1 && req.version_minor == 0;

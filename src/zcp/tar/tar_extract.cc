@@ -49,13 +49,15 @@ Status set_mode_and_mtime(int fd, uint32_t mode, timespec mtime, const std::stri
 // NAME.part, new (O_EXCL), so `mode` is surely the file's: a regular file
 // left by an interrupted run is removed and the open tried once more;
 // anything else under that name (a link planted there) fails the member,
-// as O_NOFOLLOW would, and is not followed.
-Result<UniqueFd> create_part(int parent, const std::string& name, uint32_t mode) {
+// as O_NOFOLLOW would, and is not followed; with `replace` (a sync, whose
+// DEST the user hands over as the pull's own GETs do) it is unlinked, never
+// followed, and the open tried once more.
+Result<UniqueFd> create_part(int parent, const std::string& name, uint32_t mode, bool replace) {
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   int fd = ::openat(parent, name.c_str(), kFlags, mode);
   if (fd < 0 && errno == EEXIST) {
     struct stat st {};
-    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || (!S_ISREG(st.st_mode) && !replace)) {
       return Status::from_errno("open", ELOOP).at(name);
     }
     if (::unlinkat(parent, name.c_str(), 0) == 0) fd = ::openat(parent, name.c_str(), kFlags, mode);
@@ -303,7 +305,7 @@ Status Extractor::extract_file(const TarMember& m, const std::vector<std::string
     }
   }
   const std::string part_name = part_name_for(parts.back());  // fits wherever the name fits
-  auto opened = create_part(*parent, part_name, created);
+  auto opened = create_part(*parent, part_name, created, options_.replace);
   if (!opened) return std::move(opened).take_status();
   UniqueFd file = std::move(*opened);
   Status s = write_file(file.get(), m, path, created);

@@ -235,6 +235,7 @@ class TarSource final : public BodySource {
   Result<int> level_fd(Level& level) const;
   bool on_stack(const struct stat& st) const;
   Status start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix);
+  Result<bool> visit_only(const std::string& name, std::deque<Segment>& out);
   Result<bool> add_link(const std::string& path, const std::string& relative,
                         const std::string& member, const struct stat& st, std::deque<Segment>& out);
   Status add_file(UniqueFd fd, const struct stat& st, const std::string& member,
@@ -396,28 +397,72 @@ Status TarSource::add_file(UniqueFd fd, const struct stat& st, const std::string
   return {};
 }
 
-// TarOptions::only: a one-level stack holding just that name, so next()
-// visits it alone. Its own directories are not in the stream.
-Status TarSource::start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix) {
-  const std::string& only = options_.only;
-  size_t slash = only.rfind('/');
-  std::string parent = slash == std::string::npos ? "" : only.substr(0, slash + 1);
-  // fstatat and readlinkat (keep_links) are not confined like openat2:
-  // the name must not climb out by itself.
-  const std::string padded = "/" + only + "/";
-  if (only.front() == '/' || padded.find("/../") != std::string::npos) {
-    return Status::invalid("tar only= names a path outside the directory");
+// An only= path as a manifest names one: relative, each component a
+// name (not empty, ".", ".." or over NAME_MAX), no NUL (openat would end
+// the name there). fstatat and readlinkat are not confined as openat2 is:
+// the name must not climb out by itself.
+Status check_only(const std::string& only) {
+  bool ok = !only.empty() && only.size() <= 4095 && only.find('\0') == std::string::npos;
+  for (size_t start = 0; ok && start <= only.size();) {
+    size_t slash = std::min(only.find('/', start), only.size());
+    std::string_view part = std::string_view(only).substr(start, slash - start);
+    ok = !part.empty() && part != "." && part != ".." && part.size() <= 255;
+    start = slash + 1;
   }
-  Level level;
-  level.path_prefix = top_ + parent;
-  level.member_prefix = member_prefix + parent;
-  level.names.push_back({only.substr(slash == std::string::npos ? 0 : slash + 1), DT_UNKNOWN});
-  level.dev = st.st_dev;
-  level.ino = st.st_ino;
+  if (!ok) return Status::invalid("tar only= must name a path inside the directory");
+  return {};
+}
+
+bool has_dot_component(const std::string& path) {
+  return path[0] == '.' || path.find("/.") != std::string::npos;
+}
+
+// TarOptions::only: one level per run of paths sharing a parent, pushed
+// last first so that next() visits them in the order asked (visit_only).
+// Their directories are not in the stream.
+Status TarSource::start_only(UniqueFd dir, const struct stat& st, const std::string& member_prefix) {
+  for (const std::string& only : options_.only) {
+    if (Status s = check_only(only); !s) return s;
+  }
+  std::vector<Level> levels;
+  for (const std::string& only : options_.only) {
+    size_t slash = only.rfind('/');
+    std::string parent = slash == std::string::npos ? "" : only.substr(0, slash + 1);
+    if (levels.empty() || levels.back().path_prefix != top_ + parent) {
+      Level level;
+      level.path_prefix = top_ + parent;
+      level.member_prefix = member_prefix + parent;
+      level.dev = st.st_dev;
+      level.ino = st.st_ino;
+      levels.push_back(std::move(level));
+    }
+    levels.back().names.push_back({only.substr(slash + 1), DT_UNKNOWN});  // npos + 1 == 0
+  }
   dir.reset();
-  stack_.push_back(std::move(level));
+  for (auto it = levels.rbegin(); it != levels.rend(); ++it) stack_.push_back(std::move(*it));
   pending_.clear();
   return {};
+}
+
+// One only= name: a regular file, or with keep_links a link inside the
+// tree, as fstatat in its parent (opened beneath the root) sees it; all
+// else is left out as the walk leaves it out, and the client, finding it
+// missing, says so.
+Result<bool> TarSource::visit_only(const std::string& name, std::deque<Segment>& out) {
+  Level& level = stack_.back();
+  const std::string path = level.path_prefix + name, member = level.member_prefix + name;
+  const std::string relative = path.substr(top_.size());
+  if (!options_.dotfiles && has_dot_component(relative)) return false;
+  auto dir = level_fd(level);
+  if (!dir) return skippable(dir.status()) ? Result<bool>(false) : std::move(dir).take_status();
+  struct stat st {};
+  if (::fstatat(*dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    Status s = Status::from_errno("fstatat").at(path);
+    return skippable(s) ? Result<bool>(false) : s;
+  }
+  if (S_ISREG(st.st_mode)) return visit_regular(name, path, relative, member, out);
+  if (S_ISLNK(st.st_mode) && options_.keep_links) return add_link(path, relative, member, st, out);
+  return false;
 }
 
 // A symlink as a '2' member when its target stays inside the tree.
@@ -467,7 +512,8 @@ Result<bool> TarSource::next(std::deque<Segment>& out) {
       continue;
     }
     Name entry = std::move(top.names[top.next++]);
-    auto added = visit(entry.name, entry.type, out);  // may push onto stack_: `top` is stale after
+    // may push onto stack_: `top` is stale after
+    auto added = options_.only.empty() ? visit(entry.name, entry.type, out) : visit_only(entry.name, out);
     if (!added) return std::move(added).take_status();
     if (*added) return true;
   }

@@ -37,10 +37,15 @@ struct TarOptions {
   std::function<bool(const std::string&)> want;
   // and these paths are sent as ZCP.delete members after the tree.
   std::vector<std::string> deletions;
-  // Non-empty: the stream holds just this one file or link beneath the
-  // directory (a name the server's URL paths refuse, such as one with a
-  // newline, still reaches a syncing client this way).
-  std::string only;
+  // Non-empty: the stream holds just these files and links beneath the
+  // directory, in this order, and no directories (?only=A&only=B: a pull
+  // re-run's changed files, and names the server's URL paths refuse, such
+  // as one with a newline). A path that is missing, a directory, a link
+  // out (or any link without keep_links), a special file or a dotfile
+  // without `dotfiles` is left out; one that could leave the directory
+  // (absolute, "..", an empty or "." component, a NUL) fails the start
+  // (kInvalid). The request-target's limit bounds how many there are.
+  std::vector<std::string> only;
   // Files up to this size are read (pread) into the stream with their
   // header instead of sent as file ranges: 4 syscalls a file instead of 6,
   // and the chunked framing gathers ~16 such members into one send.

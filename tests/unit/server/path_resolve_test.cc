@@ -295,6 +295,10 @@ TEST(QueryParam, FindsAndDecodesValues) {
   EXPECT_EQ(query_param("format=json&x=1", "y"), "");
   EXPECT_EQ(query_param("q=a%20b+c", "q"), "a b c");
   EXPECT_EQ(query_param("flag&format=html", "format"), "html");
+  // Every value of a repeated key, in order (a tree batch's only=).
+  EXPECT_EQ(query_params("only=a&x=1&only=b%20c&only&only=d%2Fe", "only"),
+            (std::vector<std::string>{"a", "b c", "", "d/e"}));
+  EXPECT_TRUE(query_params("x=1", "only").empty());
   EXPECT_EQ(query_param("flag", "flag"), "");
   EXPECT_EQ(query_param("a=1&a=2", "a"), "1");
   EXPECT_EQ(query_param("bad=%zz", "bad"), "%zz");
