@@ -21,7 +21,7 @@
 #   -w  workers/threads of every server (2)    -S  strace run length, 0 skips it (3)
 #   -s  file sizes, space-separated (default "4k 64k 1m"; k and m are KiB, MiB)
 #   -x  servers, space-separated, from: zcp zcp-uring zcp-epoll zcp-nocache h2o
-#       lighttpd nginx canned (default "zcp zcp-uring h2o lighttpd nginx";
+#       lighttpd nginx canned (default "zcp zcp-epoll h2o lighttpd nginx canned";
 #       zcp is zcp serve's defaults (the io_uring loop for plain HTTP),
 #       zcp-uring is zcp --event-loop io_uring, zcp-epoll --event-loop epoll,
 #       zcp-nocache is zcp --no-file-cache, zcp-copy=SIZE is zcp
@@ -34,7 +34,7 @@
 #   Extra arguments for every zcp server: $ZCP_ARGS (e.g. "--copy-below 0").
 # Smoke run:  bench/small_files.sh -d 2 -r 1 -S 1
 #
-# Run time with the defaults: 3 files x 5 servers x 3 rounds x ~6 s = ~4.5
+# Run time with the defaults: 3 files x 5 servers x 3 rounds x ~6 s (canned on 4 KiB only) = ~4.8
 # min, plus ~10 s of strace and ~8 s of RSS per server: about 6 minutes.
 # Needs wrk, h2o, lighttpd, nginx (nginx-light), strace, curl, python3;
 # `make deps` installs them. Every wait is bounded; every server is stopped
@@ -43,7 +43,7 @@ set -euo pipefail
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DURATION=5 CONNS=256 THREADS=2 ROUNDS=3 WORKERS=2 STRACE_SECS=3
-SERVERS="zcp zcp-uring h2o lighttpd nginx" SIZES="4k 64k 1m" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
+SERVERS="zcp zcp-epoll h2o lighttpd nginx canned" SIZES="4k 64k 1m" OUT_DIR="" ZCP=${ZCP:-$ROOT_DIR/build/zcp}
 H2O=/usr/bin/h2o LIGHTTPD=/usr/sbin/lighttpd NGINX=/usr/sbin/nginx PY=/usr/bin/python3
 RSS_CONNS=1000
 
