@@ -7,17 +7,7 @@
 set -u
 D=/dev/shm/zcp-first-copy-pairs
 rm -rf $D; mkdir -p $D
-python3 - $D/src <<'PY'
-import os, sys
-top = sys.argv[1]
-block = os.urandom(4096 * 64)
-for i in range(10000):
-    sub = os.path.join(top, "d%02d" % (i % 100))
-    os.makedirs(sub, exist_ok=True)
-    with open(os.path.join(sub, "f%05d" % i), "wb") as f:
-        off = (i * 4096) % (len(block) - 4096)
-        f.write(block[off:off + 4096])
-PY
+/usr/bin/python3 "$(dirname "$0")/make_tree.py" small $D/src
 start() { "$1" serve --listen 127.0.0.1:0 $D/src >/dev/null 2>$D/$2.log & echo $! >$D/$2.pid
   for _ in $(seq 100); do u=$(sed -n 's/^zcp serve: serving .* at \([^ ]*\) (engine.*/\1/p' $D/$2.log); [ -n "$u" ] && break; sleep 0.05; done; echo $u; }
 cd "$(dirname "$0")/.."

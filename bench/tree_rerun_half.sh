@@ -24,17 +24,7 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-/usr/bin/python3 - "$W/src" <<'PY'
-import os, sys
-top = sys.argv[1]
-block = os.urandom(4096 * 64)
-for i in range(10000):
-    sub = os.path.join(top, "d%02d" % (i % 100))
-    os.makedirs(sub, exist_ok=True)
-    with open(os.path.join(sub, "f%05d" % i), "wb") as f:
-        off = (i * 4096) % (len(block) - 4096)
-        f.write(block[off:off + 4096])
-PY
+/usr/bin/python3 "$(dirname "$0")/make_tree.py" small "$W/src"
 "$Z" serve --listen 127.0.0.1:0 "$W/src" 2>"$W/zcp.log" &
 ZP=$!
 PIDS+=("$ZP")

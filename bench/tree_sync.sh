@@ -69,40 +69,10 @@ make_tree() {  # make_tree NAME DIR
   local d=$2
   mkdir -p "$d"
   case $1 in
-    small)
-      /usr/bin/python3 - "$d" <<'PY'
-import os, sys
-top = sys.argv[1]
-block = os.urandom(4096 * 64)
-for i in range(10000):
-    sub = os.path.join(top, "d%02d" % (i % 100))
-    os.makedirs(sub, exist_ok=True)
-    with open(os.path.join(sub, "f%05d" % i), "wb") as f:
-        off = (i * 4096) % (len(block) - 4096)
-        f.write(block[off:off + 4096])
-PY
-      ;;
+    small) /usr/bin/python3 bench/make_tree.py small "$d" ;;
     big)
       for i in $(seq -w 1 20); do head -c 100M /dev/urandom >"$d/big$i.bin"; done ;;
-    mixed)
-      /usr/bin/python3 - "$d" <<'PY'
-import os, random, sys
-top = sys.argv[1]
-rnd = random.Random(15)
-pool = os.urandom(64 << 20)
-def put(path, size):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    off = rnd.randrange(0, len(pool) - size) if size < len(pool) else 0
-    with open(path, "wb") as f:
-        f.write(pool[off:off + size])
-for i in range(2000):
-    put(os.path.join(top, "src%d/mod%d/f%04d.txt" % (i % 10, i % 37, i)), rnd.randint(1024, 65536))
-for i in range(100):
-    put(os.path.join(top, "assets/img%03d.bin" % i), 1 << 20)
-for i in range(8):
-    put(os.path.join(top, "blobs/blob%d.bin" % i), 32 << 20)
-PY
-      ;;
+    mixed) /usr/bin/python3 bench/make_tree.py mixed "$d" ;;
   esac
 }
 
