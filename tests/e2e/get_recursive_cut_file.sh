@@ -5,12 +5,8 @@
 # the tree's; files already complete stay, no .part is left, and a re-run
 # completes the tree.
 source "$(dirname "$0")/../support/e2e.sh"
-source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
-port=$(free_port)
-$PY "$ZCP_SOURCE_DIR/tests/support/crawl_fault_server.py" "$port" 2>"$SCRATCH/requests.log" &
-on_exit "kill $!"
-wait_port "$port"
-U="http://127.0.0.1:$port"
+source "$ZCP_SOURCE_DIR/tests/support/crawl_faults.sh"
+start_crawl_faults
 
 # Crawl mode: b-big.bin's first GET breaks off halfway.
 expect_exit 7 timeout 20 "$ZCP" get -r "$U/cut/" "$SCRATCH/c"

@@ -6,12 +6,8 @@
 # 24 (partial), and --delete is not applied. A name listed as a file and
 # as a directory keeps the directory and says so.
 source "$(dirname "$0")/../support/e2e.sh"
-source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
-port=$(free_port)
-$PY "$ZCP_SOURCE_DIR/tests/support/crawl_fault_server.py" "$port" 2>"$SCRATCH/requests.log" &
-on_exit "kill $!"
-wait_port "$port"
-U="http://127.0.0.1:$port"
+source "$ZCP_SOURCE_DIR/tests/support/crawl_faults.sh"
+start_crawl_faults
 
 expect_exit 24 timeout 20 "$ZCP" get -r "$U/t/" "$SCRATCH/dest"
 expect_stderr "$U/t/gone.txt: server answered 404"

@@ -6,12 +6,8 @@
 # moved), and a listed file answered 302 land under the listed names;
 # nothing lands outside DEST; a redirect to https:// is refused by name.
 source "$(dirname "$0")/../support/e2e.sh"
-source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
-port=$(free_port)
-$PY "$ZCP_SOURCE_DIR/tests/support/crawl_fault_server.py" "$port" 2>"$SCRATCH/requests.log" &
-on_exit "kill $!"
-wait_port "$port"
-U="http://127.0.0.1:$port"
+source "$ZCP_SOURCE_DIR/tests/support/crawl_faults.sh"
+start_crawl_faults
 mkdir "$SCRATCH/box" && cd "$SCRATCH/box"
 
 # The start URL: /moved/ -> /moved2/ -> /t/; DEST is named for the URL given.

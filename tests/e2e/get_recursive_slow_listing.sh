@@ -3,16 +3,13 @@
 # not hold the crawl without end: each listing must arrive within 4 x
 # --timeout; the run fails naming the URL, exit 7, no DEST.
 source "$(dirname "$0")/../support/e2e.sh"
-source "$ZCP_SOURCE_DIR/tests/support/nginx.sh"
-port=$(free_port)
-$PY "$ZCP_SOURCE_DIR/tests/support/crawl_fault_server.py" "$port" 2>"$SCRATCH/requests.log" &
-on_exit "kill $!"
-wait_port "$port"
+source "$ZCP_SOURCE_DIR/tests/support/crawl_faults.sh"
+start_crawl_faults
 start=$(date +%s)
-expect_exit 7 timeout 60 "$ZCP" get -r --timeout 1 "http://127.0.0.1:$port/slow/" "$SCRATCH/d"
+expect_exit 7 timeout 60 "$ZCP" get -r --timeout 1 "$U/slow/" "$SCRATCH/d"
 took=$(($(date +%s) - start))
 [ "$took" -le 8 ] || fail "the trickling listing held the crawl $took s (bound 4 s)"
-expect_stderr "http://127.0.0.1:$port/slow/"
+expect_stderr "$U/slow/"
 expect_stderr "listing not complete after 4 s"
 [ ! -e "$SCRATCH/d" ] || fail "a failed crawl left DEST"
 echo ok

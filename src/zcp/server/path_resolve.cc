@@ -222,7 +222,13 @@ std::string percent_encode_path(std::string_view path) {
   return out;
 }
 
-std::string query_param(std::string_view query, std::string_view key) {
+namespace {
+
+// Calls `found(value)` for each `key=value` of the query, in order, with
+// both sides decoded, until it returns false. The one walk of a query
+// string: query_param takes the first value, query_params every one.
+template <class Found>
+void for_each_query_value(std::string_view query, std::string_view key, Found found) {
   size_t start = 0;
   while (start <= query.size()) {
     size_t end = query.find('&', start);
@@ -230,12 +236,24 @@ std::string query_param(std::string_view query, std::string_view key) {
     std::string_view pair = query.substr(start, end - start);
     size_t equals = pair.find('=');
     if (decode_query_component(pair.substr(0, equals)) == key) {
-      if (equals == std::string_view::npos) return {};
-      return decode_query_component(pair.substr(equals + 1));
+      std::string value = equals == std::string_view::npos
+                              ? std::string()
+                              : decode_query_component(pair.substr(equals + 1));
+      if (!found(std::move(value))) return;
     }
     start = end + 1;
   }
-  return {};
+}
+
+}  // namespace
+
+std::string query_param(std::string_view query, std::string_view key) {
+  std::string first;
+  for_each_query_value(query, key, [&](std::string value) {
+    first = std::move(value);
+    return false;
+  });
+  return first;
 }
 
 bool parse_tree_part(std::string_view text, uint32_t* index, uint32_t* count) {
@@ -256,18 +274,10 @@ bool parse_tree_part(std::string_view text, uint32_t* index, uint32_t* count) {
 
 std::vector<std::string> query_params(std::string_view query, std::string_view key) {
   std::vector<std::string> values;
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(start, end - start);
-    size_t equals = pair.find('=');
-    if (decode_query_component(pair.substr(0, equals)) == key) {
-      values.push_back(equals == std::string_view::npos ? std::string()
-                                                         : decode_query_component(pair.substr(equals + 1)));
-    }
-    start = end + 1;
-  }
+  for_each_query_value(query, key, [&](std::string value) {
+    values.push_back(std::move(value));
+    return true;
+  });
   return values;
 }
 
