@@ -337,9 +337,6 @@ GetError dry_run(Crawler& c, const Url& url, const SyncPlan& plan, const Manifes
   return {};
 }
 
-bool has_dot_component(const std::string& path) {
-  return path[0] == '.' || path.find("/.") != std::string::npos;
-}
 
 bool same_origin(const Url& a, const Url& b) {
   return a.tls == b.tls && a.host == b.host && a.port == b.port;

@@ -60,9 +60,6 @@ constexpr size_t kMaxBatchTarget = HttpLimits{}.max_target_bytes;
 // not pipelined: nothing follows a batch's body until the next request.
 constexpr size_t kBatchReadAhead = 128 * 1024;
 
-bool has_dot_component(const std::string& path) {
-  return path[0] == '.' || path.find("/.") != std::string::npos;
-}
 
 // Parent directories opened beneath DEST, the last one kept: a tree's
 // files come directory by directory.

@@ -165,9 +165,6 @@ bool needs_put(const SyncPlan& plan, const ManifestIndex& remote) {
   return false;
 }
 
-bool has_dot_component(const std::string& path) {
-  return path[0] == '.' || path.find("/.") != std::string::npos;
-}
 
 // The dotfiles the PUT would carry (files, links, directories, deletions):
 // the server is told, and one without --dotfiles refuses them up front.

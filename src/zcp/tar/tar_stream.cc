@@ -413,9 +413,6 @@ Status check_only(const std::string& only) {
   return {};
 }
 
-bool has_dot_component(const std::string& path) {
-  return path[0] == '.' || path.find("/.") != std::string::npos;
-}
 
 // TarOptions::only: one level per run of paths sharing a parent, pushed
 // last first so that next() visits them in the order asked (visit_only).

@@ -107,6 +107,10 @@ Status bad_line(std::string why) { return Status(Code::kInvalid, "manifest", std
 
 }  // namespace
 
+bool has_dot_component(std::string_view path) {
+  return (!path.empty() && path[0] == '.') || path.find("/.") != std::string_view::npos;
+}
+
 std::string format_manifest_line(const ManifestEntry& e) {
   char mode[16];
   auto r = std::to_chars(mode, mode + sizeof mode, e.mode & 07777, 8);

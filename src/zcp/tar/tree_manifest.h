@@ -34,6 +34,11 @@ inline constexpr std::string_view kManifestMagic = "zcp-manifest 1";
 // percent-encoding triples it.
 inline constexpr size_t kMaxManifestLine = 32 * 1024;
 
+// Whether a tree-relative path (a manifest's, a tar member's) is or lies
+// beneath a dotfile: zcp serve neither lists nor serves those without
+// --dotfiles, so every side of a sync judges them by this one rule.
+bool has_dot_component(std::string_view path);
+
 // "f 644 1700000000 4096 - a%20b/c\n" (sha-256 in hex instead of "-");
 // "o 1700000000 a%20b/link-out\n" for an entry that is not part of the tree.
 std::string format_manifest_line(const ManifestEntry& e);
